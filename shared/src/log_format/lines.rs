@@ -1,0 +1,120 @@
+//! Walking a buffer of log text line by line, with 1-based line numbers.
+
+use memchr::memchr;
+
+use super::{LogRecord, ParseError, parse_line};
+
+/// A malformed line: where it is and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line_number}: {error}")]
+pub struct LineError {
+    pub line_number: u64,
+    pub error: ParseError,
+}
+
+/// What a walk over a buffer saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Every line, blank ones included (so numbers match an editor's).
+    pub lines: u64,
+    pub records: u64,
+    pub malformed: u64,
+}
+
+impl std::ops::AddAssign for LineCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.lines += o.lines;
+        self.records += o.records;
+        self.malformed += o.malformed;
+    }
+}
+
+/// Calls `on_line` with each non-blank line's number and its parse result, in
+/// order. `first_line_number` is the number of the buffer's first line, so a
+/// large input can be split into chunks at line ends and walked in parallel.
+/// Bytes that are not UTF-8 make that line malformed; nothing is skipped
+/// silently.
+pub fn for_each_line<'a>(
+    buf: &'a [u8],
+    first_line_number: u64,
+    mut on_line: impl FnMut(u64, Result<LogRecord<'a>, ParseError>),
+) -> LineCounts {
+    let mut counts = LineCounts::default();
+    let mut pos = 0;
+    let mut number = first_line_number;
+    while pos < buf.len() {
+        let end = memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let raw = &buf[pos..end];
+        pos = end + 1;
+        counts.lines += 1;
+        let this = number;
+        number += 1;
+        if raw.iter().all(|&b| b == b' ' || b == b'\r' || b == b'\t') {
+            continue;
+        }
+        let result = match std::str::from_utf8(raw) {
+            Ok(line) => parse_line(line),
+            Err(e) => Err(ParseError {
+                field: "line",
+                message: format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1),
+            }),
+        };
+        match &result {
+            Ok(_) => counts.records += 1,
+            Err(_) => counts.malformed += 1,
+        }
+        on_line(this, result);
+    }
+    counts
+}
+
+/// Splits `buf` after the last line end at or before `max` bytes, so the
+/// first part holds only whole lines. Returns `buf.len()` when the buffer
+/// has no line end past position 0 within the limit (one long line).
+pub fn split_point(buf: &[u8], max: usize) -> usize {
+    if buf.len() <= max {
+        return buf.len();
+    }
+    match memchr::memrchr(b'\n', &buf[..max]) {
+        Some(i) => i + 1,
+        None => memchr(b'\n', &buf[max..]).map_or(buf.len(), |i| max + i + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_lines_and_skips_blank_ones() {
+        let buf = b"garbage\n\n  \r\nmore garbage\r\n";
+        let mut seen = vec![];
+        let counts = for_each_line(buf, 10, |n, r| seen.push((n, r.is_ok())));
+        assert_eq!(seen, vec![(10, false), (13, false)]);
+        assert_eq!(
+            counts,
+            LineCounts {
+                lines: 4,
+                records: 0,
+                malformed: 2
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_malformed_line_not_a_drop() {
+        let mut errors = vec![];
+        for_each_line(b"ab\xffcd\n", 1, |n, r| {
+            errors.push((n, r.unwrap_err().message))
+        });
+        assert_eq!(errors, vec![(1, "not valid UTF-8 at byte 3".to_string())]);
+    }
+
+    #[test]
+    fn split_point_keeps_whole_lines() {
+        assert_eq!(split_point(b"aa\nbb\ncc", 7), 6);
+        assert_eq!(split_point(b"aa\nbb\ncc", 100), 8);
+        assert_eq!(split_point(b"aaaaaa\nb", 3), 7);
+        assert_eq!(split_point(b"aaaaaa", 3), 6);
+    }
+}

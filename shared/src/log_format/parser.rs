@@ -1,0 +1,360 @@
+//! Field-by-field parser for one log line.
+//!
+//! The format is space-separated, except for the bracketed time (which holds a
+//! space) and three quoted fields (request URI, referer, user agent) that AWS
+//! writes without escaping: a quote inside them is not escaped. A quote
+//! followed by a space is therefore only a *candidate* end of the field; the
+//! parser takes the first candidate after which the following fields have the
+//! shape the format requires (a status code after the request URI, a quoted
+//! user agent after the referer, a signature version and auth type at their
+//! places after the user agent). This finds the true boundaries for every
+//! line the format can produce, short of a quoted value that itself contains
+//! a complete, well-formed copy of the fields that follow it.
+
+use memchr::memchr;
+
+use super::record::{LogRecord, TRAILING_KNOWN};
+use super::time::parse_log_time;
+
+/// Why a line is not a valid log record: the field (by its JSON name, or
+/// `line`) and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ParseError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ParseError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, ParseError>;
+
+/// Parses one line (without its line end). A trailing `\r` and trailing
+/// spaces are ignored: they carry no field.
+pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
+    let line = line.trim_end_matches([' ', '\r']);
+    let mut c = Cursor {
+        s: line,
+        b: line.as_bytes(),
+        pos: 0,
+        fields_seen: 0,
+    };
+    let mut r = LogRecord {
+        bucket_owner: c.text("bucket_owner")?,
+        bucket: c.text("bucket")?,
+        request_time: c.time()?,
+        remote_ip: c.text("remote_ip")?,
+        requester: c.text("requester")?,
+        request_id: c.text("request_id")?,
+        operation: c.text("operation")?,
+        key: c.text("key")?,
+        ..LogRecord::default()
+    };
+    r.request_uri = c.quoted("request_uri", after_request_uri_ok)?;
+    r.http_status = c
+        .int("http_status")?
+        .map(|v| i32::try_from(v).map_err(|_| ParseError::new("http_status", "out of range")))
+        .transpose()?;
+    r.error_code = c.text("error_code")?;
+    r.bytes_sent = c.int("bytes_sent")?;
+    r.object_size = c.int("object_size")?;
+    r.total_time = c.int("total_time")?;
+    r.turn_around_time = c.int("turn_around_time")?;
+    let (referer, user_agent) = c.referer_and_user_agent()?;
+    r.referer = referer;
+    r.user_agent = user_agent;
+
+    let mut index = 0;
+    while c.pos < c.b.len() {
+        if index == TRAILING_KNOWN {
+            r.extra = Some(&c.s[c.pos..]);
+            // Count the extra fields so field_count stays exact.
+            index += 1 + c.b[c.pos..].iter().filter(|&&x| x == b' ').count();
+            if c.b[c.pos..].split(|&x| x == b' ').any(<[u8]>::is_empty) {
+                return Err(ParseError::new(
+                    "extra_fields",
+                    "empty field (two spaces in a row or a trailing space)",
+                ));
+            }
+            break;
+        }
+        let name = super::fields::FIELDS[17 + index].json_name;
+        let value = c.text(name)?;
+        r.set_trailing(index, value);
+        index += 1;
+    }
+    r.field_count = 17 + index;
+    Ok(r)
+}
+
+struct Cursor<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    fields_seen: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn missing(&self, field: &'static str) -> ParseError {
+        ParseError::new(
+            field,
+            format!(
+                "missing: the line ends after {} fields (a record has at least 17)",
+                self.fields_seen
+            ),
+        )
+    }
+
+    /// The next space-separated token, advancing past its separator.
+    fn token(&mut self, field: &'static str) -> Result<&'a str> {
+        if self.pos >= self.b.len() {
+            return Err(self.missing(field));
+        }
+        let start = self.pos;
+        let end = memchr(b' ', &self.b[start..]).map_or(self.b.len(), |i| start + i);
+        if end == start {
+            return Err(ParseError::new(
+                field,
+                "empty field (two spaces in a row or a leading space)",
+            ));
+        }
+        self.advance_to(end);
+        self.fields_seen += 1;
+        Ok(&self.s[start..end])
+    }
+
+    /// Moves past the field that ends at `end` and its separator.
+    fn advance_to(&mut self, end: usize) {
+        self.pos = (end + 1).min(self.b.len());
+    }
+
+    fn text(&mut self, field: &'static str) -> Result<Option<&'a str>> {
+        self.token(field).map(dash_is_null)
+    }
+
+    fn int(&mut self, field: &'static str) -> Result<Option<i64>> {
+        let t = self.token(field)?;
+        if t == "-" {
+            return Ok(None);
+        }
+        parse_int(t.as_bytes()).map(Some).ok_or_else(|| {
+            ParseError::new(
+                field,
+                format!("expected a whole number or '-', found '{t}'"),
+            )
+        })
+    }
+
+    fn time(&mut self) -> Result<Option<i64>> {
+        const FIELD: &str = "request_time";
+        if self.pos >= self.b.len() {
+            return Err(self.missing(FIELD));
+        }
+        if self.b[self.pos] != b'[' {
+            return match self.token(FIELD)? {
+                "-" => Ok(None),
+                other => Err(ParseError::new(
+                    FIELD,
+                    format!("expected [dd/Mon/yyyy:HH:MM:SS +0000] or '-', found '{other}'"),
+                )),
+            };
+        }
+        let start = self.pos + 1;
+        let close = memchr(b']', &self.b[start..])
+            .map(|i| start + i)
+            .ok_or_else(|| ParseError::new(FIELD, "'[' without a closing ']'"))?;
+        let t = parse_log_time(&self.s[start..close]).map_err(|m| ParseError::new(FIELD, m))?;
+        if close + 1 < self.b.len() && self.b[close + 1] != b' ' {
+            return Err(ParseError::new(FIELD, "expected a space after ']'"));
+        }
+        self.advance_to(close + 1);
+        self.fields_seen += 1;
+        Ok(Some(t))
+    }
+
+    /// A quoted field, or a bare `-`. `follows_ok(rest)` says whether the text
+    /// after a candidate closing quote looks like the fields that follow.
+    fn quoted(
+        &mut self,
+        field: &'static str,
+        follows_ok: fn(&[u8]) -> bool,
+    ) -> Result<Option<&'a str>> {
+        if self.pos >= self.b.len() {
+            return Err(self.missing(field));
+        }
+        if self.b[self.pos] != b'"' {
+            return match self.token(field)? {
+                "-" => Ok(None),
+                other => Err(ParseError::new(
+                    field,
+                    format!("expected a quoted value or '-', found '{}'", clip(other)),
+                )),
+            };
+        }
+        let close = closing_quote(self.b, self.pos, follows_ok, false).ok_or_else(|| {
+            ParseError::new(
+                field,
+                "no closing quote followed by the fields that belong after it",
+            )
+        })?;
+        let value = &self.s[self.pos + 1..close];
+        self.advance_to(close + 1);
+        self.fields_seen += 1;
+        Ok(dash_is_null(value))
+    }
+
+    /// Referer and user agent are adjacent quoted fields, so the referer's end
+    /// is only confirmed once a user agent can be read after it.
+    fn referer_and_user_agent(&mut self) -> Result<(Option<&'a str>, Option<&'a str>)> {
+        if self.pos >= self.b.len() {
+            return Err(self.missing("referer"));
+        }
+        if self.b[self.pos] != b'"' {
+            let referer = match self.token("referer")? {
+                "-" => None,
+                other => {
+                    return Err(ParseError::new(
+                        "referer",
+                        format!("expected a quoted value or '-', found '{}'", clip(other)),
+                    ));
+                }
+            };
+            let ua = self.quoted("user_agent", after_user_agent_ok)?;
+            return Ok((referer, ua));
+        }
+        let open = self.pos;
+        // First pass: a referer end after which a well-formed user agent
+        // follows; second pass: the first plausible one, so that the error
+        // names the field after it.
+        for strict in [true, false] {
+            let mut from = open + 1;
+            while let Some(i) = memchr(b'"', &self.b[from..]) {
+                let q = from + i;
+                from = q + 1;
+                if q + 1 >= self.b.len() || self.b[q + 1] != b' ' {
+                    continue;
+                }
+                let ua_start = q + 2;
+                let ua_close = match self.b.get(ua_start) {
+                    Some(b'"') => closing_quote(self.b, ua_start, after_user_agent_ok, strict),
+                    Some(b'-') if matches!(self.b.get(ua_start + 1), None | Some(b' ')) => {
+                        Some(ua_start)
+                    }
+                    _ => None,
+                };
+                let Some(ua_close) = ua_close else { continue };
+                let referer = dash_is_null(&self.s[open + 1..q]);
+                let ua = if ua_close == ua_start {
+                    None
+                } else {
+                    dash_is_null(&self.s[ua_start + 1..ua_close])
+                };
+                self.advance_to(ua_close + 1);
+                self.fields_seen += 2;
+                return Ok((referer, ua));
+            }
+        }
+        if memchr(b'"', &self.b[open + 1..]).is_none() {
+            Err(ParseError::new("referer", "unterminated quoted value"))
+        } else {
+            Err(self.missing_after_referer())
+        }
+    }
+
+    fn missing_after_referer(&self) -> ParseError {
+        ParseError::new(
+            "user_agent",
+            "no quoted user agent (or '-') found after the referer",
+        )
+    }
+}
+
+/// The first quote after `open` that is followed by a space or the line end
+/// and by text that `follows_ok` accepts. When no candidate passes, the first
+/// structural candidate is returned unless `strict`, so the error is reported
+/// at the field that is actually wrong rather than at the quoted field.
+fn closing_quote(
+    b: &[u8],
+    open: usize,
+    follows_ok: fn(&[u8]) -> bool,
+    strict: bool,
+) -> Option<usize> {
+    let mut from = open + 1;
+    let mut first = None;
+    while let Some(i) = memchr(b'"', &b[from..]) {
+        let q = from + i;
+        from = q + 1;
+        let rest = &b[q + 1..];
+        if rest.is_empty() || rest[0] == b' ' {
+            if follows_ok(rest) {
+                return Some(q);
+            }
+            first = first.or(Some(q));
+        }
+    }
+    if strict { None } else { first }
+}
+
+fn tokens(rest: &[u8]) -> impl Iterator<Item = &[u8]> {
+    rest.get(1..)
+        .unwrap_or_default()
+        .split(|&x| x == b' ')
+        .filter(|_| !rest.is_empty())
+}
+
+/// After the request URI: status, error code, four numbers, then the referer.
+fn after_request_uri_ok(rest: &[u8]) -> bool {
+    tokens(rest).take(7).enumerate().all(|(i, t)| match i {
+        0 => t == b"-" || (t.len() == 3 && t.iter().all(u8::is_ascii_digit)),
+        1 => !t.is_empty() && !t.contains(&b'"'),
+        2..=5 => t == b"-" || (!t.is_empty() && t.iter().all(u8::is_ascii_digit)),
+        _ => t.first() == Some(&b'"') || t == b"-",
+    })
+}
+
+/// After the user agent: the known unquoted fields, none holding a quote,
+/// with the signature version, auth type and aclRequired in their shapes.
+fn after_user_agent_ok(rest: &[u8]) -> bool {
+    tokens(rest).take(TRAILING_KNOWN).enumerate().all(|(i, t)| {
+        !t.contains(&b'"')
+            && match i {
+                2 => matches!(t, b"SigV2" | b"SigV4" | b"-"),
+                4 => matches!(t, b"AuthHeader" | b"QueryString" | b"-"),
+                8 => matches!(t, b"Yes" | b"-"),
+                _ => true,
+            }
+    })
+}
+
+fn dash_is_null(s: &str) -> Option<&str> {
+    (s != "-").then_some(s)
+}
+
+fn parse_int(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in b {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some(v)
+}
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,87 @@
+use super::fields::FIELDS;
+
+/// One parsed log record. Text fields borrow from the input line; `-` and a
+/// quoted `"-"` are `None`. Quoted fields are given without their quotes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogRecord<'a> {
+    pub bucket_owner: Option<&'a str>,
+    pub bucket: Option<&'a str>,
+    /// Request time, seconds since the Unix epoch, UTC.
+    pub request_time: Option<i64>,
+    pub remote_ip: Option<&'a str>,
+    pub requester: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub operation: Option<&'a str>,
+    /// The key as logged: still URL-encoded.
+    pub key: Option<&'a str>,
+    pub request_uri: Option<&'a str>,
+    pub http_status: Option<i32>,
+    pub error_code: Option<&'a str>,
+    pub bytes_sent: Option<i64>,
+    pub object_size: Option<i64>,
+    pub total_time: Option<i64>,
+    pub turn_around_time: Option<i64>,
+    pub referer: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub version_id: Option<&'a str>,
+    pub host_id: Option<&'a str>,
+    pub signature_version: Option<&'a str>,
+    pub cipher_suite: Option<&'a str>,
+    pub authentication_type: Option<&'a str>,
+    pub host_header: Option<&'a str>,
+    pub tls_version: Option<&'a str>,
+    pub access_point_arn: Option<&'a str>,
+    pub acl_required: Option<&'a str>,
+    pub source_region: Option<&'a str>,
+    /// Fields after `source_region` that AWS appended after this version was
+    /// written, as the raw space-separated text (see [`LogRecord::extra_fields`]).
+    pub extra: Option<&'a str>,
+    /// How many fields the line held (17 for the oldest records).
+    pub field_count: usize,
+}
+
+impl<'a> LogRecord<'a> {
+    /// The unknown trailing fields, each as logged (`-` included, so nothing
+    /// AWS wrote is lost).
+    pub fn extra_fields(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.extra.into_iter().flat_map(|s| s.split(' '))
+    }
+
+    /// The text fields after the user agent, in log order, for code that
+    /// handles them uniformly (index 0 is `version_id`).
+    pub fn trailing_text_fields(&self) -> [Option<&'a str>; 10] {
+        [
+            self.version_id,
+            self.host_id,
+            self.signature_version,
+            self.cipher_suite,
+            self.authentication_type,
+            self.host_header,
+            self.tls_version,
+            self.access_point_arn,
+            self.acl_required,
+            self.source_region,
+        ]
+    }
+
+    /// Sets the `index`-th field after the user agent (0 = `version_id`).
+    pub(crate) fn set_trailing(&mut self, index: usize, value: Option<&'a str>) {
+        let slot = match index {
+            0 => &mut self.version_id,
+            1 => &mut self.host_id,
+            2 => &mut self.signature_version,
+            3 => &mut self.cipher_suite,
+            4 => &mut self.authentication_type,
+            5 => &mut self.host_header,
+            6 => &mut self.tls_version,
+            7 => &mut self.access_point_arn,
+            8 => &mut self.acl_required,
+            9 => &mut self.source_region,
+            _ => return,
+        };
+        *slot = value;
+    }
+}
+
+/// Number of fields after the user agent that this version knows by name.
+pub(crate) const TRAILING_KNOWN: usize = FIELDS.len() - 17;

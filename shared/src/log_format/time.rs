@@ -1,0 +1,126 @@
+//! The log's time field: `[06/Feb/2019:00:00:38 +0000]` (strftime
+//! `%d/%b/%Y:%H:%M:%S %z`). Parsed by hand because it is on the hot path of
+//! every line; chrono only validates the calendar date.
+
+use chrono::{DateTime, NaiveDate};
+
+/// Parses the text between the brackets into seconds since the epoch, UTC.
+pub fn parse_log_time(text: &str) -> Result<i64, String> {
+    let b = text.as_bytes();
+    let bad = || format!("expected a time like 06/Feb/2019:00:00:38 +0000, found '{text}'");
+    if b.len() != 26
+        || b[2] != b'/'
+        || b[6] != b'/'
+        || b[11] != b':'
+        || b[14] != b':'
+        || b[17] != b':'
+        || b[20] != b' '
+    {
+        return Err(bad());
+    }
+    let day = two_digits(&b[0..2]).ok_or_else(bad)?;
+    let month = month_number(&b[3..6]).ok_or_else(bad)?;
+    let year = four_digits(&b[7..11]).ok_or_else(bad)?;
+    let hour = two_digits(&b[12..14]).ok_or_else(bad)?;
+    let minute = two_digits(&b[15..17]).ok_or_else(bad)?;
+    let second = two_digits(&b[18..20]).ok_or_else(bad)?;
+    let sign = match b[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return Err(bad()),
+    };
+    let off_h = two_digits(&b[22..24]).ok_or_else(bad)?;
+    let off_m = two_digits(&b[24..26]).ok_or_else(bad)?;
+    // 60 allows a leap second as written; it folds into the next minute.
+    if hour > 23 || minute > 59 || second > 60 || off_h > 23 || off_m > 59 {
+        return Err(bad());
+    }
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| format!("'{text}' is not a calendar date"))?;
+    let days = date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"));
+    let local = days.num_days() * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let offset = sign * i64::from(off_h * 3600 + off_m * 60);
+    Ok(local - offset)
+}
+
+/// Formats epoch seconds as ISO 8601 UTC, e.g. `2019-02-06T00:00:38Z`.
+pub fn format_iso8601(epoch_seconds: i64) -> String {
+    match DateTime::from_timestamp(epoch_seconds, 0) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => epoch_seconds.to_string(),
+    }
+}
+
+fn two_digits(b: &[u8]) -> Option<u32> {
+    let (h, l) = (b[0].wrapping_sub(b'0'), b[1].wrapping_sub(b'0'));
+    (h < 10 && l < 10).then(|| u32::from(h) * 10 + u32::from(l))
+}
+
+fn four_digits(b: &[u8]) -> Option<u32> {
+    Some(two_digits(&b[0..2])? * 100 + two_digits(&b[2..4])?)
+}
+
+fn month_number(b: &[u8]) -> Option<u32> {
+    Some(match b {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_aws_sample_time() {
+        let t = parse_log_time("06/Feb/2019:00:00:38 +0000").unwrap();
+        assert_eq!(format_iso8601(t), "2019-02-06T00:00:38Z");
+    }
+
+    #[test]
+    fn applies_a_non_utc_offset() {
+        let t = parse_log_time("06/Feb/2019:02:00:38 +0200").unwrap();
+        assert_eq!(format_iso8601(t), "2019-02-06T00:00:38Z");
+        let t = parse_log_time("05/Feb/2019:19:30:38 -0430").unwrap();
+        assert_eq!(format_iso8601(t), "2019-02-06T00:00:38Z");
+    }
+
+    #[test]
+    fn leap_day_and_year_end() {
+        assert_eq!(
+            format_iso8601(parse_log_time("29/Feb/2024:23:59:59 +0000").unwrap()),
+            "2024-02-29T23:59:59Z"
+        );
+        assert_eq!(
+            format_iso8601(parse_log_time("31/Dec/1999:23:59:59 +0000").unwrap()),
+            "1999-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn refuses_impossible_or_malformed_times() {
+        for bad in [
+            "29/Feb/2023:00:00:00 +0000",
+            "31/Apr/2023:00:00:00 +0000",
+            "06/Feb/2019:24:00:00 +0000",
+            "06/Foo/2019:00:00:00 +0000",
+            "06/Feb/2019 00:00:00 +0000",
+            "6/Feb/2019:00:00:00 +0000",
+            "06/Feb/2019:00:00:00",
+            "",
+        ] {
+            assert!(parse_log_time(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}
