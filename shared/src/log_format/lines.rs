@@ -68,16 +68,14 @@ pub fn for_each_line<'a>(
     counts
 }
 
-/// Splits `buf` after the last line end at or before `max` bytes, so the
-/// first part holds only whole lines. Returns `buf.len()` when the buffer
-/// has no line end past position 0 within the limit (one long line).
-pub fn split_point(buf: &[u8], max: usize) -> usize {
-    if buf.len() <= max {
-        return buf.len();
-    }
-    match memchr::memrchr(b'\n', &buf[..max]) {
-        Some(i) => i + 1,
-        None => memchr(b'\n', &buf[max..]).map_or(buf.len(), |i| max + i + 1),
+/// Where to cut `buf` so that the first part holds only whole lines: after
+/// the last line end within the first `max` bytes, else after the first line
+/// end past them. `None` when `buf` holds no line end at all.
+pub fn split_point(buf: &[u8], max: usize) -> Option<usize> {
+    let head = &buf[..max.min(buf.len())];
+    match memchr::memrchr(b'\n', head) {
+        Some(i) => Some(i + 1),
+        None => memchr(b'\n', &buf[head.len()..]).map(|i| head.len() + i + 1),
     }
 }
 
@@ -112,9 +110,10 @@ mod tests {
 
     #[test]
     fn split_point_keeps_whole_lines() {
-        assert_eq!(split_point(b"aa\nbb\ncc", 7), 6);
-        assert_eq!(split_point(b"aa\nbb\ncc", 100), 8);
-        assert_eq!(split_point(b"aaaaaa\nb", 3), 7);
-        assert_eq!(split_point(b"aaaaaa", 3), 6);
+        assert_eq!(split_point(b"aa\nbb\ncc", 7), Some(6));
+        assert_eq!(split_point(b"aa\nbb\ncc", 100), Some(6));
+        assert_eq!(split_point(b"aa\nbb\n", 6), Some(6));
+        assert_eq!(split_point(b"aaaaaa\nb", 3), Some(7));
+        assert_eq!(split_point(b"aaaaaa", 3), None);
     }
 }

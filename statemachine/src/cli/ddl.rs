@@ -1,0 +1,73 @@
+//! `s3la ddl`: the Athena statements that make the logs queryable.
+
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use s3la_shared::athena_ddl::{KeyLayout, LOG_REGEX, TableSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Layout {
+    /// <prefix><account>/<region>/<bucket>/YYYY/MM/DD/... (S3's date-based partitioning)
+    DateBased,
+    /// <prefix>YYYY-MM-DD-hh-mm-ss-UNIQUE (S3's default simple format; no partitions)
+    Simple,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+    ATHENA_DATABASE=s3_access_logs_db ATHENA_TABLE=mybucket_logs \\\n  \
+    S3_LOGS_LOCATION=s3://my-log-bucket/logs/123456789012/us-east-1/mybucket/ s3la ddl")]
+pub struct DdlArgs {
+    /// Athena database.
+    #[arg(long, env = "ATHENA_DATABASE")]
+    database: Option<String>,
+    /// Athena table.
+    #[arg(long, env = "ATHENA_TABLE")]
+    table: Option<String>,
+    /// Where the logs are: with date-based partitioning, the prefix that holds the
+    /// YYYY/MM/DD folders (s3://log-bucket/prefix/<account>/<region>/<bucket>/).
+    #[arg(long, env = "S3_LOGS_LOCATION", value_name = "S3_URI")]
+    location: Option<String>,
+    /// Key layout of the logs.
+    #[arg(long, value_enum, default_value_t = Layout::DateBased)]
+    layout: Layout,
+    /// First day of partition projection (when logging was enabled).
+    #[arg(long, env = "PROJECTION_START", value_name = "YYYY-MM-DD", default_value = "2020-01-01",
+          value_parser = parse_date)]
+    projection_start: NaiveDate,
+    /// Print only the RegexSerDe pattern (plain regex, for other tools).
+    #[arg(long)]
+    regex: bool,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, got '{s}'"))
+}
+
+fn required(v: Option<String>, var: &str, flag: &str) -> anyhow::Result<String> {
+    v.filter(|s| !s.is_empty())
+        .ok_or_else(|| anyhow!("{var} is not set: set the environment variable or pass {flag}"))
+}
+
+pub fn run(a: DdlArgs) -> anyhow::Result<ExitCode> {
+    if a.regex {
+        println!("{LOG_REGEX}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let database = required(a.database, "ATHENA_DATABASE", "--database")?;
+    let table = required(a.table, "ATHENA_TABLE", "--table")?;
+    let location = required(a.location, "S3_LOGS_LOCATION", "--location")?;
+    let layout = match a.layout {
+        Layout::DateBased => KeyLayout::DateBased {
+            projection_start: a.projection_start,
+        },
+        Layout::Simple => KeyLayout::Simple,
+    };
+    let spec = TableSpec::new(&database, &table, &location, layout).map_err(|e| anyhow!(e))?;
+    println!("{}\n\n{}", spec.create_database(), spec.create_table());
+    Ok(ExitCode::SUCCESS)
+}

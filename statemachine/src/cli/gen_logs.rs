@@ -1,0 +1,87 @@
+//! `s3la gen-logs`: realistic synthetic logs for trying the product out and
+//! for tests and benchmarks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::Args;
+use s3la_shared::loggen::{GenSpec, generate};
+
+use super::progress::{bytes_bar, human_bytes, thousands};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example (about a month at the scale of the README's benchmark):\n  \
+    s3la gen-logs ./sample-logs --start 2024-01-01 --days 31 --lines-per-day 48000"
+)]
+pub struct GenLogsArgs {
+    /// Directory to write into; logs go under DIR/<account>/<region>/<bucket>/YYYY/MM/DD/.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// First day of requests (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    start: NaiveDate,
+    /// Number of days of requests.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
+    days: u32,
+    /// Requests per day (a batch delete adds a few records to its request).
+    #[arg(long, alias = "lines_per_day", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
+    lines_per_day: u32,
+    /// Seed: the same seed writes the same files, byte for byte.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Account id in the layout.
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+    /// Region in the layout.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Logged (source) bucket name.
+    #[arg(long, default_value = "amzn-s3-demo-bucket")]
+    bucket: String,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date as YYYY-MM-DD (e.g. 2024-01-31), got '{s}'"))
+}
+
+pub fn run(a: GenLogsArgs) -> anyhow::Result<ExitCode> {
+    if !a.account.bytes().all(|b| b.is_ascii_digit()) || a.account.len() != 12 {
+        bail!(
+            "--account must be a 12-digit AWS account id, got '{}'",
+            a.account
+        );
+    }
+    if !a
+        .region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        bail!("--region must look like us-east-1, got '{}'", a.region);
+    }
+    s3la_shared::validate::bucket_name(&a.bucket).map_err(|e| anyhow::anyhow!("--bucket: {e}"))?;
+    let mut spec = GenSpec::new(a.start, a.days, a.lines_per_day, a.seed);
+    spec.account = a.account;
+    spec.region = a.region;
+    spec.bucket = a.bucket;
+    // ~560 bytes per record on average; only for the progress bar.
+    let estimate = u64::from(a.days) * u64::from(a.lines_per_day) * 570;
+    let bar = bytes_bar(Some(estimate), "generating");
+    let summary = generate(&spec, &a.dir, |bytes| bar.set_position(bytes))
+        .with_context(|| format!("cannot write logs under '{}'", a.dir.display()))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} records ({} malformed lines, {} delivered into the next day's partition) \
+         in {} files, {}, under {}",
+        thousands(summary.records),
+        thousands(summary.malformed),
+        thousands(summary.late_records),
+        thousands(summary.files),
+        human_bytes(summary.bytes),
+        spec.bucket_dir(&a.dir).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

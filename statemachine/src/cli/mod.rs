@@ -1,0 +1,48 @@
+//! Command-line definitions and dispatch; each command lives in its own module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod ddl;
+mod gen_logs;
+mod parse;
+mod pipeline;
+mod progress;
+mod sinks;
+mod sources;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "s3la",
+    version,
+    about = "S3 Logs Analyzer: exact, cheap usage reports from S3 server access logs",
+    long_about = "S3 Logs Analyzer: exact, cheap usage reports from S3 server access logs.\n\n\
+        Try it without an AWS account:\n  \
+        s3la gen-logs ./sample-logs --start 2024-01-01 --days 7 --lines-per-day 20000\n  \
+        s3la parse ./sample-logs --output parquet --out logs.parquet",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse S3 server access logs into JSON lines, CSV or Parquet.
+    Parse(parse::ParseArgs),
+    /// Generate realistic synthetic logs in S3's date-partitioned layout.
+    #[command(name = "gen-logs", alias = "gen_logs")]
+    GenLogs(gen_logs::GenLogsArgs),
+    /// Print the Athena DDL (database and table) for the logs.
+    Ddl(ddl::DdlArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Parse(args) => parse::run(args),
+        Command::GenLogs(args) => gen_logs::run(args),
+        Command::Ddl(args) => ddl::run(args),
+    }
+}

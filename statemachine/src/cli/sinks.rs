@@ -1,0 +1,336 @@
+//! Output formats of `s3la parse`. Workers turn a chunk into a [`Piece`]
+//! (formatted text, or an Arrow batch); the [`Sink`] writes pieces in order.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use arrow_array::RecordBatch;
+use clap::ValueEnum;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
+use s3la_shared::log_format::fields::{EXTRA_FIELDS_JSON_NAME, FIELDS};
+use s3la_shared::log_format::lines::{LineCounts, LineError, for_each_line};
+use s3la_shared::log_format::{LogRecord, format_iso8601};
+use serde::Serialize;
+
+use super::sources::Chunk;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line; malformed lines as {"error", "line_number"}.
+    Jsonl,
+    /// RFC 4180 CSV with a header row; malformed lines reported on stderr.
+    Csv,
+    /// Parquet with typed columns named as in the Athena table.
+    Parquet,
+}
+
+pub enum Piece {
+    Text(Vec<u8>),
+    Batch(RecordBatch),
+}
+
+/// A parsed chunk: its output, its malformed lines and its counts.
+pub struct ChunkOutput {
+    pub source: std::sync::Arc<str>,
+    pub bytes: u64,
+    pub piece: Piece,
+    pub errors: Vec<LineError>,
+    pub counts: LineCounts,
+}
+
+/// Parses a chunk into the output format's piece (runs on worker threads).
+pub fn render_chunk(format: Format, chunk: &Chunk) -> anyhow::Result<ChunkOutput> {
+    let mut errors = Vec::new();
+    let (piece, counts) = match format {
+        Format::Jsonl => {
+            let mut out = Vec::with_capacity(chunk.data.len() + chunk.data.len() / 4);
+            let counts = for_each_line(&chunk.data, chunk.first_line, |n, r| {
+                match r {
+                    Ok(rec) => serde_json::to_writer(&mut out, &JsonRecord::from(&rec)),
+                    Err(error) => {
+                        let e = LineError {
+                            line_number: n,
+                            error,
+                        };
+                        let line = JsonError {
+                            error: e.error.to_string(),
+                            line_number: n,
+                            file: &chunk.source,
+                        };
+                        errors.push(e);
+                        serde_json::to_writer(&mut out, &line)
+                    }
+                }
+                .expect("writing JSON to memory cannot fail");
+                out.push(b'\n');
+            });
+            (Piece::Text(out), counts)
+        }
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(chunk.data.len()));
+            let mut failed = None;
+            let counts = for_each_line(&chunk.data, chunk.first_line, |n, r| match r {
+                Ok(rec) => {
+                    if let Err(e) = w.write_record(csv_row(&rec)) {
+                        failed.get_or_insert(e);
+                    }
+                }
+                Err(error) => errors.push(LineError {
+                    line_number: n,
+                    error,
+                }),
+            });
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+            (
+                Piece::Text(w.into_inner().map_err(|e| e.into_error())?),
+                counts,
+            )
+        }
+        Format::Parquet => {
+            let mut b = LogBatchBuilder::with_capacity(chunk.data.len() / 500 + 16);
+            let counts = for_each_line(&chunk.data, chunk.first_line, |n, r| match r {
+                Ok(rec) => b.append(&rec),
+                Err(error) => errors.push(LineError {
+                    line_number: n,
+                    error,
+                }),
+            });
+            (Piece::Batch(b.finish()?), counts)
+        }
+    };
+    Ok(ChunkOutput {
+        source: chunk.source.clone(),
+        bytes: chunk.data.len() as u64,
+        piece,
+        errors,
+        counts,
+    })
+}
+
+/// The JSON-lines shape of a record (field names as documented in the README).
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    bucket_owner: Option<&'a str>,
+    bucket: Option<&'a str>,
+    request_time: Option<String>,
+    remote_ip: Option<&'a str>,
+    requester: Option<&'a str>,
+    request_id: Option<&'a str>,
+    operation: Option<&'a str>,
+    key: Option<&'a str>,
+    request_uri: Option<&'a str>,
+    http_status: Option<i32>,
+    error_code: Option<&'a str>,
+    bytes_sent: Option<i64>,
+    object_size: Option<i64>,
+    total_time: Option<i64>,
+    turn_around_time: Option<i64>,
+    referer: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    version_id: Option<&'a str>,
+    host_id: Option<&'a str>,
+    signature_version: Option<&'a str>,
+    cipher_suite: Option<&'a str>,
+    authentication_type: Option<&'a str>,
+    host_header: Option<&'a str>,
+    tls_version: Option<&'a str>,
+    access_point_arn: Option<&'a str>,
+    acl_required: Option<&'a str>,
+    source_region: Option<&'a str>,
+    extra_fields: Option<Vec<&'a str>>,
+}
+
+impl<'a> From<&LogRecord<'a>> for JsonRecord<'a> {
+    fn from(r: &LogRecord<'a>) -> Self {
+        Self {
+            bucket_owner: r.bucket_owner,
+            bucket: r.bucket,
+            request_time: r.request_time.map(format_iso8601),
+            remote_ip: r.remote_ip,
+            requester: r.requester,
+            request_id: r.request_id,
+            operation: r.operation,
+            key: r.key,
+            request_uri: r.request_uri,
+            http_status: r.http_status,
+            error_code: r.error_code,
+            bytes_sent: r.bytes_sent,
+            object_size: r.object_size,
+            total_time: r.total_time,
+            turn_around_time: r.turn_around_time,
+            referer: r.referer,
+            user_agent: r.user_agent,
+            version_id: r.version_id,
+            host_id: r.host_id,
+            signature_version: r.signature_version,
+            cipher_suite: r.cipher_suite,
+            authentication_type: r.authentication_type,
+            host_header: r.host_header,
+            tls_version: r.tls_version,
+            access_point_arn: r.access_point_arn,
+            acl_required: r.acl_required,
+            source_region: r.source_region,
+            extra_fields: r.extra.map(|_| r.extra_fields().collect()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    error: String,
+    line_number: u64,
+    file: &'a str,
+}
+
+/// CSV columns: the JSON names, nulls as empty cells, extra fields joined
+/// by spaces (as they appeared in the log).
+fn csv_row(r: &LogRecord<'_>) -> Vec<String> {
+    let t = |v: Option<&str>| v.unwrap_or_default().to_string();
+    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut row = vec![
+        t(r.bucket_owner),
+        t(r.bucket),
+        r.request_time.map(format_iso8601).unwrap_or_default(),
+        t(r.remote_ip),
+        t(r.requester),
+        t(r.request_id),
+        t(r.operation),
+        t(r.key),
+        t(r.request_uri),
+        n(r.http_status.map(i64::from)),
+        t(r.error_code),
+        n(r.bytes_sent),
+        n(r.object_size),
+        n(r.total_time),
+        n(r.turn_around_time),
+        t(r.referer),
+        t(r.user_agent),
+    ];
+    row.extend(r.trailing_text_fields().into_iter().map(t));
+    row.push(t(r.extra));
+    row
+}
+
+fn csv_header() -> Vec<&'static str> {
+    let mut h: Vec<&str> = FIELDS.iter().map(|f| f.json_name).collect();
+    h.push(EXTRA_FIELDS_JSON_NAME);
+    h
+}
+
+/// Where output goes: stdout, or a file written under a temporary name and
+/// renamed into place only when complete, so no reader sees a partial file.
+pub enum Destination {
+    Stdout,
+    File { tmp: PathBuf, path: PathBuf },
+}
+
+impl Destination {
+    pub fn new(out: Option<&Path>) -> anyhow::Result<(Self, Box<dyn Write + Send>)> {
+        match out {
+            None => Ok((
+                Self::Stdout,
+                Box::new(BufWriter::with_capacity(1 << 20, io::stdout())),
+            )),
+            Some(path) => {
+                let name = path
+                    .file_name()
+                    .with_context(|| format!("--out '{}' is not a file name", path.display()))?;
+                let tmp = path.with_file_name(format!(
+                    ".{}.tmp-{}",
+                    name.to_string_lossy(),
+                    std::process::id()
+                ));
+                let f = File::create(&tmp)
+                    .with_context(|| format!("cannot create '{}'", tmp.display()))?;
+                Ok((
+                    Self::File {
+                        tmp,
+                        path: path.to_path_buf(),
+                    },
+                    Box::new(BufWriter::with_capacity(1 << 20, f)),
+                ))
+            }
+        }
+    }
+
+    /// Moves a completed file into place.
+    pub fn commit(&self) -> anyhow::Result<()> {
+        if let Self::File { tmp, path } = self {
+            std::fs::rename(tmp, path)
+                .with_context(|| format!("cannot move output into '{}'", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Removes an incomplete file.
+    pub fn discard(&self) {
+        if let Self::File { tmp, .. } = self {
+            // Nothing else to do if it is already gone.
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+pub enum Sink {
+    Text(Box<dyn Write + Send>),
+    Parquet(Box<ArrowWriter<Box<dyn Write + Send>>>),
+}
+
+/// Rows per Parquet row group: bounded so memory stays flat and readers can
+/// split the file.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+impl Sink {
+    pub fn new(format: Format, mut w: Box<dyn Write + Send>) -> anyhow::Result<Self> {
+        Ok(match format {
+            Format::Jsonl => Sink::Text(w),
+            Format::Csv => {
+                let mut header = csv::Writer::from_writer(Vec::new());
+                header.write_record(csv_header())?;
+                w.write_all(&header.into_inner().map_err(|e| e.into_error())?)?;
+                Sink::Text(w)
+            }
+            Format::Parquet => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                    .set_created_by(format!("s3la {}", env!("CARGO_PKG_VERSION")))
+                    .build();
+                Sink::Parquet(Box::new(ArrowWriter::try_new(
+                    w,
+                    log_schema(),
+                    Some(props),
+                )?))
+            }
+        })
+    }
+
+    pub fn write(&mut self, piece: Piece) -> anyhow::Result<()> {
+        match (self, piece) {
+            (Sink::Text(w), Piece::Text(bytes)) => w.write_all(&bytes)?,
+            (Sink::Parquet(w), Piece::Batch(b)) => w.write(&b)?,
+            _ => anyhow::bail!("internal error: output piece does not match the format"),
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Text(mut w) => w.flush()?,
+            Sink::Parquet(w) => {
+                let mut inner = w.into_inner()?;
+                inner.flush()?;
+            }
+        }
+        Ok(())
+    }
+}
