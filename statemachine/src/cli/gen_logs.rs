@@ -43,6 +43,21 @@ pub struct GenLogsArgs {
     bucket: String,
 }
 
+impl GenLogsArgs {
+    pub fn for_demo(dir: PathBuf, start: NaiveDate, days: u32, lines_per_day: u32) -> Self {
+        Self {
+            dir,
+            start,
+            days,
+            lines_per_day,
+            seed: 1,
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            bucket: "amzn-s3-demo-bucket".into(),
+        }
+    }
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("expected a date as YYYY-MM-DD (e.g. 2024-01-31), got '{s}'"))

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod ddl;
+mod demo;
 mod gen_logs;
 mod parse;
 mod pipeline;
@@ -30,6 +31,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Try the product with no AWS account: generate sample logs and process them locally.
+    Demo(demo::DemoArgs),
     /// Parse S3 server access logs into JSON lines, CSV or Parquet.
     Parse(parse::ParseArgs),
     /// Generate realistic synthetic logs in S3's date-partitioned layout.
@@ -41,6 +44,7 @@ enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Parse(args) => parse::run(args),
         Command::GenLogs(args) => gen_logs::run(args),
         Command::Ddl(args) => ddl::run(args),

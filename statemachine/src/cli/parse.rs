@@ -38,6 +38,18 @@ pub struct ParseArgs {
     threads: Option<usize>,
 }
 
+impl ParseArgs {
+    pub fn for_demo(logs: PathBuf, out: PathBuf) -> Self {
+        Self {
+            paths: vec![logs],
+            output: Format::Parquet,
+            out: Some(out),
+            strict: false,
+            threads: None,
+        }
+    }
+}
+
 /// Malformed lines printed in full on stderr before the rest are only counted.
 const SHOWN_ERRORS: u64 = 20;
 
@@ -94,12 +106,22 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Input per chunk. A Parquet chunk becomes one row group: 16 MB of logs is
+/// about 28,000 rows, a row group large enough to compress well and small
+/// enough that a few in flight per core keep memory low.
+fn chunk_bytes(format: Format) -> usize {
+    match format {
+        Format::Parquet => 16 << 20,
+        Format::Jsonl | Format::Csv => 4 << 20,
+    }
+}
+
 fn convert(
     args: &ParseArgs,
     sources: &[Source],
     writer: Box<dyn std::io::Write + Send>,
 ) -> anyhow::Result<LineCounts> {
-    let mut sink = Sink::new(args.output, writer)?;
+    let (mut sink, row_groups) = Sink::new(args.output, writer)?;
     let workers = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -109,15 +131,14 @@ fn convert(
     run_ordered(
         sources,
         workers,
-        |chunk| render_chunk(format, &chunk),
+        chunk_bytes(format),
+        |chunk| render_chunk(format, &chunk, row_groups.as_ref()),
         |out| {
             let out = out?;
-            for e in &out.errors {
+            for (source, e) in &out.errors {
                 counts.malformed += 1;
                 if counts.malformed <= SHOWN_ERRORS {
-                    bar.suspend(|| {
-                        eprintln!("malformed: {}:{}: {}", out.source, e.line_number, e.error)
-                    });
+                    bar.suspend(|| eprintln!("malformed: {source}:{}: {}", e.line_number, e.error));
                 } else if counts.malformed == SHOWN_ERRORS + 1 {
                     bar.suspend(|| {
                         eprintln!("malformed: (further malformed lines are counted, not shown)")

@@ -12,6 +12,7 @@ use super::sources::{Chunk, Source, read_chunks};
 pub fn run_ordered<T: Send>(
     sources: &[Source],
     workers: usize,
+    chunk_bytes: usize,
     work: impl Fn(Chunk) -> T + Sync,
     mut consume: impl FnMut(T) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
@@ -24,7 +25,7 @@ pub fn run_ordered<T: Send>(
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut seq = 0u64;
-            read_chunks(sources, |chunk| {
+            read_chunks(sources, chunk_bytes, |chunk| {
                 seq += 1;
                 chunk_tx.send((seq - 1, chunk)).is_ok()
             })
@@ -90,6 +91,8 @@ mod tests {
         run_ordered(
             &sources,
             4,
+            // One chunk per file.
+            1,
             |c| {
                 // Uneven work so that completion order differs from input order.
                 let n: u64 = std::str::from_utf8(&c.data)
@@ -123,6 +126,7 @@ mod tests {
         let r = run_ordered(
             &sources,
             2,
+            1,
             |_| (),
             |_| {
                 calls += 1;

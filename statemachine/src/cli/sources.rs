@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use s3la_shared::log_format::lines::split_point;
 
 /// One input: a file or stdin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,20 +80,40 @@ pub fn total_bytes(sources: &[Source]) -> Option<u64> {
     Some(total)
 }
 
-/// A run of whole lines from one source.
-pub struct Chunk {
+/// Whole lines of one source inside a [`Chunk`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
     pub source: Arc<str>,
+    /// Line number of the segment's first line in its source.
     pub first_line: u64,
-    pub data: Vec<u8>,
+    pub range: std::ops::Range<usize>,
 }
 
-/// Target chunk size: large enough to amortise per-chunk work, small enough
-/// that a few chunks in flight per core keep memory low.
-pub const CHUNK_BYTES: usize = 4 << 20;
+/// A unit of parallel work: whole lines from one or more sources. Small
+/// files (S3 delivers many) are packed together so that every chunk has
+/// about the same size, which matters most for Parquet row groups.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub data: Vec<u8>,
+    pub segments: Vec<Segment>,
+}
 
-/// Reads `sources` in order and hands each chunk to `emit`; stops early when
-/// `emit` returns false (the consumer went away).
-pub fn read_chunks(sources: &[Source], mut emit: impl FnMut(Chunk) -> bool) -> anyhow::Result<()> {
+impl Chunk {
+    pub fn segments(&self) -> impl Iterator<Item = (&Segment, &[u8])> {
+        self.segments
+            .iter()
+            .map(|s| (s, &self.data[s.range.clone()]))
+    }
+}
+
+/// Reads `sources` in order into chunks of about `chunk_bytes` and hands each
+/// to `emit`; stops early when `emit` returns false (the consumer went away).
+pub fn read_chunks(
+    sources: &[Source],
+    chunk_bytes: usize,
+    emit: impl FnMut(Chunk) -> bool,
+) -> anyhow::Result<()> {
+    let mut chunker = Chunker::new(chunk_bytes, emit);
     for source in sources {
         let name: Arc<str> = source.name().into();
         let reader: Box<dyn Read> = match source {
@@ -103,68 +122,104 @@ pub fn read_chunks(sources: &[Source], mut emit: impl FnMut(Chunk) -> bool) -> a
                 Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?)
             }
         };
-        if !chunk_reader(reader, &name, &mut emit)
+        if !chunker
+            .read_source(reader, &name)
             .with_context(|| format!("cannot read '{name}'"))?
         {
             return Ok(());
         }
     }
+    chunker.flush();
     Ok(())
 }
 
-fn chunk_reader(
-    mut reader: impl Read,
-    name: &Arc<str>,
-    emit: &mut impl FnMut(Chunk) -> bool,
-) -> io::Result<bool> {
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + 64 * 1024);
-    let mut line = 1u64;
-    let mut eof = false;
-    // How much to hold before cutting; grows while a single line is longer.
-    let mut want = CHUNK_BYTES;
-    loop {
-        while !eof && buf.len() < want {
-            let start = buf.len();
-            buf.resize(want.max(start + 64 * 1024), 0);
-            let n = loop {
-                match reader.read(&mut buf[start..]) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            let n = n.inspect_err(|_| buf.truncate(start))?;
-            buf.truncate(start + n);
-            eof = n == 0;
+struct Chunker<E> {
+    chunk: Chunk,
+    chunk_bytes: usize,
+    emit: E,
+}
+
+impl<E: FnMut(Chunk) -> bool> Chunker<E> {
+    fn new(chunk_bytes: usize, emit: E) -> Self {
+        Self {
+            chunk: Chunk::default(),
+            chunk_bytes,
+            emit,
         }
-        if buf.is_empty() {
-            return Ok(true);
+    }
+
+    /// Emits the chunk built so far (if any); false when the consumer is gone.
+    fn flush(&mut self) -> bool {
+        if self.chunk.segments.is_empty() {
+            self.chunk.data.clear();
+            return true;
         }
-        let cut = if eof {
-            buf.len()
-        } else {
-            match split_point(&buf, CHUNK_BYTES) {
-                Some(cut) => cut,
-                None => {
-                    want = buf.len() + CHUNK_BYTES;
-                    continue;
-                }
+        let chunk = std::mem::take(&mut self.chunk);
+        (self.emit)(chunk)
+    }
+
+    fn push_segment(&mut self, source: &Arc<str>, first_line: u64, start: usize, end: usize) {
+        if end > start {
+            self.chunk.segments.push(Segment {
+                source: source.clone(),
+                first_line,
+                range: start..end,
+            });
+        }
+    }
+
+    /// Appends one source, cutting chunks at line ends. Returns false when
+    /// the consumer went away.
+    fn read_source(&mut self, mut reader: impl Read, name: &Arc<str>) -> io::Result<bool> {
+        let mut line = 1u64;
+        let mut seg_start = self.chunk.data.len();
+        // Bytes to hold before cutting; grows while one line is longer.
+        let mut want = self.chunk_bytes;
+        loop {
+            let mut eof = false;
+            while !eof && self.chunk.data.len() < want {
+                let need = (want - self.chunk.data.len()).max(64 * 1024);
+                self.chunk.data.reserve(need);
+                let n = (&mut reader)
+                    .take(need as u64)
+                    .read_to_end(&mut self.chunk.data)?;
+                eof = n < need;
             }
-        };
-        want = CHUNK_BYTES;
-        let rest = buf[cut..].to_vec();
-        buf.truncate(cut);
-        let data = std::mem::replace(&mut buf, rest);
-        let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
-        let chunk = Chunk {
-            source: name.clone(),
-            first_line: line,
-            data,
-        };
-        line += lines;
-        if !emit(chunk) {
-            return Ok(false);
+            if eof {
+                let end = self.chunk.data.len();
+                self.push_segment(name, line, seg_start, end);
+                return Ok(end < self.chunk_bytes || self.flush());
+            }
+            let portion = &self.chunk.data[seg_start..];
+            match memchr::memrchr(b'\n', portion) {
+                Some(i) => {
+                    let cut = seg_start + i + 1;
+                    let lines =
+                        memchr::memchr_iter(b'\n', &self.chunk.data[seg_start..cut]).count();
+                    self.push_segment(name, line, seg_start, cut);
+                    line += lines as u64;
+                    let rest = self.chunk.data[cut..].to_vec();
+                    self.chunk.data.truncate(cut);
+                    if !self.flush() {
+                        return Ok(false);
+                    }
+                    self.chunk.data = rest;
+                    seg_start = 0;
+                    want = self.chunk_bytes;
+                }
+                None if seg_start > 0 => {
+                    // The line started by this source does not fit: ship the
+                    // sources before it and start a fresh chunk with it.
+                    let rest = self.chunk.data.split_off(seg_start);
+                    if !self.flush() {
+                        return Ok(false);
+                    }
+                    self.chunk.data = rest;
+                    seg_start = 0;
+                }
+                None => want = self.chunk.data.len() + self.chunk_bytes,
+            }
         }
-        buf.reserve(CHUNK_BYTES);
     }
 }
 
@@ -172,53 +227,86 @@ fn chunk_reader(
 mod tests {
     use super::*;
 
-    #[test]
-    fn chunks_hold_whole_lines_and_count_them() {
-        let line = "x".repeat(999) + "\n";
-        let text = line.repeat(CHUNK_BYTES / 1000 * 3 + 7);
-        let name: Arc<str> = "t".into();
-        let mut chunks = vec![];
-        chunk_reader(text.as_bytes(), &name, &mut |c: Chunk| {
-            chunks.push((c.first_line, c.data));
+    /// Reads the given (name, text) sources as `read_chunks` would.
+    fn chunks_of(sources: &[(&str, &[u8])], chunk_bytes: usize) -> Vec<Chunk> {
+        let mut out = vec![];
+        let mut chunker = Chunker::new(chunk_bytes, |c| {
+            out.push(c);
             true
-        })
-        .unwrap();
-        assert!(chunks.len() >= 3);
-        let mut expect = 1;
-        let mut joined = Vec::new();
-        for (first, data) in &chunks {
-            assert_eq!(*first, expect);
-            assert!(data.ends_with(b"\n"));
-            expect += data.iter().filter(|&&b| b == b'\n').count() as u64;
-            joined.extend_from_slice(data);
+        });
+        for (name, text) in sources {
+            assert!(chunker.read_source(*text, &Arc::from(*name)).unwrap());
         }
-        assert_eq!(joined, text.as_bytes());
+        chunker.flush();
+        out
+    }
+
+    /// Every (source, line number, line) in order, from the chunks.
+    fn lines_of(chunks: &[Chunk]) -> Vec<(String, u64, Vec<u8>)> {
+        let mut out = vec![];
+        for c in chunks {
+            for (seg, bytes) in c.segments() {
+                for (i, l) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+                    out.push((
+                        seg.source.to_string(),
+                        seg.first_line + i as u64,
+                        l.to_vec(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn expected(sources: &[(&str, &[u8])]) -> Vec<(String, u64, Vec<u8>)> {
+        let mut out = vec![];
+        for (name, text) in sources {
+            for (i, l) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+                out.push((name.to_string(), i as u64 + 1, l.to_vec()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn small_sources_are_packed_and_keep_their_line_numbers() {
+        let a = b"a1\na2\n".repeat(10);
+        let b = b"b1\nb2".to_vec();
+        let c = b"c1\n".repeat(50);
+        let sources: Vec<(&str, &[u8])> = vec![("a", &a), ("b", &b), ("c", &c)];
+        let chunks = chunks_of(&sources, 64);
+        assert!(chunks.len() > 1);
+        assert!(
+            chunks.iter().any(|c| c.segments.len() > 1),
+            "files packed together"
+        );
+        for c in &chunks[..chunks.len() - 1] {
+            assert!(c.data.len() >= 40, "chunks are about the size asked");
+        }
+        assert_eq!(lines_of(&chunks), expected(&sources));
+    }
+
+    #[test]
+    fn big_sources_are_cut_at_line_ends() {
+        let line = "x".repeat(99) + "\n";
+        let text = line.repeat(20_000);
+        let sources: Vec<(&str, &[u8])> = vec![("big", text.as_bytes())];
+        // Reads are at least 64 KiB, so chunks are too.
+        let chunks = chunks_of(&sources, 4096);
+        assert!(chunks.len() >= 20, "{}", chunks.len());
+        for c in &chunks {
+            assert!(c.data.ends_with(b"\n"));
+        }
+        assert_eq!(lines_of(&chunks), expected(&sources));
     }
 
     #[test]
     fn a_line_longer_than_a_chunk_stays_whole() {
-        let text = format!("a\n{}\nb\n", "y".repeat(CHUNK_BYTES * 2 + 5));
-        let name: Arc<str> = "t".into();
-        let mut chunks = vec![];
-        chunk_reader(text.as_bytes(), &name, &mut |c: Chunk| {
-            chunks.push((c.first_line, c.data.len()));
-            true
-        })
-        .unwrap();
-        assert_eq!(chunks.iter().map(|c| c.1).sum::<usize>(), text.len());
-        assert!(chunks.iter().any(|c| c.1 >= CHUNK_BYTES * 2 + 6));
-        assert_eq!(chunks[1].0, 2, "the long line is line 2");
-    }
-
-    #[test]
-    fn a_last_line_without_line_end_is_kept() {
-        let name: Arc<str> = "t".into();
-        let mut all = vec![];
-        chunk_reader(&b"a\nb"[..], &name, &mut |c: Chunk| {
-            all.extend(c.data);
-            true
-        })
-        .unwrap();
-        assert_eq!(all, b"a\nb");
+        let long = format!("a\n{}\nb\n", "y".repeat(10_000));
+        let sources: Vec<(&str, &[u8])> =
+            vec![("p", b"p1\n"), ("long", long.as_bytes()), ("q", b"q1")];
+        let chunks = chunks_of(&sources, 1000);
+        assert_eq!(lines_of(&chunks), expected(&sources));
+        assert!(chunks.iter().any(|c| c.data.len() > 10_000));
     }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lints, the Rust tests of all
+# crates, and the end-to-end tests that read our outputs back with
+# independent tools (pyarrow, DuckDB). CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python tools for the end-to-end tests (.venv, from tests/requirements.txt)"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+
+step "cargo test (all crates)"
+cargo test --workspace --all-features
+
+step "end-to-end tests (pytest)"
+.venv/bin/python -m pytest tests/e2e -q
