@@ -308,3 +308,32 @@ fn eighteen_field_record_round_trips() {
     let line = r.to_line();
     assert_eq!(parse_line(&line).unwrap(), r, "{line}");
 }
+
+/// Found by fuzzing: `"-"` and `-` must read the same even when a quote
+/// appears later in the line, and a quote where the format has none is an
+/// error rather than a reason to move a quoted field's end.
+#[test]
+fn quoted_dash_reads_exactly_like_a_bare_dash() {
+    let base = format!("{} future\" x", sample(0));
+    for (old, new) in [
+        ("\"S3Console/0.4\"", "\"-\""),
+        ("\"-\" \"S3Console/0.4\"", "\"-\" -"),
+        ("\"-\" \"S3Console/0.4\"", "- \"-\""),
+    ] {
+        let quoted = base.replacen("\"S3Console/0.4\"", "\"-\"", 1);
+        let other = base.replacen(old, new, 1);
+        let a = parse_line(&quoted).unwrap();
+        let b = parse_line(&other).unwrap();
+        assert_eq!(a, b, "{other}");
+        assert_eq!(a.user_agent, None);
+        assert_eq!(a.field_count, 29);
+    }
+}
+
+#[test]
+fn quotes_where_the_format_has_none_are_errors() {
+    let line = sample(2).replacen("NoSuchBucketPolicy", "No\"Such", 1);
+    assert_eq!(error_of(&line).0, "error_code");
+    let line = sample(0).replacen(" SigV4 ", " Sig\"V4 ", 1);
+    assert_eq!(error_of(&line).0, "signature_version");
+}

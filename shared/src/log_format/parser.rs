@@ -63,6 +63,14 @@ pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
         .map(|v| i32::try_from(v).map_err(|_| ParseError::new("http_status", "out of range")))
         .transpose()?;
     r.error_code = c.text("error_code")?;
+    // The only free-text field between two quoted ones: a quote in it would
+    // make the request URI's end ambiguous.
+    if r.error_code.is_some_and(|v| v.contains('"')) {
+        return Err(ParseError::new(
+            "error_code",
+            "unexpected '\"' in an unquoted field",
+        ));
+    }
     r.bytes_sent = c.int("bytes_sent")?;
     r.object_size = c.int("object_size")?;
     r.total_time = c.int("total_time")?;
@@ -87,6 +95,15 @@ pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
         }
         let name = super::fields::FIELDS[17 + index].json_name;
         let value = c.text(name)?;
+        // These fields are never quoted; a quote here means the user agent's
+        // end was misplaced or the line is damaged, and accepting it would
+        // make the record read differently once written back.
+        if value.is_some_and(|v| v.contains('"')) {
+            return Err(ParseError::new(
+                name,
+                "unexpected '\"' in an unquoted field",
+            ));
+        }
         r.set_trailing(index, value);
         index += 1;
     }
@@ -189,9 +206,9 @@ impl<'a> Cursor<'a> {
         if self.pos >= self.b.len() {
             return Err(self.missing(field));
         }
-        if self.b[self.pos] != b'"' {
+        if self.b[self.pos] != b'"' || self.at_quoted_dash() {
             return match self.token(field)? {
-                "-" => Ok(None),
+                "-" | "\"-\"" => Ok(None),
                 other => Err(ParseError::new(
                     field,
                     format!("expected a quoted value or '-', found '{}'", clip(other)),
@@ -216,9 +233,9 @@ impl<'a> Cursor<'a> {
         if self.pos >= self.b.len() {
             return Err(self.missing("referer"));
         }
-        if self.b[self.pos] != b'"' {
+        if self.b[self.pos] != b'"' || self.at_quoted_dash() {
             let referer = match self.token("referer")? {
-                "-" => None,
+                "-" | "\"-\"" => None,
                 other => {
                     return Err(ParseError::new(
                         "referer",
@@ -242,16 +259,22 @@ impl<'a> Cursor<'a> {
                     continue;
                 }
                 let ua_start = q + 2;
-                let ua_close = match self.b.get(ua_start) {
-                    Some(b'"') => closing_quote(self.b, ua_start, after_user_agent_ok, strict),
-                    Some(b'-') if matches!(self.b.get(ua_start + 1), None | Some(b' ')) => {
-                        Some(ua_start)
+                // (end of the user agent field, whether it is null)
+                let ua = match dash_len(self.b, ua_start) {
+                    // `-` or `"-"`: read the same way, never searched past.
+                    Some(len) => (!strict || after_user_agent_ok(&self.b[ua_start + len..]))
+                        .then_some((ua_start + len - 1, true)),
+                    None if self.b.get(ua_start) == Some(&b'"') => {
+                        closing_quote(self.b, ua_start, after_user_agent_ok, strict)
+                            .map(|close| (close, false))
                     }
-                    _ => None,
+                    None => None,
                 };
-                let Some(ua_close) = ua_close else { continue };
+                let Some((ua_close, ua_null)) = ua else {
+                    continue;
+                };
                 let referer = dash_is_null(&self.s[open + 1..q]);
-                let ua = if ua_close == ua_start {
+                let ua = if ua_null {
                     None
                 } else {
                     dash_is_null(&self.s[ua_start + 1..ua_close])
@@ -266,6 +289,14 @@ impl<'a> Cursor<'a> {
         } else {
             Err(self.missing_after_referer())
         }
+    }
+
+    /// `"-"` means null exactly as a bare `-` does, and is read the same way,
+    /// without looking for a later closing quote; so a record reads the same
+    /// whichever of the two AWS wrote.
+    fn at_quoted_dash(&self) -> bool {
+        self.b[self.pos..].starts_with(b"\"-\"")
+            && matches!(self.b.get(self.pos + 3), None | Some(b' '))
     }
 
     fn missing_after_referer(&self) -> ParseError {
@@ -309,14 +340,16 @@ fn tokens(rest: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|_| !rest.is_empty())
 }
 
-/// After the request URI: status, error code, four numbers, then the referer.
+/// After the request URI: status, error code, four numbers, then the referer
+/// (so the request URI is never the last field).
 fn after_request_uri_ok(rest: &[u8]) -> bool {
-    tokens(rest).take(7).enumerate().all(|(i, t)| match i {
-        0 => t == b"-" || (t.len() == 3 && t.iter().all(u8::is_ascii_digit)),
-        1 => !t.is_empty() && !t.contains(&b'"'),
-        2..=5 => t == b"-" || (!t.is_empty() && t.iter().all(u8::is_ascii_digit)),
-        _ => t.first() == Some(&b'"') || t == b"-",
-    })
+    !rest.is_empty()
+        && tokens(rest).take(7).enumerate().all(|(i, t)| match i {
+            0 => t == b"-" || (t.len() == 3 && t.iter().all(u8::is_ascii_digit)),
+            1 => !t.is_empty() && !t.contains(&b'"'),
+            2..=5 => t == b"-" || (!t.is_empty() && t.iter().all(u8::is_ascii_digit)),
+            _ => t.first() == Some(&b'"') || t == b"-",
+        })
 }
 
 /// After the user agent: the known unquoted fields, none holding a quote,
@@ -331,6 +364,19 @@ fn after_user_agent_ok(rest: &[u8]) -> bool {
                 _ => true,
             }
     })
+}
+
+/// Length of a null field (`-` or `"-"`) at `at`, if there is one.
+fn dash_len(b: &[u8], at: usize) -> Option<usize> {
+    let rest = b.get(at..)?;
+    let len = if rest.starts_with(b"\"-\"") {
+        3
+    } else if rest.starts_with(b"-") {
+        1
+    } else {
+        return None;
+    };
+    matches!(rest.get(len), None | Some(b' ')).then_some(len)
 }
 
 fn dash_is_null(s: &str) -> Option<&str> {
