@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from athena_table import ATHENA_COLUMNS
 from conftest import REPO, run
 
 JSON_FIELDS = [
@@ -21,13 +22,6 @@ JSON_FIELDS = [
     "object_size", "total_time", "turn_around_time", "referer", "user_agent", "version_id",
     "host_id", "signature_version", "cipher_suite", "authentication_type", "host_header",
     "tls_version", "access_point_arn", "acl_required", "source_region", "extra_fields",
-]
-ATHENA_COLUMNS = [
-    "bucketowner", "bucket_name", "requestdatetime", "remoteip", "requester", "requestid",
-    "operation", "key", "request_uri", "httpstatus", "errorcode", "bytessent", "objectsize",
-    "totaltime", "turnaroundtime", "referrer", "useragent", "versionid", "hostid", "sigv",
-    "ciphersuite", "authtype", "endpoint", "tlsversion", "accesspointarn", "aclrequired",
-    "sourceregion",
 ]
 
 

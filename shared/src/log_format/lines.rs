@@ -68,17 +68,6 @@ pub fn for_each_line<'a>(
     counts
 }
 
-/// Where to cut `buf` so that the first part holds only whole lines: after
-/// the last line end within the first `max` bytes, else after the first line
-/// end past them. `None` when `buf` holds no line end at all.
-pub fn split_point(buf: &[u8], max: usize) -> Option<usize> {
-    let head = &buf[..max.min(buf.len())];
-    match memchr::memrchr(b'\n', head) {
-        Some(i) => Some(i + 1),
-        None => memchr(b'\n', &buf[head.len()..]).map(|i| head.len() + i + 1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,14 +95,5 @@ mod tests {
             errors.push((n, r.unwrap_err().message))
         });
         assert_eq!(errors, vec![(1, "not valid UTF-8 at byte 3".to_string())]);
-    }
-
-    #[test]
-    fn split_point_keeps_whole_lines() {
-        assert_eq!(split_point(b"aa\nbb\ncc", 7), Some(6));
-        assert_eq!(split_point(b"aa\nbb\ncc", 100), Some(6));
-        assert_eq!(split_point(b"aa\nbb\n", 6), Some(6));
-        assert_eq!(split_point(b"aaaaaa\nb", 3), Some(7));
-        assert_eq!(split_point(b"aaaaaa", 3), None);
     }
 }
