@@ -212,7 +212,7 @@ def test_ddl_from_environment_and_refusals(s3la):
     env = {"ATHENA_DATABASE": "s3_access_logs_db", "ATHENA_TABLE": "mybucket_logs",
            "S3_LOGS_LOCATION": "s3://my-log-bucket/logs/123456789012/us-east-1/mybucket/",
            "PATH": "/usr/bin:/bin"}
-    p = run(s3la, "ddl", "--projection-start", "2023-06-01", env=env)
+    p = run(s3la, "ddl", "--projection_start", "2023-06-01", env=env)
     assert "CREATE DATABASE IF NOT EXISTS `s3_access_logs_db`;" in p.stdout
     assert "`s3_access_logs_db`.`mybucket_logs`" in p.stdout
     assert "'projection.timestamp.range' = '2023/06/01,NOW'" in p.stdout

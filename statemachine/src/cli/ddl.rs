@@ -34,7 +34,7 @@ pub struct DdlArgs {
     #[arg(long, value_enum, default_value_t = Layout::DateBased)]
     layout: Layout,
     /// First day of partition projection (when logging was enabled).
-    #[arg(long, env = "PROJECTION_START", value_name = "YYYY-MM-DD", default_value = "2020-01-01",
+    #[arg(long, alias = "projection_start", env = "PROJECTION_START", value_name = "YYYY-MM-DD", default_value = "2020-01-01",
           value_parser = parse_date)]
     projection_start: NaiveDate,
     /// Print only the RegexSerDe pattern (plain regex, for other tools).
