@@ -337,3 +337,23 @@ fn quotes_where_the_format_has_none_are_errors() {
     let line = sample(0).replacen(" SigV4 ", " Sig\"V4 ", 1);
     assert_eq!(error_of(&line).0, "signature_version");
 }
+
+#[test]
+fn values_follow_the_field_list() {
+    use s3la_shared::log_format::FieldValue::{Int, Text, Time};
+    use s3la_shared::log_format::fields::FIELDS;
+    let r = parse_line(sample(4)).unwrap();
+    let by_name = |name: &str| {
+        let i = FIELDS.iter().position(|f| f.json_name == name).unwrap();
+        r.values()[i]
+    };
+    assert_eq!(by_name("bucket"), Text(Some("amzn-s3-demo-bucket1")));
+    assert_eq!(by_name("request_time"), Time(r.request_time));
+    assert_eq!(by_name("key"), Text(Some("s3-dg.pdf")));
+    assert_eq!(by_name("http_status"), Int(Some(200)));
+    assert_eq!(by_name("object_size"), Int(Some(4_406_583)));
+    assert_eq!(by_name("turn_around_time"), Int(Some(28)));
+    assert_eq!(by_name("user_agent"), Text(Some("S3Console/0.4")));
+    assert_eq!(by_name("cipher_suite"), Text(Some("ECDHE-RSA-AES128-SHA")));
+    assert_eq!(by_name("source_region"), Text(Some("us-east-1")));
+}

@@ -15,5 +15,5 @@ mod render;
 mod time;
 
 pub use parser::{ParseError, parse_line};
-pub use record::LogRecord;
+pub use record::{FieldValue, LogRecord};
 pub use time::{format_iso8601, parse_log_time};

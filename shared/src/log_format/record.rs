@@ -40,7 +40,51 @@ pub struct LogRecord<'a> {
     pub field_count: usize,
 }
 
+/// One field's value, typed as the format defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    /// Seconds since the Unix epoch, UTC.
+    Time(Option<i64>),
+}
+
 impl<'a> LogRecord<'a> {
+    /// Every known field's value, in log order (the order of [`FIELDS`]), so
+    /// that output formats name and order fields from one place.
+    pub fn values(&self) -> [FieldValue<'a>; FIELDS.len()] {
+        use FieldValue::{Int, Text, Time};
+        [
+            Text(self.bucket_owner),
+            Text(self.bucket),
+            Time(self.request_time),
+            Text(self.remote_ip),
+            Text(self.requester),
+            Text(self.request_id),
+            Text(self.operation),
+            Text(self.key),
+            Text(self.request_uri),
+            Int(self.http_status.map(i64::from)),
+            Text(self.error_code),
+            Int(self.bytes_sent),
+            Int(self.object_size),
+            Int(self.total_time),
+            Int(self.turn_around_time),
+            Text(self.referer),
+            Text(self.user_agent),
+            Text(self.version_id),
+            Text(self.host_id),
+            Text(self.signature_version),
+            Text(self.cipher_suite),
+            Text(self.authentication_type),
+            Text(self.host_header),
+            Text(self.tls_version),
+            Text(self.access_point_arn),
+            Text(self.acl_required),
+            Text(self.source_region),
+        ]
+    }
+
     /// The unknown trailing fields, each as logged (`-` included, so nothing
     /// AWS wrote is lost).
     pub fn extra_fields(&self) -> impl Iterator<Item = &'a str> + 'a {

@@ -18,7 +18,7 @@ use parquet::schema::types::ColumnPath;
 use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
 use s3la_shared::log_format::fields::{EXTRA_FIELDS_JSON_NAME, FIELDS};
 use s3la_shared::log_format::lines::{LineCounts, LineError, for_each_line};
-use s3la_shared::log_format::{LogRecord, format_iso8601};
+use s3la_shared::log_format::{FieldValue, LogRecord, format_iso8601};
 use serde::Serialize;
 
 use super::sources::Chunk;
@@ -64,7 +64,7 @@ pub fn render_chunk(
             for (seg, bytes) in chunk.segments() {
                 counts += for_each_line(bytes, seg.first_line, |n, r| {
                     match r {
-                        Ok(rec) => serde_json::to_writer(&mut out, &JsonRecord::from(&rec)),
+                        Ok(rec) => serde_json::to_writer(&mut out, &JsonRecord(&rec)),
                         Err(error) => {
                             let e = LineError {
                                 line_number: n,
@@ -159,71 +159,27 @@ fn encode_row_group(
         .collect::<Result<_, _>>()?)
 }
 
-/// The JSON-lines shape of a record (field names as documented in the README).
-#[derive(Serialize)]
-struct JsonRecord<'a> {
-    bucket_owner: Option<&'a str>,
-    bucket: Option<&'a str>,
-    request_time: Option<String>,
-    remote_ip: Option<&'a str>,
-    requester: Option<&'a str>,
-    request_id: Option<&'a str>,
-    operation: Option<&'a str>,
-    key: Option<&'a str>,
-    request_uri: Option<&'a str>,
-    http_status: Option<i32>,
-    error_code: Option<&'a str>,
-    bytes_sent: Option<i64>,
-    object_size: Option<i64>,
-    total_time: Option<i64>,
-    turn_around_time: Option<i64>,
-    referer: Option<&'a str>,
-    user_agent: Option<&'a str>,
-    version_id: Option<&'a str>,
-    host_id: Option<&'a str>,
-    signature_version: Option<&'a str>,
-    cipher_suite: Option<&'a str>,
-    authentication_type: Option<&'a str>,
-    host_header: Option<&'a str>,
-    tls_version: Option<&'a str>,
-    access_point_arn: Option<&'a str>,
-    acl_required: Option<&'a str>,
-    source_region: Option<&'a str>,
-    extra_fields: Option<Vec<&'a str>>,
-}
+/// A record as one JSON object: the fields of [`FIELDS`] in log order under
+/// their JSON names, the time as ISO 8601, then `extra_fields`.
+struct JsonRecord<'r, 'a>(&'r LogRecord<'a>);
 
-impl<'a> From<&LogRecord<'a>> for JsonRecord<'a> {
-    fn from(r: &LogRecord<'a>) -> Self {
-        Self {
-            bucket_owner: r.bucket_owner,
-            bucket: r.bucket,
-            request_time: r.request_time.map(format_iso8601),
-            remote_ip: r.remote_ip,
-            requester: r.requester,
-            request_id: r.request_id,
-            operation: r.operation,
-            key: r.key,
-            request_uri: r.request_uri,
-            http_status: r.http_status,
-            error_code: r.error_code,
-            bytes_sent: r.bytes_sent,
-            object_size: r.object_size,
-            total_time: r.total_time,
-            turn_around_time: r.turn_around_time,
-            referer: r.referer,
-            user_agent: r.user_agent,
-            version_id: r.version_id,
-            host_id: r.host_id,
-            signature_version: r.signature_version,
-            cipher_suite: r.cipher_suite,
-            authentication_type: r.authentication_type,
-            host_header: r.host_header,
-            tls_version: r.tls_version,
-            access_point_arn: r.access_point_arn,
-            acl_required: r.acl_required,
-            source_region: r.source_region,
-            extra_fields: r.extra.map(|_| r.extra_fields().collect()),
+impl Serialize for JsonRecord<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.0;
+        let mut map = s.serialize_map(Some(FIELDS.len() + 1))?;
+        for (field, value) in FIELDS.iter().zip(r.values()) {
+            match value {
+                FieldValue::Text(v) => map.serialize_entry(field.json_name, &v)?,
+                FieldValue::Int(v) => map.serialize_entry(field.json_name, &v)?,
+                FieldValue::Time(v) => {
+                    map.serialize_entry(field.json_name, &v.map(format_iso8601))?
+                }
+            }
         }
+        let extra = r.extra.map(|_| r.extra_fields().collect::<Vec<_>>());
+        map.serialize_entry(EXTRA_FIELDS_JSON_NAME, &extra)?;
+        map.end()
     }
 }
 
@@ -237,29 +193,16 @@ struct JsonError<'a> {
 /// CSV columns: the JSON names, nulls as empty cells, extra fields joined
 /// by spaces (as they appeared in the log).
 fn csv_row(r: &LogRecord<'_>) -> Vec<String> {
-    let t = |v: Option<&str>| v.unwrap_or_default().to_string();
-    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let mut row = vec![
-        t(r.bucket_owner),
-        t(r.bucket),
-        r.request_time.map(format_iso8601).unwrap_or_default(),
-        t(r.remote_ip),
-        t(r.requester),
-        t(r.request_id),
-        t(r.operation),
-        t(r.key),
-        t(r.request_uri),
-        n(r.http_status.map(i64::from)),
-        t(r.error_code),
-        n(r.bytes_sent),
-        n(r.object_size),
-        n(r.total_time),
-        n(r.turn_around_time),
-        t(r.referer),
-        t(r.user_agent),
-    ];
-    row.extend(r.trailing_text_fields().into_iter().map(t));
-    row.push(t(r.extra));
+    let mut row: Vec<String> = r
+        .values()
+        .into_iter()
+        .map(|v| match v {
+            FieldValue::Text(v) => v.unwrap_or_default().to_string(),
+            FieldValue::Int(v) => v.map(|v| v.to_string()).unwrap_or_default(),
+            FieldValue::Time(v) => v.map(format_iso8601).unwrap_or_default(),
+        })
+        .collect();
+    row.push(r.extra.unwrap_or_default().to_string());
     row
 }
 
