@@ -57,7 +57,8 @@ pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
         key: c.text("key")?,
         ..LogRecord::default()
     };
-    r.request_uri = c.quoted("request_uri", after_request_uri_ok)?;
+    let b = c.b;
+    r.request_uri = c.quoted("request_uri", |q| after_request_uri_ok(&b[q + 1..]))?;
     r.http_status = c
         .int("http_status")?
         .map(|v| i32::try_from(v).map_err(|_| ParseError::new("http_status", "out of range")))
@@ -75,40 +76,81 @@ pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
     r.object_size = c.int("object_size")?;
     r.total_time = c.int("total_time")?;
     r.turn_around_time = c.int("turn_around_time")?;
-    let (referer, user_agent) = c.referer_and_user_agent()?;
+    let (referer, user_agent, trailing) = c.referer_and_user_agent()?;
     r.referer = referer;
     r.user_agent = user_agent;
+    for (index, value) in trailing.values.into_iter().enumerate() {
+        r.set_trailing(index, value);
+    }
+    r.extra = trailing.extra;
+    r.field_count = 17 + trailing.count;
+    Ok(r)
+}
 
-    let mut index = 0;
-    while c.pos < c.b.len() {
-        if index == TRAILING_KNOWN {
-            r.extra = Some(&c.s[c.pos..]);
-            // Count the extra fields so field_count stays exact.
-            index += 1 + c.b[c.pos..].iter().filter(|&&x| x == b' ').count();
-            if c.b[c.pos..].split(|&x| x == b' ').any(<[u8]>::is_empty) {
+/// The fields after the user agent, read once: while a candidate end of the
+/// user agent is checked, and then kept for the record.
+#[derive(Debug, Default, Clone, Copy)]
+struct Trailing<'a> {
+    values: [Option<&'a str>; TRAILING_KNOWN],
+    /// How many fields there are after the user agent.
+    count: usize,
+    extra: Option<&'a str>,
+}
+
+impl Trailing<'_> {
+    /// Whether the fields with a fixed vocabulary hold one of its words.
+    fn shapes_ok(&self) -> bool {
+        matches!(self.values[2], None | Some("SigV2" | "SigV4"))
+            && matches!(self.values[4], None | Some("AuthHeader" | "QueryString"))
+            && matches!(self.values[8], None | Some("Yes"))
+    }
+}
+
+/// Reads the fields after a user agent that ends just before `from` (where
+/// the line ends or a separator follows). These fields are never quoted: a
+/// quote in one means the user agent's end is misplaced or the line is
+/// damaged, and accepting it would make the record read differently once
+/// written back.
+fn read_trailing(s: &str, from: usize) -> Result<Trailing<'_>> {
+    let b = s.as_bytes();
+    let mut t = Trailing::default();
+    let mut pos = from + 1;
+    while pos <= b.len() && from < b.len() {
+        if t.count == TRAILING_KNOWN {
+            let extra = &b[pos..];
+            if extra.is_empty() || extra.split(|&x| x == b' ').any(<[u8]>::is_empty) {
                 return Err(ParseError::new(
                     "extra_fields",
                     "empty field (two spaces in a row or a trailing space)",
                 ));
             }
+            t.extra = Some(&s[pos..]);
+            t.count += 1 + memchr::memchr_iter(b' ', extra).count();
             break;
         }
-        let name = super::fields::FIELDS[17 + index].json_name;
-        let value = c.text(name)?;
-        // These fields are never quoted; a quote here means the user agent's
-        // end was misplaced or the line is damaged, and accepting it would
-        // make the record read differently once written back.
-        if value.is_some_and(|v| v.contains('"')) {
+        let name = super::fields::FIELDS[17 + t.count].json_name;
+        let (end, quote) = match memchr::memchr2(b' ', b'"', &b[pos..]) {
+            Some(i) if b[pos + i] == b'"' => (pos + i, true),
+            Some(i) => (pos + i, false),
+            None => (b.len(), false),
+        };
+        if quote {
             return Err(ParseError::new(
                 name,
                 "unexpected '\"' in an unquoted field",
             ));
         }
-        r.set_trailing(index, value);
-        index += 1;
+        if end == pos {
+            return Err(ParseError::new(
+                name,
+                "empty field (two spaces in a row or a trailing space)",
+            ));
+        }
+        t.values[t.count] = dash_is_null(&s[pos..end]);
+        t.count += 1;
+        pos = end + 1;
     }
-    r.field_count = 17 + index;
-    Ok(r)
+    Ok(t)
 }
 
 struct Cursor<'a> {
@@ -196,12 +238,12 @@ impl<'a> Cursor<'a> {
         Ok(Some(t))
     }
 
-    /// A quoted field, or a bare `-`. `follows_ok(rest)` says whether the text
-    /// after a candidate closing quote looks like the fields that follow.
+    /// A quoted field, or a bare `-`. `follows_ok(q)` says whether the text
+    /// after a candidate closing quote at `q` looks like the fields that follow.
     fn quoted(
         &mut self,
         field: &'static str,
-        follows_ok: fn(&[u8]) -> bool,
+        follows_ok: impl FnMut(usize) -> bool,
     ) -> Result<Option<&'a str>> {
         if self.pos >= self.b.len() {
             return Err(self.missing(field));
@@ -228,11 +270,25 @@ impl<'a> Cursor<'a> {
     }
 
     /// Referer and user agent are adjacent quoted fields, so the referer's end
-    /// is only confirmed once a user agent can be read after it.
-    fn referer_and_user_agent(&mut self) -> Result<(Option<&'a str>, Option<&'a str>)> {
+    /// is only confirmed once a user agent, and the fields after it, can be
+    /// read after it. Returns both and the fields after the user agent.
+    fn referer_and_user_agent(
+        &mut self,
+    ) -> Result<(Option<&'a str>, Option<&'a str>, Trailing<'a>)> {
         if self.pos >= self.b.len() {
             return Err(self.missing("referer"));
         }
+        let s = self.s;
+        // The fields after the accepted end of the user agent, read while
+        // checking it (keyed by the position of that end).
+        let mut read: Option<(usize, Trailing<'a>)> = None;
+        let mut ua_end_ok = |end: usize| match read_trailing(s, end + 1) {
+            Ok(t) if t.shapes_ok() => {
+                read = Some((end, t));
+                true
+            }
+            _ => false,
+        };
         if self.b[self.pos] != b'"' || self.at_quoted_dash() {
             let referer = match self.token("referer")? {
                 "-" | "\"-\"" => None,
@@ -243,8 +299,9 @@ impl<'a> Cursor<'a> {
                     ));
                 }
             };
-            let ua = self.quoted("user_agent", after_user_agent_ok)?;
-            return Ok((referer, ua));
+            let ua = self.quoted("user_agent", &mut ua_end_ok)?;
+            let trailing = self.trailing_after_user_agent(read)?;
+            return Ok((referer, ua, trailing));
         }
         let open = self.pos;
         // First pass: a referer end after which a well-formed user agent
@@ -262,10 +319,12 @@ impl<'a> Cursor<'a> {
                 // (end of the user agent field, whether it is null)
                 let ua = match dash_len(self.b, ua_start) {
                     // `-` or `"-"`: read the same way, never searched past.
-                    Some(len) => (!strict || after_user_agent_ok(&self.b[ua_start + len..]))
-                        .then_some((ua_start + len - 1, true)),
+                    Some(len) => {
+                        let end = ua_start + len - 1;
+                        (!strict || ua_end_ok(end)).then_some((end, true))
+                    }
                     None if self.b.get(ua_start) == Some(&b'"') => {
-                        closing_quote(self.b, ua_start, after_user_agent_ok, strict)
+                        closing_quote(self.b, ua_start, &mut ua_end_ok, strict)
                             .map(|close| (close, false))
                     }
                     None => None,
@@ -281,13 +340,32 @@ impl<'a> Cursor<'a> {
                 };
                 self.advance_to(ua_close + 1);
                 self.fields_seen += 2;
-                return Ok((referer, ua));
+                let trailing = self.trailing_after_user_agent(read)?;
+                return Ok((referer, ua, trailing));
             }
         }
         if memchr(b'"', &self.b[open + 1..]).is_none() {
             Err(ParseError::new("referer", "unterminated quoted value"))
         } else {
             Err(self.missing_after_referer())
+        }
+    }
+
+    /// The fields after the user agent, which ends just before `self.pos`'s
+    /// separator: those read while checking it, or read now (and any error
+    /// names the field) when the end was taken without a check.
+    fn trailing_after_user_agent(
+        &self,
+        read: Option<(usize, Trailing<'a>)>,
+    ) -> Result<Trailing<'a>> {
+        let ua_end = if self.pos >= self.b.len() {
+            self.b.len() - 1
+        } else {
+            self.pos - 2
+        };
+        match read {
+            Some((end, t)) if end == ua_end => Ok(t),
+            _ => read_trailing(self.s, ua_end + 1),
         }
     }
 
@@ -314,7 +392,7 @@ impl<'a> Cursor<'a> {
 fn closing_quote(
     b: &[u8],
     open: usize,
-    follows_ok: fn(&[u8]) -> bool,
+    mut follows_ok: impl FnMut(usize) -> bool,
     strict: bool,
 ) -> Option<usize> {
     let mut from = open + 1;
@@ -324,7 +402,7 @@ fn closing_quote(
         from = q + 1;
         let rest = &b[q + 1..];
         if rest.is_empty() || rest[0] == b' ' {
-            if follows_ok(rest) {
+            if follows_ok(q) {
                 return Some(q);
             }
             first = first.or(Some(q));
@@ -350,20 +428,6 @@ fn after_request_uri_ok(rest: &[u8]) -> bool {
             2..=5 => t == b"-" || (!t.is_empty() && t.iter().all(u8::is_ascii_digit)),
             _ => t.first() == Some(&b'"') || t == b"-",
         })
-}
-
-/// After the user agent: the known unquoted fields, none holding a quote,
-/// with the signature version, auth type and aclRequired in their shapes.
-fn after_user_agent_ok(rest: &[u8]) -> bool {
-    tokens(rest).take(TRAILING_KNOWN).enumerate().all(|(i, t)| {
-        !t.contains(&b'"')
-            && match i {
-                2 => matches!(t, b"SigV2" | b"SigV4" | b"-"),
-                4 => matches!(t, b"AuthHeader" | b"QueryString" | b"-"),
-                8 => matches!(t, b"Yes" | b"-"),
-                _ => true,
-            }
-    })
 }
 
 /// Length of a null field (`-` or `"-"`) at `at`, if there is one.
