@@ -1,7 +1,11 @@
-"""Shared fixtures: the s3la binary (built once) and a generated log tree."""
+"""Shared fixtures: the s3la and Lambda binaries (built once), a generated log
+tree, and a moto server on 127.0.0.1 playing AWS."""
 
 import os
+import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,9 +18,64 @@ def s3la() -> Path:
     """Path of the s3la binary: $S3LA_BIN, or a debug build of the workspace."""
     if os.environ.get("S3LA_BIN"):
         return Path(os.environ["S3LA_BIN"])
-    subprocess.run(["cargo", "build", "--quiet", "-p", "s3la"], cwd=REPO, check=True)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    return target / "debug" / "s3la"
+    return debug_build() / "s3la"
+
+
+def debug_build() -> Path:
+    """Builds the s3la and Lambda binaries (debug) once; returns their folder."""
+    subprocess.run(["cargo", "build", "--quiet", "-p", "s3la", "-p", "s3la-lambdas"],
+                   cwd=REPO, check=True)
+    return Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug"
+
+
+@pytest.fixture(scope="session")
+def lambda_bin() -> Path:
+    """Folder holding the Lambda binaries (compute-period, start-query, ...)."""
+    return debug_build()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """A moto server on 127.0.0.1; yields its endpoint URL."""
+    port = free_port()
+    server = REPO / ".venv" / "bin" / "moto_server"
+    proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"moto server did not start on {url}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def aws_env(endpoint: str, **settings) -> dict:
+    """Environment for our binaries talking to moto: fake credentials, the
+    endpoint override the AWS SDK reads, and the given settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k not in ("ATHENA_DATABASE", "ATHENA_TABLE",
+                                                     "RESULT_PATH", "S3_LOGS_LOCATION")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
 
 
 def run(binary, *args, check=True, **kw):

@@ -7,11 +7,14 @@ use clap::{Parser, Subcommand};
 mod ddl;
 mod demo;
 mod gen_logs;
+mod invoke;
 mod parse;
 mod pipeline;
 mod progress;
+mod request_flags;
 mod sinks;
 mod sources;
+mod sql;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +43,10 @@ enum Command {
     GenLogs(gen_logs::GenLogsArgs),
     /// Print the Athena DDL (database and table) for the logs.
     Ddl(ddl::DdlArgs),
+    /// Print the Athena statement StartQuery would submit for a period.
+    Sql(sql::SqlArgs),
+    /// Run one step of the state machine alone, with its JSON input.
+    Invoke(invoke::InvokeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -48,5 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => parse::run(args),
         Command::GenLogs(args) => gen_logs::run(args),
         Command::Ddl(args) => ddl::run(args),
+        Command::Sql(args) => sql::run(args),
+        Command::Invoke(args) => invoke::run(args),
     }
 }

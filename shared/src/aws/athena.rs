@@ -1,0 +1,229 @@
+//! Athena as the query engine: StartQueryExecution with an UNLOAD statement,
+//! GetQueryExecution for its state. SDK errors are classified into the
+//! pipeline's error names here, where their types are still known.
+
+use aws_sdk_athena::Client;
+use aws_sdk_athena::config::http::HttpResponse;
+use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionError;
+use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError;
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+
+use crate::config::QueryConfig;
+use crate::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
+use crate::error::StepError;
+use crate::query::athena_sql;
+
+pub struct AthenaEngine {
+    client: Client,
+    /// The query settings; only starting a query needs them.
+    config: Option<QueryConfig>,
+}
+
+impl AthenaEngine {
+    pub fn new(client: Client, config: QueryConfig) -> Self {
+        Self {
+            client,
+            config: Some(config),
+        }
+    }
+
+    /// An engine that only reads query states (QueryStatus).
+    pub fn status_only(client: Client) -> Self {
+        Self {
+            client,
+            config: None,
+        }
+    }
+}
+
+/// The UNLOAD statement for `job` under `config` (also printed by `s3la sql`).
+pub fn statement(config: &QueryConfig, job: &QueryJob) -> String {
+    let select = athena_sql::select(&job.spec, &config.database, &config.table);
+    athena_sql::unload(&select, &job.staging_prefix, config.compression)
+}
+
+impl QueryEngine for AthenaEngine {
+    async fn start(&self, job: &QueryJob) -> Result<StartedQuery, StepError> {
+        let config = self.config.as_ref().ok_or_else(|| {
+            StepError::config(
+                "ATHENA_DATABASE",
+                "this engine was built without query settings",
+            )
+        })?;
+        let sql = statement(config, job);
+        let out = self
+            .client
+            .start_query_execution()
+            .query_string(&sql)
+            .client_request_token(&job.idempotency_token)
+            .work_group(&config.workgroup)
+            .query_execution_context(
+                QueryExecutionContext::builder()
+                    .catalog("AwsDataCatalog")
+                    .database(&config.database)
+                    .build(),
+            )
+            .result_configuration(
+                ResultConfiguration::builder()
+                    .output_location(&job.output_location)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                let kind = match e.as_service_error() {
+                    Some(StartQueryExecutionError::TooManyRequestsException(_))
+                    | Some(StartQueryExecutionError::InternalServerException(_)) => Kind::Transient,
+                    Some(StartQueryExecutionError::InvalidRequestException(_)) => Kind::Rejected,
+                    _ => Kind::Other,
+                };
+                classify(kind, e)
+            })?;
+        let id = out.query_execution_id().ok_or_else(|| StepError::Aws {
+            service: "Athena",
+            code: "MissingQueryExecutionId".into(),
+            message: "StartQueryExecution answered without a query execution id".into(),
+        })?;
+        Ok(StartedQuery {
+            id: id.to_string(),
+            statement: Some(sql),
+        })
+    }
+
+    async fn status(&self, id: &str) -> Result<QueryInfo, StepError> {
+        let out = self
+            .client
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                let kind = match e.as_service_error() {
+                    Some(GetQueryExecutionError::InternalServerException(_)) => Kind::Transient,
+                    Some(GetQueryExecutionError::InvalidRequestException(_)) => Kind::UnknownId,
+                    _ => Kind::Other,
+                };
+                classify(kind, e)
+            })?;
+        let qe = out.query_execution();
+        let status = qe.and_then(|q| q.status());
+        let state = match status.and_then(|s| s.state()) {
+            Some(QueryExecutionState::Queued) => QueryState::Queued,
+            Some(QueryExecutionState::Running) => QueryState::Running,
+            Some(QueryExecutionState::Succeeded) => QueryState::Succeeded,
+            Some(QueryExecutionState::Failed) => QueryState::Failed,
+            Some(QueryExecutionState::Cancelled) => QueryState::Cancelled,
+            other => {
+                return Err(StepError::Aws {
+                    service: "Athena",
+                    code: "UnknownQueryState".into(),
+                    message: format!(
+                        "query {id} is in a state this version does not know: {other:?}"
+                    ),
+                });
+            }
+        };
+        let athena_error = status.and_then(|s| s.athena_error());
+        let reason = status
+            .and_then(|s| s.state_change_reason())
+            .or_else(|| athena_error.and_then(|e| e.error_message()))
+            .map(str::to_string);
+        let error_category = athena_error.and_then(|e| e.error_category()).map(|c| {
+            match c {
+                1 => "SYSTEM",
+                2 => "USER",
+                _ => "OTHER",
+            }
+            .to_string()
+        });
+        let stats = qe.and_then(|q| q.statistics());
+        let non_negative = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+        Ok(QueryInfo {
+            state,
+            reason,
+            error_category,
+            data_scanned_bytes: non_negative(stats.and_then(|s| s.data_scanned_in_bytes())),
+            engine_execution_ms: non_negative(
+                stats.and_then(|s| s.engine_execution_time_in_millis()),
+            ),
+            total_execution_ms: non_negative(
+                stats.and_then(|s| s.total_execution_time_in_millis()),
+            ),
+            manifest: stats
+                .and_then(|s| s.data_manifest_location())
+                .map(str::to_string),
+            output_location: qe
+                .and_then(|q| q.result_configuration())
+                .and_then(|r| r.output_location())
+                .map(str::to_string),
+        })
+    }
+}
+
+/// What a modeled error means for the pipeline, decided by its type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Transient,
+    /// Athena refused the statement.
+    Rejected,
+    /// No query with that id.
+    UnknownId,
+    Other,
+}
+
+/// Throttling, 5xx and network faults are `Transient` (the state machine
+/// retries them); Athena's refusal of a statement is `QueryRejected`; an
+/// unknown query id is `InvalidInput`; anything else keeps its error code.
+fn classify<E>(kind: Kind, err: SdkError<E, HttpResponse>) -> StepError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let detail = DisplayErrorContext(&err).to_string();
+    let service = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            return StepError::transient(format!("Athena did not answer: {detail}"));
+        }
+        SdkError::ServiceError(service) => service,
+        _ => {
+            return StepError::Aws {
+                service: "Athena",
+                code: "ClientError".into(),
+                message: detail,
+            };
+        }
+    };
+    let e = service.err();
+    // Modeled errors name themselves in Display ("TooManyRequestsException: ...").
+    let code = e.code().map(str::to_string).unwrap_or_else(|| {
+        e.to_string()
+            .split(':')
+            .next()
+            .unwrap_or("Unknown")
+            .to_string()
+    });
+    let message = e.message().map(str::to_string).unwrap_or_else(|| {
+        let shown = e.to_string();
+        match shown.split_once(": ") {
+            Some((prefix, rest)) if prefix == code => rest.to_string(),
+            _ => shown,
+        }
+    });
+    // Throttling that Athena does not model for an operation still carries its code.
+    let throttled = matches!(
+        e.code(),
+        Some("ThrottlingException" | "TooManyRequestsException" | "ServiceUnavailableException")
+    );
+    match kind {
+        _ if kind == Kind::Transient || throttled || service.raw().status().is_server_error() => {
+            StepError::transient(format!("Athena {code}: {message}"))
+        }
+        Kind::Rejected => StepError::QueryRejected { message },
+        Kind::UnknownId => StepError::invalid("queryExecutionId", message),
+        _ => StepError::Aws {
+            service: "Athena",
+            code,
+            message,
+        },
+    }
+}

@@ -1,0 +1,14 @@
+//! Production adapters over the AWS SDK (feature `aws`). Lambdas and `s3la`
+//! build clients once at start with [`sdk_config`]; the handlers only see the
+//! ports.
+
+pub mod athena;
+
+use aws_config::BehaviorVersion;
+
+/// The SDK's standard configuration chain: `AWS_REGION`, `AWS_PROFILE`,
+/// credentials from the environment, profile, SSO or the Lambda role, and
+/// endpoint overrides such as `AWS_ENDPOINT_URL` (used by the tests).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}

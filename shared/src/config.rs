@@ -1,0 +1,304 @@
+//! Settings from the environment, read and validated once when a Lambda (or
+//! `s3la`) starts. Every error names the variable and what it accepts.
+//!
+//! Readers take a lookup function instead of touching the process
+//! environment, so tests pass a list of pairs.
+
+use chrono::NaiveDate;
+
+use crate::athena_ddl::KeyLayout;
+use crate::error::StepError;
+use crate::period::MAX_SLACK_DAYS;
+use crate::validate::{athena_identifier, s3_prefix_uri};
+
+/// Where settings come from: `std::env::var` in production, pairs in tests.
+pub trait Env {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+impl Env for Vec<(String, String)> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+}
+
+/// A validator's message ("VAR must be ...") as the variable's error.
+fn invalid(variable: &str, message: String) -> StepError {
+    let message = message
+        .strip_prefix(variable)
+        .map(|m| m.trim_start().to_string())
+        .unwrap_or(message);
+    StepError::config(variable, message)
+}
+
+/// A set, non-empty value.
+fn value(env: &dyn Env, name: &str) -> Option<String> {
+    env.get(name).filter(|v| !v.trim().is_empty())
+}
+
+fn required(env: &dyn Env, name: &str, example: &str) -> Result<String, StepError> {
+    value(env, name).ok_or_else(|| StepError::config(name, format!("is not set (e.g. {example})")))
+}
+
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    env: &dyn Env,
+    name: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, StepError> {
+    let Some(raw) = value(env, name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(StepError::config(
+            name,
+            format!(
+                "must be a number from {} to {}, got '{raw}'",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+/// `S3_LOGS_LAYOUT` and `PROJECTION_START`: how log keys are laid out.
+pub fn key_layout(env: &dyn Env) -> Result<KeyLayout, StepError> {
+    let layout = value(env, "S3_LOGS_LAYOUT").unwrap_or_else(|| "date-based".into());
+    match layout.trim() {
+        "date-based" => {
+            let start = match value(env, "PROJECTION_START") {
+                None => DEFAULT_PROJECTION_START,
+                Some(raw) => parse_day(raw.trim()).ok_or_else(|| {
+                    StepError::config(
+                        "PROJECTION_START",
+                        format!("must be a date as YYYY-MM-DD, got '{raw}'"),
+                    )
+                })?,
+            };
+            Ok(KeyLayout::DateBased {
+                projection_start: start,
+            })
+        }
+        "simple" => Ok(KeyLayout::Simple),
+        other => Err(StepError::config(
+            "S3_LOGS_LAYOUT",
+            format!("must be 'date-based' or 'simple', got '{other}'"),
+        )),
+    }
+}
+
+/// The projection start `s3la ddl` and the stack use when none is given.
+pub const DEFAULT_PROJECTION_START: NaiveDate = match NaiveDate::from_ymd_opt(2020, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+/// `YYYY-MM-DD`, or `YYYY/MM/DD` as partition values are written.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
+        .ok()
+}
+
+/// What ComputePeriod needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodConfig {
+    pub layout: KeyLayout,
+    /// The longest custom range accepted, in days (`MAX_RANGE_DAYS`).
+    pub max_range_days: u32,
+    /// Days of partitions scanned after the period's end, for records S3
+    /// delivers late (`LATE_DELIVERY_SLACK_DAYS`).
+    pub slack_days: u32,
+}
+
+impl PeriodConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        Ok(Self {
+            layout: key_layout(env)?,
+            max_range_days: number(env, "MAX_RANGE_DAYS", 366, 1..=3660)?,
+            slack_days: number(env, "LATE_DELIVERY_SLACK_DAYS", 1, 0..=MAX_SLACK_DAYS)?,
+        })
+    }
+}
+
+/// Parquet compression Athena's UNLOAD writes (`UNLOAD_COMPRESSION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnloadCompression {
+    Zstd,
+    Snappy,
+    Gzip,
+}
+
+impl UnloadCompression {
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            UnloadCompression::Zstd => "ZSTD",
+            UnloadCompression::Snappy => "SNAPPY",
+            UnloadCompression::Gzip => "GZIP",
+        }
+    }
+}
+
+/// What StartQuery needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryConfig {
+    pub database: String,
+    pub table: String,
+    /// `RESULT_PATH`, normalised to `s3://bucket/prefix/`.
+    pub result_path: String,
+    pub workgroup: String,
+    pub compression: UnloadCompression,
+    pub layout: KeyLayout,
+}
+
+impl QueryConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        let database = required(env, "ATHENA_DATABASE", "s3_access_logs_db")?;
+        athena_identifier("ATHENA_DATABASE", &database)
+            .map_err(|m| invalid("ATHENA_DATABASE", m))?;
+        let table = required(env, "ATHENA_TABLE", "mybucket_logs")?;
+        athena_identifier("ATHENA_TABLE", &table).map_err(|m| invalid("ATHENA_TABLE", m))?;
+        let result_path = required(env, "RESULT_PATH", "s3://my-results-bucket/s3la/")?;
+        let result_path = s3_prefix_uri("RESULT_PATH", result_path.trim())
+            .map_err(|m| invalid("RESULT_PATH", m))?;
+        let workgroup = value(env, "ATHENA_WORKGROUP").unwrap_or_else(|| "primary".into());
+        let workgroup_ok = (1..=128).contains(&workgroup.len())
+            && workgroup
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !workgroup_ok {
+            return Err(StepError::config(
+                "ATHENA_WORKGROUP",
+                format!("must be 1-128 letters, digits, '.', '_' or '-', got '{workgroup}'"),
+            ));
+        }
+        let compression = match value(env, "UNLOAD_COMPRESSION")
+            .unwrap_or_else(|| "zstd".into())
+            .to_ascii_lowercase()
+            .trim()
+        {
+            "zstd" => UnloadCompression::Zstd,
+            "snappy" => UnloadCompression::Snappy,
+            "gzip" => UnloadCompression::Gzip,
+            other => {
+                return Err(StepError::config(
+                    "UNLOAD_COMPRESSION",
+                    format!("must be zstd, snappy or gzip, got '{other}'"),
+                ));
+            }
+        };
+        Ok(Self {
+            database,
+            table,
+            result_path,
+            workgroup,
+            compression,
+            layout: key_layout(env)?,
+        })
+    }
+}
+
+/// What QueryStatus needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusConfig {
+    /// Athena's list price per TB scanned (`ATHENA_PRICE_PER_TB_USD`).
+    pub price_per_tb_usd: f64,
+}
+
+impl StatusConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        Ok(Self {
+            price_per_tb_usd: number(env, "ATHENA_PRICE_PER_TB_USD", 5.0, 0.0..=1000.0)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: [(&str, &str); 3] = [
+        ("ATHENA_DATABASE", "s3_access_logs_db"),
+        ("ATHENA_TABLE", "mybucket_logs"),
+        ("RESULT_PATH", "s3://results-bucket/s3la"),
+    ];
+
+    #[test]
+    fn query_config_defaults() {
+        let c = QueryConfig::from_env(&BASE).unwrap();
+        assert_eq!(c.result_path, "s3://results-bucket/s3la/");
+        assert_eq!(c.workgroup, "primary");
+        assert_eq!(c.compression, UnloadCompression::Zstd);
+        assert_eq!(
+            c.layout,
+            KeyLayout::DateBased {
+                projection_start: DEFAULT_PROJECTION_START
+            }
+        );
+    }
+
+    #[test]
+    fn missing_and_bad_settings_name_the_variable() {
+        let e = QueryConfig::from_env(&[("ATHENA_DATABASE", "db")]).unwrap_err();
+        assert_eq!(e.name(), "ConfigError");
+        assert!(e.to_string().starts_with("ATHENA_TABLE: is not set"), "{e}");
+
+        let cases: [(&str, &str); 6] = [
+            ("ATHENA_DATABASE", "db\"; drop"),
+            ("RESULT_PATH", "s3://results-bucket/x'--"),
+            ("ATHENA_WORKGROUP", "wg with space"),
+            ("UNLOAD_COMPRESSION", "brotli"),
+            ("S3_LOGS_LAYOUT", "hourly"),
+            ("PROJECTION_START", "2020-13-01"),
+        ];
+        for (var, bad) in cases {
+            let mut env: Vec<(String, String)> = BASE
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .filter(|(k, _)| k != var)
+                .collect();
+            env.push((var.to_string(), bad.to_string()));
+            let e = QueryConfig::from_env(&env).unwrap_err();
+            assert!(e.to_string().starts_with(&format!("{var}: ")), "{var}: {e}");
+        }
+    }
+
+    #[test]
+    fn period_config_numbers_are_bounded() {
+        let c = PeriodConfig::from_env(&[("MAX_RANGE_DAYS", "31"), ("S3_LOGS_LAYOUT", "simple")])
+            .unwrap();
+        assert_eq!((c.max_range_days, c.slack_days), (31, 1));
+        assert_eq!(c.layout, KeyLayout::Simple);
+        let e = PeriodConfig::from_env(&[("LATE_DELIVERY_SLACK_DAYS", "30")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "LATE_DELIVERY_SLACK_DAYS: must be a number from 0 to 7, got '30'"
+        );
+        let e = StatusConfig::from_env(&[("ATHENA_PRICE_PER_TB_USD", "five")]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("ATHENA_PRICE_PER_TB_USD: "),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! The query model rendered as Athena (Trino) SQL over the table `s3la ddl`
+//! creates, and the UNLOAD statement StartQuery submits.
+//!
+//! Nothing here takes free text: dates and instants are rendered from parsed
+//! values, names and locations were validated by [`crate::config`], and every
+//! literal still goes through [`string_literal`].
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use super::{ColumnKind, Projection, QuerySpec, REPORT_COLUMNS};
+use crate::config::UnloadCompression;
+use crate::log_format::fields::FIELDS;
+
+/// Joda pattern of the bracketed time field, e.g. `06/Feb/2019:00:00:38 +0000`.
+const TIME_PATTERN: &str = "dd/MMM/yyyy:HH:mm:ss Z";
+
+/// The request time parsed once per row in the inner query; `try` turns a
+/// malformed time into NULL (the row is then outside every window) instead
+/// of failing the whole query.
+const PARSED_TIME: &str = "s3la_request_time";
+
+/// The SELECT for `spec` over `database.table`.
+pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
+    let mut sql = String::from("SELECT\n");
+    let columns: Vec<String> = match spec.projection {
+        Projection::Report => REPORT_COLUMNS
+            .iter()
+            .map(|c| {
+                format!(
+                    "  {} AS {}",
+                    expression(c.kind, c.source),
+                    identifier(c.name)
+                )
+            })
+            .collect(),
+        Projection::SelectAll => {
+            let mut raw: Vec<String> = FIELDS
+                .iter()
+                .map(|f| format!("  {}", identifier(f.athena_name)))
+                .collect();
+            if spec.partitions.is_some() {
+                raw.push(format!("  {}", identifier("timestamp")));
+            }
+            raw
+        }
+    };
+    sql.push_str(&columns.join(",\n"));
+    let _ = write!(
+        sql,
+        "\nFROM (\n  SELECT *, try(parse_datetime({}, {})) AS {PARSED_TIME}\n  FROM {}.{}",
+        identifier("requestdatetime"),
+        string_literal(TIME_PATTERN),
+        identifier(database),
+        identifier(table),
+    );
+    if let Some(p) = spec.partitions {
+        // Partition values are `yyyy/MM/dd` strings (the projection's format),
+        // so string order is date order.
+        let _ = write!(
+            sql,
+            "\n  WHERE {} BETWEEN {} AND {}",
+            identifier("timestamp"),
+            string_literal(&p.first.format("%Y/%m/%d").to_string()),
+            string_literal(&p.last.format("%Y/%m/%d").to_string()),
+        );
+    }
+    let _ = write!(
+        sql,
+        "\n)\nWHERE {PARSED_TIME} >= {}\n  AND {PARSED_TIME} < {}",
+        timestamp_literal(spec.window.start),
+        timestamp_literal(spec.window.end),
+    );
+    if spec.exclude_bucket_operations {
+        sql.push_str("\n  AND \"key\" IS NOT NULL AND \"key\" <> '-'");
+    }
+    sql
+}
+
+/// `UNLOAD (select) TO 'target' WITH (...)`: Parquet data files under
+/// `target`, which Athena requires to be empty.
+pub fn unload(select: &str, target: &str, compression: UnloadCompression) -> String {
+    format!(
+        "UNLOAD (\n{select}\n)\nTO {}\nWITH (format = 'PARQUET', compression = {})",
+        string_literal(target),
+        string_literal(compression.sql_name()),
+    )
+}
+
+fn expression(kind: ColumnKind, source: &str) -> String {
+    let c = identifier(source);
+    match kind {
+        ColumnKind::Timestamp => {
+            format!("CAST({PARSED_TIME} AT TIME ZONE 'UTC' AS timestamp(3))")
+        }
+        ColumnKind::Text => format!("NULLIF({c}, '-')"),
+        ColumnKind::QuotedText => format!(
+            "CASE WHEN {c} IN ('-', '\"-\"') THEN NULL \
+             WHEN length({c}) >= 2 AND {c} LIKE '\"%\"' THEN substr({c}, 2, length({c}) - 2) \
+             ELSE {c} END"
+        ),
+        // bytessent and objectsize are BIGINT in the table already ('-' reads as NULL).
+        ColumnKind::Int64 if matches!(source, "bytessent" | "objectsize") => c,
+        ColumnKind::Int32 => format!("TRY_CAST(NULLIF({c}, '-') AS integer)"),
+        ColumnKind::Int64 => format!("TRY_CAST(NULLIF({c}, '-') AS bigint)"),
+        ColumnKind::TopLevelPrefix => format!(
+            "CASE WHEN {c} IS NULL OR {c} = '-' THEN NULL \
+             WHEN strpos({c}, '/') > 0 THEN substr({c}, 1, strpos({c}, '/')) ELSE '' END"
+        ),
+    }
+}
+
+/// A double-quoted identifier. Callers pass validated names; quotes are
+/// doubled anyway so no name can end the identifier early.
+fn identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A single-quoted string literal with quotes doubled.
+pub fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn timestamp_literal(t: DateTime<Utc>) -> String {
+    format!("TIMESTAMP '{} UTC'", t.format("%Y-%m-%d %H:%M:%S%.3f"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::athena_ddl::KeyLayout;
+    use crate::period::Period;
+    use crate::request::Options;
+
+    fn spec(options: Options, layout: KeyLayout) -> QuerySpec {
+        let p = Period::custom(
+            "2024-01-03".parse().unwrap(),
+            "2024-01-17".parse().unwrap(),
+            1,
+        );
+        QuerySpec::new(&p, &options, layout)
+    }
+    const DATED: KeyLayout = KeyLayout::DateBased {
+        projection_start: crate::config::DEFAULT_PROJECTION_START,
+    };
+
+    #[test]
+    fn filters_on_partitions_and_exact_window() {
+        let sql = select(&spec(Options::default(), DATED), "db", "logs");
+        assert!(sql.contains("FROM \"db\".\"logs\""), "{sql}");
+        assert!(
+            sql.contains("WHERE \"timestamp\" BETWEEN '2024/01/03' AND '2024/01/18'"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("s3la_request_time >= TIMESTAMP '2024-01-03 00:00:00.000 UTC'"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("s3la_request_time < TIMESTAMP '2024-01-18 00:00:00.000 UTC'"),
+            "{sql}"
+        );
+        assert!(
+            !sql.contains("\"key\" <> '-'"),
+            "bucket operations are kept by default"
+        );
+        for c in REPORT_COLUMNS {
+            assert!(sql.contains(&format!(" AS \"{}\"", c.name)), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn simple_layout_has_no_partition_filter_and_options_apply() {
+        let options = Options {
+            select_all: true,
+            exclude_bucket_operations: true,
+            ..Options::default()
+        };
+        let sql = select(&spec(options, KeyLayout::Simple), "db", "logs");
+        assert!(!sql.contains("BETWEEN"), "{sql}");
+        assert!(!sql.contains("\"timestamp\""), "{sql}");
+        assert!(
+            sql.contains("AND \"key\" IS NOT NULL AND \"key\" <> '-'"),
+            "{sql}"
+        );
+        for f in FIELDS {
+            assert!(
+                sql.contains(&format!("\n  \"{}\"", f.athena_name)),
+                "{}",
+                f.athena_name
+            );
+        }
+    }
+
+    #[test]
+    fn unload_quotes_its_target() {
+        let sql = unload(
+            "SELECT 1",
+            "s3://b/p/_staging/2024-01/x/",
+            UnloadCompression::Zstd,
+        );
+        assert_eq!(
+            sql,
+            "UNLOAD (\nSELECT 1\n)\nTO 's3://b/p/_staging/2024-01/x/'\n\
+             WITH (format = 'PARQUET', compression = 'ZSTD')"
+        );
+        assert_eq!(string_literal("it's"), "'it''s'");
+        assert_eq!(identifier("a\"b"), "\"a\"\"b\"");
+    }
+}

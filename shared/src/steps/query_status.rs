@@ -1,0 +1,104 @@
+//! QueryStatus: where the query is, in the terms the definition's Choice
+//! needs, with what it scanned and cost. A failed or cancelled query is a
+//! `QueryFailed` error carrying Athena's reason.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::from_input;
+use crate::config::StatusConfig;
+use crate::engine::{QueryEngine, QueryState};
+use crate::error::StepError;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Input {
+    query_execution_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueryStatusOutput {
+    pub query_execution_id: String,
+    /// `QUEUED`, `RUNNING` or `SUCCEEDED`.
+    pub state: QueryState,
+    /// True once the data files and manifest are written.
+    pub done: bool,
+    pub data_scanned_bytes: u64,
+    pub engine_execution_ms: u64,
+    pub total_execution_ms: u64,
+    /// Athena's charge for this query at list price (an estimate).
+    pub estimated_cost_usd: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_location: Option<String>,
+}
+
+pub async fn query_status<E: QueryEngine>(
+    input: Value,
+    config: &StatusConfig,
+    engine: &E,
+) -> Result<QueryStatusOutput, StepError> {
+    let Input { query_execution_id } = from_input(input)?;
+    let id_ok = (1..=128).contains(&query_execution_id.len())
+        && query_execution_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !id_ok {
+        return Err(StepError::invalid(
+            "queryExecutionId",
+            format!(
+                "must be an Athena query execution id (1-128 letters, digits, '-' or '_'), got {:?}",
+                query_execution_id
+            ),
+        ));
+    }
+    let info = engine.status(&query_execution_id).await?;
+    if matches!(info.state, QueryState::Failed | QueryState::Cancelled) {
+        return Err(StepError::QueryFailed {
+            state: info.state.as_str().to_string(),
+            reason: info
+                .reason
+                .unwrap_or_else(|| "no reason given by the engine".to_string()),
+            category: info.error_category,
+        });
+    }
+    Ok(QueryStatusOutput {
+        query_execution_id,
+        state: info.state,
+        done: info.state == QueryState::Succeeded,
+        data_scanned_bytes: info.data_scanned_bytes,
+        engine_execution_ms: info.engine_execution_ms,
+        total_execution_ms: info.total_execution_ms,
+        estimated_cost_usd: athena_cost_usd(info.data_scanned_bytes, config.price_per_tb_usd),
+        manifest: info.manifest,
+        output_location: info.output_location,
+    })
+}
+
+/// Athena bills scanned data rounded up to the next megabyte, at least 10 MB
+/// per query (binary units, as AWS bills them). Rounded to a micro-dollar.
+pub fn athena_cost_usd(scanned_bytes: u64, price_per_tb_usd: f64) -> f64 {
+    const MB: u64 = 1 << 20;
+    let billed_mb = scanned_bytes.div_ceil(MB).max(10);
+    let usd = billed_mb as f64 / (1u64 << 20) as f64 * price_per_tb_usd;
+    (usd * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_has_a_ten_megabyte_minimum() {
+        assert_eq!(athena_cost_usd(0, 5.0), 0.000048);
+        assert_eq!(athena_cost_usd(10 << 20, 5.0), 0.000048);
+        assert_eq!(
+            athena_cost_usd((10 << 20) + 1, 5.0),
+            athena_cost_usd(11 << 20, 5.0)
+        );
+        assert_eq!(athena_cost_usd(1 << 40, 5.0), 5.0);
+        assert_eq!(athena_cost_usd(3 << 39, 5.0), 7.5);
+    }
+}

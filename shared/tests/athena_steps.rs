@@ -1,0 +1,414 @@
+//! StartQuery and QueryStatus through the real Athena adapter, with canned
+//! SDK responses (aws-smithy-mocks) for the sequences a live service gives
+//! only by chance: throttling, failures, cancellation.
+#![cfg(feature = "aws")]
+
+use aws_sdk_athena::Client;
+use aws_sdk_athena::config::retry::RetryConfig;
+use aws_sdk_athena::operation::get_query_execution::{
+    GetQueryExecutionError, GetQueryExecutionOutput,
+};
+use aws_sdk_athena::operation::start_query_execution::{
+    StartQueryExecutionError, StartQueryExecutionOutput,
+};
+use aws_sdk_athena::types::error::InvalidRequestException;
+use aws_sdk_athena::types::{
+    AthenaError, QueryExecution, QueryExecutionState, QueryExecutionStatistics,
+    QueryExecutionStatus, ResultConfiguration,
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use s3la_shared::aws::athena::AthenaEngine;
+use s3la_shared::config::{QueryConfig, StatusConfig};
+use s3la_shared::steps::compute_period::compute_period;
+use s3la_shared::steps::query_status::query_status;
+use s3la_shared::steps::start_query::start_query;
+use serde_json::{Value, json};
+
+fn query_config() -> QueryConfig {
+    QueryConfig::from_env(&[
+        ("ATHENA_DATABASE", "s3_access_logs_db"),
+        ("ATHENA_TABLE", "mybucket_logs"),
+        ("RESULT_PATH", "s3://results-bucket/reports"),
+        ("ATHENA_WORKGROUP", "s3la"),
+        ("PROJECTION_START", "2023-01-01"),
+    ])
+    .unwrap()
+}
+
+fn engine(rules: &[&Rule]) -> AthenaEngine {
+    let client: Client = mock_client!(aws_sdk_athena, RuleMode::Sequential, rules, |c| c
+        .retry_config(RetryConfig::standard().with_max_attempts(3)));
+    AthenaEngine::new(client, query_config())
+}
+
+fn plan(input: Value) -> Value {
+    let period_config =
+        s3la_shared::config::PeriodConfig::from_env(&[("PROJECTION_START", "2023-01-01")]).unwrap();
+    let out = compute_period(
+        json!({"input": input, "execution": {"name": "run-42", "startTime": "2024-02-05T06:00:00Z"}}),
+        &period_config,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    serde_json::to_value(out).unwrap()
+}
+
+fn started(id: &'static str) -> Rule {
+    mock!(Client::start_query_execution)
+        .match_requests(|r| {
+            r.work_group() == Some("s3la")
+                && r.query_execution_context().and_then(|c| c.database())
+                    == Some("s3_access_logs_db")
+                && r.result_configuration().and_then(|c| c.output_location())
+                    == Some("s3://results-bucket/reports/_athena/2024-W05/run-42/")
+                && r.query_string().is_some_and(|q| {
+                    q.starts_with("UNLOAD (\nSELECT")
+                        && q.contains("TO 's3://results-bucket/reports/_staging/2024-W05/run-42/'")
+                        && q.contains("BETWEEN '2024/01/29' AND '2024/02/05'")
+                })
+                && r.client_request_token().is_some_and(|t| t.len() == 64)
+        })
+        .then_output(move || {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id(id)
+                .build()
+        })
+}
+
+#[tokio::test]
+async fn start_query_submits_the_unload_once_per_job() {
+    let rule = started("q-1");
+    let athena = engine(&[&rule]);
+    let input = plan(json!({"frequency": "weekly", "verbose": true}));
+    let out = start_query(input.clone(), &query_config(), &athena)
+        .await
+        .unwrap();
+    assert_eq!(out.query_execution_id, "q-1");
+    assert_eq!(
+        out.staging_prefix,
+        "s3://results-bucket/reports/_staging/2024-W05/run-42/"
+    );
+    assert!(out.statement.unwrap().contains("AS \"request_time\""));
+    assert_eq!(rule.num_calls(), 1);
+
+    // The same input gives the same token: Athena answers a retried start
+    // with the first query instead of running a second one.
+    let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = tokens.clone();
+    let capture = mock!(Client::start_query_execution)
+        .match_requests(move |r| {
+            seen.lock()
+                .unwrap()
+                .push(r.client_request_token().unwrap().to_string());
+            true
+        })
+        .sequence()
+        .output(|| {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id("q")
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let engine2 = engine(&[&capture]);
+    for _ in 0..2 {
+        start_query(input.clone(), &query_config(), &engine2)
+            .await
+            .unwrap();
+    }
+    let mut other = input.clone();
+    other["options"]["selectAll"] = json!(true);
+    let out = start_query(other, &query_config(), &engine2).await.unwrap();
+    assert!(out.statement.is_some(), "verbose keeps the statement");
+    let tokens = tokens.lock().unwrap();
+    assert_eq!(tokens[0], tokens[1]);
+    assert_ne!(tokens[0], tokens[2], "a different query gets its own token");
+}
+
+#[tokio::test]
+async fn statement_is_left_out_unless_verbose() {
+    let rule = started("q-2");
+    let out = start_query(
+        plan(json!({"frequency": "weekly"})),
+        &query_config(),
+        &engine(&[&rule]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.statement, None);
+    let v = serde_json::to_value(&out).unwrap();
+    assert!(v.get("statement").is_none());
+}
+
+#[tokio::test]
+async fn throttled_start_is_retried_then_transient() {
+    // As Athena sends it: HTTP 400 with the error type in the JSON body.
+    let throttled =
+        || Some(r#"{"__type":"TooManyRequestsException","Message":"Rate exceeded"}"#.to_string());
+    // Throttled twice, then accepted: the SDK's own retries absorb it.
+    let rule = mock!(Client::start_query_execution)
+        .sequence()
+        .http_status(400, throttled())
+        .times(2)
+        .output(|| {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id("q-3")
+                .build()
+        })
+        .build();
+    let out = start_query(
+        plan(json!({"frequency": "weekly"})),
+        &query_config(),
+        &engine(&[&rule]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (out.query_execution_id.as_str(), rule.num_calls()),
+        ("q-3", 3)
+    );
+
+    // Throttled past the SDK's attempts: Transient, for the state machine's Retry.
+    let rule = mock!(Client::start_query_execution)
+        .sequence()
+        .http_status(400, throttled())
+        .repeatedly()
+        .build();
+    let e = start_query(
+        plan(json!({"frequency": "weekly"})),
+        &query_config(),
+        &engine(&[&rule]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.name(), "Transient", "{e}");
+    assert!(
+        e.to_string()
+            .contains("TooManyRequestsException: Rate exceeded"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn refused_statement_is_query_rejected() {
+    let rule = mock!(Client::start_query_execution).then_error(|| {
+        StartQueryExecutionError::InvalidRequestException(
+            InvalidRequestException::builder()
+                .message("line 1:8: Table 'mybucket_logs' does not exist")
+                .build(),
+        )
+    });
+    let e = start_query(plan(json!({})), &query_config(), &engine(&[&rule]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name(), "QueryRejected");
+    assert!(e.to_string().contains("does not exist"), "{e}");
+}
+
+#[tokio::test]
+async fn edited_inputs_never_reach_athena() {
+    let rule = started("never");
+    let athena = engine(&[&rule]);
+    let edits = [
+        (
+            "/period/label",
+            json!("2024-W05' --"),
+            "period: does not match",
+        ),
+        ("/execution/name", json!("x'/../../"), "execution.name: "),
+        (
+            "/period/start",
+            json!("2024-01-29' OR '1'='1"),
+            "period.start: ",
+        ),
+        (
+            "/options/selectAll",
+            json!("true; --"),
+            "options.selectAll: ",
+        ),
+    ];
+    for (pointer, value, want) in edits {
+        let mut input = plan(json!({"frequency": "weekly"}));
+        *input.pointer_mut(pointer).unwrap() = value;
+        let e = start_query(input, &query_config(), &athena)
+            .await
+            .unwrap_err();
+        assert_eq!(e.name(), "InvalidInput");
+        assert!(e.to_string().starts_with(want), "{pointer}: {e}");
+    }
+    assert_eq!(rule.num_calls(), 0);
+}
+
+fn execution(
+    state: QueryExecutionState,
+    reason: Option<&str>,
+    category: Option<i32>,
+) -> GetQueryExecutionOutput {
+    let mut status = QueryExecutionStatus::builder().state(state);
+    if let Some(r) = reason {
+        status = status.state_change_reason(r);
+    }
+    if let Some(c) = category {
+        status = status.athena_error(
+            AthenaError::builder()
+                .error_category(c)
+                .error_type(1301)
+                .build(),
+        );
+    }
+    GetQueryExecutionOutput::builder()
+        .query_execution(
+            QueryExecution::builder()
+                .query_execution_id("q-9")
+                .status(status.build())
+                .statistics(
+                    QueryExecutionStatistics::builder()
+                        .data_scanned_in_bytes(3 << 30)
+                        .engine_execution_time_in_millis(5300)
+                        .total_execution_time_in_millis(5600)
+                        .data_manifest_location(
+                            "s3://results-bucket/reports/_athena/2024-W05/run-42/q-9-manifest.csv",
+                        )
+                        .build(),
+                )
+                .result_configuration(
+                    ResultConfiguration::builder()
+                        .output_location("s3://results-bucket/reports/_athena/2024-W05/run-42/q-9")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+async fn status_of(rules: &[&Rule]) -> Result<Value, String> {
+    query_status(
+        json!({"queryExecutionId": "q-9"}),
+        &StatusConfig {
+            price_per_tb_usd: 5.0,
+        },
+        &engine(rules),
+    )
+    .await
+    .map(|o| serde_json::to_value(o).unwrap())
+    .map_err(|e| format!("{}: {e}", e.name()))
+}
+
+#[tokio::test]
+async fn status_reports_progress_and_cost() {
+    let running = mock!(Client::get_query_execution)
+        .match_requests(|r| r.query_execution_id() == Some("q-9"))
+        .then_output(|| execution(QueryExecutionState::Running, None, None));
+    let v = status_of(&[&running]).await.unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["done"].as_bool()),
+        (Some("RUNNING"), Some(false))
+    );
+
+    let done = mock!(Client::get_query_execution)
+        .then_output(|| execution(QueryExecutionState::Succeeded, None, None));
+    let v = status_of(&[&done]).await.unwrap();
+    assert_eq!(v["state"], "SUCCEEDED");
+    assert_eq!(v["done"], true);
+    assert_eq!(v["dataScannedBytes"], 3u64 << 30);
+    assert_eq!(v["engineExecutionMs"], 5300);
+    assert_eq!(v["estimatedCostUsd"], 0.014648); // 3 GiB at $5/TiB
+    assert_eq!(
+        v["manifest"],
+        "s3://results-bucket/reports/_athena/2024-W05/run-42/q-9-manifest.csv"
+    );
+}
+
+#[tokio::test]
+async fn failed_and_cancelled_queries_are_query_failed() {
+    let failed = mock!(Client::get_query_execution).then_output(|| {
+        execution(
+            QueryExecutionState::Failed,
+            Some("HIVE_BAD_DATA: Error parsing field value '-x' for field 11"),
+            Some(2),
+        )
+    });
+    let e = status_of(&[&failed]).await.unwrap_err();
+    assert_eq!(
+        e,
+        "QueryFailed: the Athena query ended FAILED: HIVE_BAD_DATA: Error parsing field value '-x' \
+         for field 11 (error category: USER)"
+    );
+    let cancelled = mock!(Client::get_query_execution).then_output(|| {
+        execution(
+            QueryExecutionState::Cancelled,
+            Some("Query cancelled by user"),
+            None,
+        )
+    });
+    let e = status_of(&[&cancelled]).await.unwrap_err();
+    assert_eq!(
+        e,
+        "QueryFailed: the Athena query ended CANCELLED: Query cancelled by user"
+    );
+}
+
+#[tokio::test]
+async fn status_faults_are_transient_and_unknown_ids_invalid() {
+    let unavailable = mock!(Client::get_query_execution)
+        .sequence()
+        .http_status(503, None)
+        .repeatedly()
+        .build();
+    let e = status_of(&[&unavailable]).await.unwrap_err();
+    assert!(e.starts_with("Transient: "), "{e}");
+    assert_eq!(
+        unavailable.num_calls(),
+        3,
+        "the SDK retried before giving up"
+    );
+
+    let throttled_then_ok = mock!(Client::get_query_execution)
+        .sequence()
+        .http_status(
+            400,
+            Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()),
+        )
+        .output(|| execution(QueryExecutionState::Queued, None, None))
+        .build();
+    let v = status_of(&[&throttled_then_ok]).await.unwrap();
+    assert_eq!(v["state"], "QUEUED");
+
+    let missing = mock!(Client::get_query_execution).then_error(|| {
+        GetQueryExecutionError::InvalidRequestException(
+            InvalidRequestException::builder()
+                .message("QueryExecution q-9 was not found")
+                .build(),
+        )
+    });
+    let e = status_of(&[&missing]).await.unwrap_err();
+    assert_eq!(
+        e,
+        "InvalidInput: queryExecutionId: QueryExecution q-9 was not found"
+    );
+
+    let e = query_status(
+        json!({"queryExecutionId": "q'; DROP"}),
+        &StatusConfig {
+            price_per_tb_usd: 5.0,
+        },
+        &engine(&[]),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("queryExecutionId: must be an Athena query execution id"),
+        "{e}"
+    );
+    let e = query_status(
+        json!({"id": "q"}),
+        &StatusConfig {
+            price_per_tb_usd: 5.0,
+        },
+        &engine(&[]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.name(), "InvalidInput");
+}

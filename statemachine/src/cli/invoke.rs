@@ -1,0 +1,110 @@
+//! `s3la invoke STEP --input JSON|FILE|-`: one step alone, with the input a
+//! Lambda would get, as a person re-runs a failed step from its history.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use clap::{Args, ValueEnum};
+use s3la_shared::aws::{athena::AthenaEngine, sdk_config};
+use s3la_shared::config::{PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
+use s3la_shared::error::StepError;
+use s3la_shared::steps::{compute_period, query_status, start_query, to_output};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Step {
+    /// Execution input -> period, options and execution (no AWS calls).
+    #[value(name = "ComputePeriod", alias = "compute-period")]
+    ComputePeriod,
+    /// ComputePeriod's output -> the Athena UNLOAD query, started once.
+    #[value(name = "StartQuery", alias = "start-query")]
+    StartQuery,
+    /// {"queryExecutionId": ...} -> the query's state, data scanned and cost.
+    #[value(name = "QueryStatus", alias = "query-status")]
+    QueryStatus,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    s3la invoke ComputePeriod --input '{\"input\": {\"frequency\": \"weekly\"}}'\n  \
+    s3la invoke StartQuery --input period.json      (needs AWS credentials and the settings)\n  \
+    s3la invoke QueryStatus --input '{\"queryExecutionId\": \"...\"}'\n\n\
+    The output is the step's JSON result on stdout. A failure prints the error name Step\n\
+    Functions would see (InvalidInput, QueryFailed, Transient, ...) and exits with 1.\n\
+    AWS steps use the standard AWS settings (AWS_PROFILE, AWS_REGION, ...).")]
+pub struct InvokeArgs {
+    /// The step to run.
+    #[arg(value_enum)]
+    step: Step,
+    /// The step's input: JSON text, a file holding it, or - for stdin.
+    #[arg(long, short, value_name = "JSON|FILE|-")]
+    input: String,
+}
+
+/// JSON text, `-` for stdin, or a file.
+pub fn read_input(arg: &str) -> anyhow::Result<Value> {
+    let text = if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the input from stdin")?;
+        s
+    } else if arg.trim_start().starts_with(['{', '[', '"']) {
+        arg.to_string()
+    } else {
+        std::fs::read_to_string(arg)
+            .with_context(|| format!("--input '{arg}' is neither JSON text nor a readable file"))?
+    };
+    serde_json::from_str(&text).map_err(|e| anyhow!("--input is not valid JSON: {e}"))
+}
+
+pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
+    let input = read_input(&a.input)?;
+    let output = match a.step {
+        Step::ComputePeriod => PeriodConfig::from_env(&ProcessEnv).and_then(|config| {
+            compute_period::compute_period(input, &config, chrono::Utc::now())
+                .map(|o| to_output(&o))
+        }),
+        Step::StartQuery => {
+            let config = QueryConfig::from_env(&ProcessEnv)?;
+            block_on(async {
+                let client = aws_sdk_athena::Client::new(&sdk_config().await);
+                let engine = AthenaEngine::new(client, config.clone());
+                start_query::start_query(input, &config, &engine)
+                    .await
+                    .map(|o| to_output(&o))
+            })?
+        }
+        Step::QueryStatus => {
+            let config = StatusConfig::from_env(&ProcessEnv)?;
+            block_on(async {
+                let client = aws_sdk_athena::Client::new(&sdk_config().await);
+                let engine = AthenaEngine::status_only(client);
+                query_status::query_status(input, &config, &engine)
+                    .await
+                    .map(|o| to_output(&o))
+            })?
+        }
+    };
+    match output {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(step_failed(e)),
+    }
+}
+
+/// A step's error as the CLI reports it: the name Step Functions would see, then the cause.
+pub fn step_failed(e: StepError) -> anyhow::Error {
+    anyhow!("{}: {e}", e.name())
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok(rt.block_on(f))
+}
