@@ -31,7 +31,7 @@ pub struct DdlArgs {
     #[arg(long, env = "S3_LOGS_LOCATION", value_name = "S3_URI")]
     location: Option<String>,
     /// Key layout of the logs.
-    #[arg(long, value_enum, default_value_t = Layout::DateBased)]
+    #[arg(long, value_enum, env = "S3_LOGS_LAYOUT", default_value_t = Layout::DateBased)]
     layout: Layout,
     /// First day of partition projection (when logging was enabled).
     #[arg(long, alias = "projection_start", env = "PROJECTION_START", value_name = "YYYY-MM-DD", default_value = "2020-01-01",
