@@ -412,3 +412,33 @@ async fn status_faults_are_transient_and_unknown_ids_invalid() {
     .unwrap_err();
     assert_eq!(e.name(), "InvalidInput");
 }
+
+#[tokio::test]
+async fn unreachable_athena_is_transient() {
+    // A real client against a closed port on 127.0.0.1: a network fault.
+    let config = aws_sdk_athena::Config::builder()
+        .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+        .region(aws_sdk_athena::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_athena::config::Credentials::new(
+            "k", "s", None, None, "test",
+        ))
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(RetryConfig::disabled())
+        .build();
+    let engine = AthenaEngine::status_only(Client::from_conf(config));
+    let e = query_status(
+        json!({"queryExecutionId": "q-1"}),
+        &StatusConfig {
+            price_per_tb_usd: 5.0,
+        },
+        &engine,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.name(), "Transient", "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("temporary failure, retry: Athena did not answer"),
+        "{e}"
+    );
+}
