@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting and lints, the Rust tests of all
 # crates, and the end-to-end tests that read our outputs back with
-# independent tools (pyarrow, DuckDB). CI runs exactly this (.ci/run).
+# independent tools (pyarrow, DuckDB, sqlglot, moto, asl-validator). CI runs
+# exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+step "Node tools for the definition's checkers (tests/js, from its package-lock.json)"
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,0 +1,488 @@
+//! Running a loaded definition: the states' input/output processing,
+//! Retry and Catch, and the history.
+
+use std::cell::RefCell;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::history::History;
+use super::model::{Catcher, IoPath, Retrier, State, StateMachine};
+use super::path::Path;
+use super::{AslError, choice, template};
+
+/// Runs a Task's resource, as Lambda runs a function.
+pub trait Tasks {
+    fn invoke(&self, resource: &str, input: Value) -> Result<Value, AslError>;
+}
+
+/// Waits (Wait states and retry delays). Tests pass one that only records.
+pub trait Sleeper {
+    fn sleep(&self, seconds: f64);
+}
+
+/// Really waits.
+pub struct RealSleep;
+
+impl Sleeper for RealSleep {
+    fn sleep(&self, seconds: f64) {
+        std::thread::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0)));
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Succeeded { output: Value },
+    Failed { state: String, error: AslError },
+}
+
+/// Step Functions stops an execution after 25,000 history events; a
+/// definition looping forever stops here instead.
+const MAX_TRANSITIONS: usize = 25_000;
+
+pub struct Executor<'a> {
+    tasks: &'a dyn Tasks,
+    sleeper: &'a dyn Sleeper,
+    pub history: RefCell<History<'a>>,
+    transitions: RefCell<usize>,
+}
+
+/// A failure on its way out of a state machine (or branch).
+struct Failure {
+    state: String,
+    error: AslError,
+}
+
+/// The fields Task and Parallel share.
+struct WorkIo<'s> {
+    input_path: &'s IoPath,
+    parameters: &'s Option<Value>,
+    result_selector: &'s Option<Value>,
+    result_path: &'s IoPath,
+    output_path: &'s IoPath,
+    retry: &'s [Retrier],
+    catch: &'s [Catcher],
+    next: &'s Option<String>,
+}
+
+enum Flow {
+    Next(String, Value),
+    End(Value),
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(tasks: &'a dyn Tasks, sleeper: &'a dyn Sleeper, history: History<'a>) -> Self {
+        Self {
+            tasks,
+            sleeper,
+            history: RefCell::new(history),
+            transitions: RefCell::new(0),
+        }
+    }
+
+    /// Runs `machine` on `input` as execution `name` of state machine `machine_name`.
+    pub fn execute(
+        &self,
+        machine: &StateMachine,
+        machine_name: &str,
+        name: &str,
+        start_time: DateTime<Utc>,
+        input: Value,
+    ) -> Outcome {
+        let context = json!({
+            "Execution": {
+                "Id": format!("local:{machine_name}:{name}"),
+                "Name": name,
+                "StartTime": start_time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "Input": input.clone(),
+            },
+            "StateMachine": {"Id": format!("local:{machine_name}"), "Name": machine_name},
+        });
+        self.record("ExecutionStarted", None, json!({"input": input}));
+        match self.run_machine(machine, input, &context, "") {
+            Ok(output) => {
+                self.record("ExecutionSucceeded", None, json!({"output": output}));
+                Outcome::Succeeded { output }
+            }
+            Err(f) => {
+                self.record(
+                    "ExecutionFailed",
+                    Some(&f.state),
+                    json!({"error": f.error.error, "cause": f.error.cause}),
+                );
+                Outcome::Failed {
+                    state: f.state,
+                    error: f.error,
+                }
+            }
+        }
+    }
+
+    fn record(&self, kind: &str, state: Option<&str>, details: Value) {
+        self.history.borrow_mut().record(kind, state, details);
+    }
+
+    fn run_machine(
+        &self,
+        machine: &StateMachine,
+        mut input: Value,
+        context: &Value,
+        scope: &str,
+    ) -> Result<Value, Failure> {
+        let mut name = machine.start_at.clone();
+        loop {
+            {
+                let mut t = self.transitions.borrow_mut();
+                *t += 1;
+                if *t > MAX_TRANSITIONS {
+                    return Err(Failure {
+                        state: name,
+                        error: AslError::runtime(format!(
+                            "more than {MAX_TRANSITIONS} state transitions; the definition loops"
+                        )),
+                    });
+                }
+            }
+            let state = &machine.states[&name];
+            let label = format!("{scope}{name}");
+            let kind = state.type_name();
+            self.record(
+                &format!("{kind}StateEntered"),
+                Some(&label),
+                json!({"input": input}),
+            );
+            let mut ctx = context.clone();
+            ctx["State"] = json!({
+                "Name": name,
+                "EnteredTime": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+                "RetryCount": 0,
+            });
+            let flow = self
+                .run_state(state, &label, input, &ctx)
+                .map_err(|error| Failure {
+                    state: label.clone(),
+                    error,
+                })?;
+            match flow {
+                Flow::Next(next, output) => {
+                    self.record(
+                        &format!("{kind}StateExited"),
+                        Some(&label),
+                        json!({"output": output}),
+                    );
+                    name = next;
+                    input = output;
+                }
+                Flow::End(output) => {
+                    self.record(
+                        &format!("{kind}StateExited"),
+                        Some(&label),
+                        json!({"output": output}),
+                    );
+                    return Ok(output);
+                }
+            }
+        }
+    }
+
+    fn run_state(
+        &self,
+        state: &State,
+        label: &str,
+        raw: Value,
+        ctx: &Value,
+    ) -> Result<Flow, AslError> {
+        let flow = |next: &Option<String>, output: Value| match next {
+            Some(n) => Flow::Next(n.clone(), output),
+            None => Flow::End(output),
+        };
+        match state {
+            State::Task(t) => {
+                let io = WorkIo {
+                    input_path: &t.input_path,
+                    parameters: &t.parameters,
+                    result_selector: &t.result_selector,
+                    result_path: &t.result_path,
+                    output_path: &t.output_path,
+                    retry: &t.retry,
+                    catch: &t.catch,
+                    next: &t.next,
+                };
+                self.run_work(label, &io, raw, ctx, |params| {
+                    self.record(
+                        "TaskScheduled",
+                        Some(label),
+                        json!({"resource": t.resource, "parameters": params}),
+                    );
+                    let result = self.tasks.invoke(&t.resource, params.clone());
+                    match &result {
+                        Ok(out) => {
+                            self.record("TaskSucceeded", Some(label), json!({"output": out}))
+                        }
+                        Err(e) => self.record(
+                            "TaskFailed",
+                            Some(label),
+                            json!({"error": e.error, "cause": e.cause}),
+                        ),
+                    }
+                    result
+                })
+            }
+            State::Parallel(p) => {
+                let io = WorkIo {
+                    input_path: &p.input_path,
+                    parameters: &p.parameters,
+                    result_selector: &p.result_selector,
+                    result_path: &p.result_path,
+                    output_path: &p.output_path,
+                    retry: &p.retry,
+                    catch: &p.catch,
+                    next: &p.next,
+                };
+                // Branches run one after the other here (Step Functions runs
+                // them concurrently); each gets the same input.
+                self.run_work(label, &io, raw, ctx, |params| {
+                    let mut results = Vec::new();
+                    for (i, branch) in p.branches.iter().enumerate() {
+                        let scope = format!("{label}[{i}]/");
+                        match self.run_machine(branch, params.clone(), ctx, &scope) {
+                            Ok(v) => results.push(v),
+                            Err(f) => return Err(f.error),
+                        }
+                    }
+                    Ok(Value::Array(results))
+                })
+            }
+            State::Pass(p) => {
+                let effective = io_path(&p.input_path, &raw, ctx)?;
+                let result = match (&p.result, &p.parameters) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(t)) => template::evaluate(t, &effective, ctx)?,
+                    (None, None) => effective,
+                };
+                let out = finish(&None, &p.result_path, &p.output_path, raw, result, ctx)?;
+                Ok(flow(&p.next, out))
+            }
+            State::Choice(c) => {
+                let effective = io_path(&c.input_path, &raw, ctx)?;
+                let mut next = None;
+                for rule in &c.choices {
+                    if choice::matches(rule, &effective, ctx)? {
+                        next = rule.next.clone();
+                        break;
+                    }
+                }
+                let next = next.or_else(|| c.default.clone()).ok_or_else(|| {
+                    AslError::new(
+                        "States.NoChoiceMatched",
+                        format!("no rule of '{label}' matched and it has no Default"),
+                    )
+                })?;
+                let out = io_path(&c.output_path, &effective, ctx)?;
+                Ok(Flow::Next(next, out))
+            }
+            State::Wait(w) => {
+                let effective = io_path(&w.input_path, &raw, ctx)?;
+                let seconds = match (&w.seconds, &w.seconds_path) {
+                    (Some(s), _) => *s as f64,
+                    (None, Some(p)) => Path::parse(p)?
+                        .read(&effective, ctx)
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| {
+                            AslError::runtime(format!(
+                                "SecondsPath '{p}' does not select a non-negative integer"
+                            ))
+                        })? as f64,
+                    (None, None) => 0.0,
+                };
+                self.sleeper.sleep(seconds);
+                let out = io_path(&w.output_path, &effective, ctx)?;
+                Ok(flow(&w.next, out))
+            }
+            State::Succeed(s) => {
+                let effective = io_path(&s.input_path, &raw, ctx)?;
+                Ok(Flow::End(io_path(&s.output_path, &effective, ctx)?))
+            }
+            State::Fail(f) => {
+                let text = |fixed: &Option<String>,
+                            path: &Option<String>,
+                            default: &str|
+                 -> Result<String, AslError> {
+                    Ok(match (fixed, path) {
+                        (Some(t), _) => t.clone(),
+                        (None, Some(p)) => match template::expression(p, &raw, ctx)? {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        },
+                        (None, None) => default.to_string(),
+                    })
+                };
+                let error = text(&f.error, &f.error_path, "States.Fail")?;
+                let cause = text(&f.cause, &f.cause_path, "")?;
+                Err(AslError::new(error, cause))
+            }
+        }
+    }
+
+    /// A Task's or Parallel's work with its input/output processing: InputPath,
+    /// Parameters, the work under Retry, then ResultSelector, ResultPath and
+    /// OutputPath, or Catch.
+    fn run_work(
+        &self,
+        label: &str,
+        io: &WorkIo,
+        raw: Value,
+        ctx: &Value,
+        mut work: impl FnMut(&Value) -> Result<Value, AslError>,
+    ) -> Result<Flow, AslError> {
+        let effective = io_path(io.input_path, &raw, ctx)?;
+        let params = match io.parameters {
+            Some(t) => template::evaluate(t, &effective, ctx)?,
+            None => effective,
+        };
+        match self.with_retry(label, io.retry, || work(&params))? {
+            Ok(result) => {
+                let out = finish(
+                    io.result_selector,
+                    io.result_path,
+                    io.output_path,
+                    raw,
+                    result,
+                    ctx,
+                )?;
+                Ok(match io.next {
+                    Some(n) => Flow::Next(n.clone(), out),
+                    None => Flow::End(out),
+                })
+            }
+            Err(e) => self.catch(label, io.catch, raw, e),
+        }
+    }
+
+    /// Runs `attempt` under `retriers`. The outer error is one that must end
+    /// the execution (States.Runtime); the inner one may still be caught.
+    fn with_retry(
+        &self,
+        label: &str,
+        retriers: &[Retrier],
+        mut attempt: impl FnMut() -> Result<Value, AslError>,
+    ) -> Result<Result<Value, AslError>, AslError> {
+        let mut counts = vec![0u32; retriers.len()];
+        loop {
+            match attempt() {
+                Ok(v) => return Ok(Ok(v)),
+                Err(e) if e.error == "States.Runtime" || e.error == "States.InvalidDefinition" => {
+                    return Err(e);
+                }
+                Err(e) => {
+                    let Some(i) = retriers
+                        .iter()
+                        .position(|r| error_matches(&r.error_equals, &e.error))
+                    else {
+                        return Ok(Err(e));
+                    };
+                    let r = &retriers[i];
+                    if counts[i] >= r.max_attempts {
+                        return Ok(Err(e));
+                    }
+                    let mut delay = r.interval_seconds * r.backoff_rate.powi(counts[i] as i32);
+                    if let Some(max) = r.max_delay_seconds {
+                        delay = delay.min(max);
+                    }
+                    counts[i] += 1;
+                    self.record(
+                        "RetryScheduled",
+                        Some(label),
+                        json!({"error": e.error, "attempt": counts[i], "maxAttempts": r.max_attempts,
+                               "delaySeconds": delay}),
+                    );
+                    self.sleeper.sleep(delay);
+                }
+            }
+        }
+    }
+
+    fn catch(
+        &self,
+        label: &str,
+        catchers: &[Catcher],
+        raw: Value,
+        e: AslError,
+    ) -> Result<Flow, AslError> {
+        let Some(c) = catchers
+            .iter()
+            .find(|c| error_matches(&c.error_equals, &e.error))
+        else {
+            return Err(e);
+        };
+        self.record(
+            "CatchMatched",
+            Some(label),
+            json!({"error": e.error, "cause": e.cause, "next": c.next}),
+        );
+        let error_output = json!({"Error": e.error, "Cause": e.cause});
+        let out = result_path(&c.result_path, raw, error_output)?;
+        Ok(Flow::Next(c.next.clone(), out))
+    }
+}
+
+/// Does an `ErrorEquals` list match `error`? `States.ALL` matches any error;
+/// `States.TaskFailed` any error but the executor's own `States.*` ones.
+fn error_matches(names: &[String], error: &str) -> bool {
+    names.iter().any(|n| {
+        n == error
+            || n == "States.ALL"
+            || (n == "States.TaskFailed" && !error.starts_with("States."))
+    })
+}
+
+/// InputPath / OutputPath.
+fn io_path(path: &IoPath, value: &Value, ctx: &Value) -> Result<Value, AslError> {
+    match path {
+        None => Ok(value.clone()),
+        Some(Value::Null) => Ok(json!({})),
+        Some(Value::String(p)) => Path::parse(p)?.read(value, ctx).cloned().ok_or_else(|| {
+            AslError::runtime(format!(
+                "the path '{p}' selects nothing in the state's data"
+            ))
+        }),
+        Some(other) => Err(AslError::definition(format!(
+            "a path must be a string or null, got {other}"
+        ))),
+    }
+}
+
+/// ResultPath: where the result goes in the state's raw input.
+fn result_path(path: &IoPath, mut raw: Value, result: Value) -> Result<Value, AslError> {
+    match path {
+        None => Ok(result),
+        Some(Value::Null) => Ok(raw),
+        Some(Value::String(p)) => {
+            Path::parse(p)?
+                .write(&mut raw, result)
+                .map_err(|why| AslError::runtime(format!("ResultPath '{p}': {why}")))?;
+            Ok(raw)
+        }
+        Some(other) => Err(AslError::definition(format!(
+            "ResultPath must be a string or null, got {other}"
+        ))),
+    }
+}
+
+/// ResultSelector, then ResultPath, then OutputPath.
+fn finish(
+    selector: &Option<Value>,
+    result_path_: &IoPath,
+    output_path: &IoPath,
+    raw: Value,
+    result: Value,
+    ctx: &Value,
+) -> Result<Value, AslError> {
+    let result = match selector {
+        Some(t) => template::evaluate(t, &result, ctx)?,
+        None => result,
+    };
+    let merged = result_path(result_path_, raw, result)?;
+    io_path(output_path, &merged, ctx)
+}
