@@ -219,6 +219,48 @@ impl QueryConfig {
     }
 }
 
+impl QueryConfig {
+    /// Settings for a local run: results (and staging) under a directory,
+    /// the embedded engine's single table.
+    pub fn local(result_dir: &std::path::Path, layout: KeyLayout) -> Self {
+        Self {
+            database: "local".into(),
+            table: "logs".into(),
+            result_path: crate::location::file_uri(result_dir, true),
+            workgroup: "local".into(),
+            compression: UnloadCompression::Zstd,
+            layout,
+        }
+    }
+}
+
+/// What MergeResults needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeConfig {
+    /// `RESULT_PATH`: `s3://bucket/prefix/`, or `file:///dir/` locally.
+    pub result_path: String,
+    pub layout: KeyLayout,
+}
+
+impl MergeConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        let result_path = required(env, "RESULT_PATH", "s3://my-results-bucket/s3la/")?;
+        let result_path = s3_prefix_uri("RESULT_PATH", result_path.trim())
+            .map_err(|m| invalid("RESULT_PATH", m))?;
+        Ok(Self {
+            result_path,
+            layout: key_layout(env)?,
+        })
+    }
+
+    pub fn local(result_dir: &std::path::Path, layout: KeyLayout) -> Self {
+        Self {
+            result_path: crate::location::file_uri(result_dir, true),
+            layout,
+        }
+    }
+}
+
 /// What QueryStatus needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusConfig {

@@ -25,6 +25,9 @@ pub enum StepError {
     },
     /// Throttling, timeouts and network faults: the same call may succeed later.
     Transient { message: String },
+    /// The query's parts could not be merged into the outputs (a part that
+    /// cannot be read, a column that cannot become its type, a failed write).
+    MergeFailed { message: String },
     /// Any other error from an AWS service, with its error code.
     Aws {
         service: &'static str,
@@ -42,17 +45,19 @@ impl StepError {
             StepError::QueryRejected { .. } => "QueryRejected",
             StepError::QueryFailed { .. } => "QueryFailed",
             StepError::Transient { .. } => "Transient",
+            StepError::MergeFailed { .. } => "MergeFailed",
             StepError::Aws { .. } => "AwsError",
         }
     }
 
     /// Every name [`StepError::name`] can return, for docs and the definition's tests.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "InvalidInput",
         "ConfigError",
         "QueryRejected",
         "QueryFailed",
         "Transient",
+        "MergeFailed",
         "AwsError",
     ];
 
@@ -97,6 +102,9 @@ impl fmt::Display for StepError {
                 Ok(())
             }
             StepError::Transient { message } => write!(f, "temporary failure, retry: {message}"),
+            StepError::MergeFailed { message } => {
+                write!(f, "merging the results failed: {message}")
+            }
             StepError::Aws {
                 service,
                 code,
@@ -126,6 +134,9 @@ mod tests {
                 category: Some("USER".into()),
             },
             StepError::transient("m"),
+            StepError::MergeFailed {
+                message: "m".into(),
+            },
             StepError::Aws {
                 service: "Athena",
                 code: "C".into(),

@@ -15,11 +15,13 @@ pub mod aws;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod location;
 pub mod log_format;
 #[cfg(feature = "loggen")]
 pub mod loggen;
 pub mod period;
 pub mod query;
 pub mod request;
+pub mod results;
 pub mod steps;
 pub mod validate;

@@ -3,6 +3,7 @@
 //! ([`local`]). The `s3la` binary's commands live in `main.rs`'s tree.
 
 pub mod asl;
+pub mod embedded;
 pub mod local;
 
 /// The state-machine definition, as deployed (before substitutions).

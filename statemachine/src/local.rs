@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use s3la_shared::config::{PeriodConfig, QueryConfig, StatusConfig};
+use s3la_shared::config::{MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
 use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
-use s3la_shared::steps::{compute_period, query_status, start_query, to_output};
+use s3la_shared::steps::{compute_period, merge_results, query_status, start_query, to_output};
 use serde_json::{Value, json};
 
 use crate::asl::AslError;
@@ -57,6 +57,7 @@ pub struct LocalSteps<'e, E> {
     pub period: PeriodConfig,
     pub query: QueryConfig,
     pub status: StatusConfig,
+    pub merge: MergeConfig,
     pub engine: &'e E,
     runtime: tokio::runtime::Runtime,
 }
@@ -66,6 +67,7 @@ impl<'e, E: QueryEngine> LocalSteps<'e, E> {
         period: PeriodConfig,
         query: QueryConfig,
         status: StatusConfig,
+        merge: MergeConfig,
         engine: &'e E,
     ) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -75,6 +77,7 @@ impl<'e, E: QueryEngine> LocalSteps<'e, E> {
             period,
             query,
             status,
+            merge,
             engine,
             runtime,
         })
@@ -96,6 +99,9 @@ impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
                 .runtime
                 .block_on(query_status::query_status(input, &self.status, self.engine))
                 .map(|o| to_output(&o)),
+            Some("MergeResults") => {
+                merge_results::merge_results(input, &self.merge).map(|o| to_output(&o))
+            }
             Some(step) if STEPS.contains(&step) => {
                 return Err(AslError::new(
                     "NotImplemented",

@@ -11,7 +11,8 @@ use s3la::asl::history::History;
 use s3la::asl::run::{Executor, Outcome, Sleeper, Tasks};
 use s3la::asl::{AslError, load, substitute};
 use s3la::local::{LocalSteps, step_of, substitutions};
-use s3la_shared::config::{PeriodConfig, QueryConfig, StatusConfig};
+use s3la_shared::athena_ddl::KeyLayout;
+use s3la_shared::config::{MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
 use s3la_shared::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
 use s3la_shared::error::StepError;
 use serde_json::{Value, json};
@@ -109,7 +110,14 @@ fn harness(engine: &ScriptedEngine) -> Harness<'_> {
     .unwrap();
     let status = StatusConfig::from_env(&[("ATHENA_PRICE_PER_TB_USD", "5")]).unwrap();
     Harness {
-        steps: LocalSteps::new(period, query, status, engine).unwrap(),
+        steps: LocalSteps::new(
+            period,
+            query,
+            status,
+            MergeConfig::local(std::path::Path::new("/nonexistent"), KeyLayout::Simple),
+            engine,
+        )
+        .unwrap(),
         faults: RefCell::new(HashMap::new()),
         calls: RefCell::new(Vec::new()),
         sleeps: RefCell::new(Vec::new()),

@@ -4,7 +4,12 @@
 
 pub mod athena_sql;
 
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
 use crate::athena_ddl::KeyLayout;
+use crate::log_format::fields::FIELDS;
 use crate::period::{PartitionRange, Period, TimeWindow};
 use crate::request::Options;
 
@@ -107,10 +112,50 @@ impl QuerySpec {
     }
 }
 
+/// The Arrow schema of a run's rows, whichever engine produced them:
+/// Athena's INT96 or the embedded engine's timestamps, and string views or
+/// plain strings, all become these types.
+pub fn result_schema(projection: Projection, partitioned: bool) -> SchemaRef {
+    let fields: Vec<Field> = match projection {
+        Projection::Report => REPORT_COLUMNS
+            .iter()
+            .map(|c| {
+                let t = match c.kind {
+                    ColumnKind::Timestamp => {
+                        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+                    }
+                    ColumnKind::Int32 => DataType::Int32,
+                    ColumnKind::Int64 => DataType::Int64,
+                    ColumnKind::Text | ColumnKind::QuotedText | ColumnKind::TopLevelPrefix => {
+                        DataType::Utf8
+                    }
+                };
+                Field::new(c.name, t, true)
+            })
+            .collect(),
+        Projection::SelectAll => {
+            let mut raw: Vec<Field> = FIELDS
+                .iter()
+                .map(|f| {
+                    let t = match f.athena_name {
+                        "bytessent" | "objectsize" => DataType::Int64,
+                        _ => DataType::Utf8,
+                    };
+                    Field::new(f.athena_name, t, true)
+                })
+                .collect();
+            if partitioned {
+                raw.push(Field::new("timestamp", DataType::Utf8, true));
+            }
+            raw
+        }
+    };
+    Arc::new(Schema::new(fields))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log_format::fields::FIELDS;
 
     #[test]
     fn report_columns_come_from_table_columns() {

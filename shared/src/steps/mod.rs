@@ -2,6 +2,7 @@
 //! its JSON output. The Lambdas and the local executor call these.
 
 pub mod compute_period;
+pub mod merge_results;
 pub mod query_status;
 pub mod start_query;
 

@@ -1,6 +1,6 @@
 //! `s3la demo`: the product's main job on the embedded default, with no AWS
-//! account: generate a week of realistic logs, then parse them to Parquet.
-//! (Once the local state machine exists, this runs it over the same logs.)
+//! account: generate a week of realistic logs, then run the state machine
+//! over them (`s3la run`) for that week.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +9,8 @@ use anyhow::bail;
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::{gen_logs, parse};
+use super::gen_logs;
+use super::run as local_run;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -23,7 +24,7 @@ pub struct DemoArgs {
 
 pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let logs = a.dir.join("logs");
-    let out = a.dir.join("logs.parquet");
+    let results = a.dir.join("results");
     if logs.is_dir() {
         eprintln!(
             "1/2 reusing the sample logs in {} (delete it for new ones)",
@@ -47,12 +48,24 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
             a.lines_per_day,
         ))?;
     }
-    eprintln!("2/2 parsing them into {}", out.display());
-    let code = parse::run(parse::ParseArgs::for_demo(logs, out.clone()))?;
     eprintln!(
-        "\nDone. Query the result with any Parquet reader, e.g.\n  \
-         duckdb -c \"SELECT operation, count(*), sum(bytessent) FROM '{}' GROUP BY 1 ORDER BY 2 DESC\"",
-        out.display()
+        "2/2 running the state machine for 2024-01-01 to 2024-01-07, results in {}\n",
+        results.display()
+    );
+    let code = local_run::run(local_run::RunArgs::for_demo(
+        logs.clone(),
+        results.clone(),
+        "2024-01-01",
+        "2024-01-07",
+    ))?;
+    let parquet = results.join("2024-01-01_2024-01-07/requests-2024-01-01_2024-01-07.parquet");
+    eprintln!(
+        "\nDone. The week's requests are in {} (and a .csv.gz beside it).\n\
+         Ask the logs anything with SQL, e.g.\n  \
+         s3la query \"SELECT operation, count(*) AS requests, sum(bytessent) AS bytes FROM logs \
+         GROUP BY 1 ORDER BY 2 DESC\" --logs {}",
+        parquet.display(),
+        logs.display()
     );
     Ok(code)
 }

@@ -11,7 +11,9 @@ mod invoke;
 mod parse;
 mod pipeline;
 mod progress;
+mod query;
 mod request_flags;
+mod run;
 mod sinks;
 mod sources;
 mod sql;
@@ -34,6 +36,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the state machine locally over a directory of logs (no AWS account needed).
+    Run(run::RunArgs),
+    /// Ad-hoc SQL over a directory of logs (the table `logs`).
+    Query(query::QueryArgs),
     /// Try the product with no AWS account: generate sample logs and process them locally.
     Demo(demo::DemoArgs),
     /// Parse S3 server access logs into JSON lines, CSV or Parquet.
@@ -51,6 +57,8 @@ enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Query(args) => query::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Parse(args) => parse::run(args),
         Command::GenLogs(args) => gen_logs::run(args),

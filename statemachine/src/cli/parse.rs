@@ -38,18 +38,6 @@ pub struct ParseArgs {
     threads: Option<usize>,
 }
 
-impl ParseArgs {
-    pub fn for_demo(logs: PathBuf, out: PathBuf) -> Self {
-        Self {
-            paths: vec![logs],
-            output: Format::Parquet,
-            out: Some(out),
-            strict: false,
-            threads: None,
-        }
-    }
-}
-
 /// Malformed lines printed in full on stderr before the rest are only counted.
 const SHOWN_ERRORS: u64 = 20;
 

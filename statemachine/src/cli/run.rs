@@ -1,0 +1,209 @@
+//! `s3la run`: the state machine, executed locally over a directory of logs,
+//! with the embedded engine in place of Athena and a directory in place of S3.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use s3la::asl::history::{Event, History};
+use s3la::asl::run::{Executor, Outcome, RealSleep};
+use s3la::asl::{load, substitute};
+use s3la::embedded::engine::EmbeddedEngine;
+use s3la::local::{LocalSteps, substitutions};
+use s3la_shared::config::{MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
+use serde_json::{Map, Value, json};
+
+use super::invoke::read_input;
+use super::request_flags::{PeriodFlags, QueryFlags};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    s3la run --logs ./logs --results ./results --frequency weekly\n  \
+    s3la run --logs ./logs --results ./results --date_range 2024-01-01 2024-01-07 --select_all\n  \
+    s3la run --logs ./logs --results ./results --input '{\"frequency\": \"monthly\", \"now\": \"2024-02-01T00:00:00Z\"}'\n\n\
+    The logs may be in S3's date-based layout (.../YYYY/MM/DD/...) at any depth, or flat.\n\
+    Settings such as PROJECTION_START and LATE_DELIVERY_SLACK_DAYS come from the environment.")]
+pub struct RunArgs {
+    /// The directory of S3 server access logs.
+    #[arg(long, value_name = "DIR")]
+    logs: PathBuf,
+    /// Where results, staging data and query metadata go (plays RESULT_PATH).
+    #[arg(long, value_name = "DIR")]
+    results: PathBuf,
+    #[command(flatten)]
+    period: PeriodFlags,
+    #[command(flatten)]
+    query: QueryFlags,
+    /// Delete this query's staging data and metadata afterwards.
+    #[arg(long = "remove_meta", visible_alias = "remove-meta")]
+    remove_meta: bool,
+    /// Delete the period's own log files once the outputs are verified.
+    #[arg(long = "remove_original_logs", visible_alias = "remove-original-logs")]
+    remove_original_logs: bool,
+    /// Send the report by email (locally: written to an outbox).
+    #[arg(long)]
+    email: bool,
+    /// The whole execution input as JSON (instead of the flags above).
+    #[arg(long, value_name = "JSON|FILE", conflicts_with_all = [
+        "frequency", "date_range", "now", "select_all", "exclude_bucket_operations",
+        "remove_meta", "remove_original_logs", "email"])]
+    input: Option<String>,
+    /// Write the execution history (as the console shows it) to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// The execution's name (names its staging folder); default: local-<time>.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Seconds between query status reads.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    wait_seconds: u32,
+    /// Status reads before the query counts as timed out.
+    #[arg(long, default_value_t = 3600, value_name = "N")]
+    max_polls: u32,
+}
+
+impl RunArgs {
+    /// `s3la demo`'s run: a custom range over the sample logs.
+    pub fn for_demo(logs: PathBuf, results: PathBuf, start: &str, end: &str) -> Self {
+        Self {
+            logs,
+            results,
+            period: PeriodFlags {
+                date_range: Some(vec![start.to_string(), end.to_string()]),
+                ..PeriodFlags::default()
+            },
+            query: QueryFlags::default(),
+            remove_meta: false,
+            remove_original_logs: false,
+            email: false,
+            input: None,
+            history: None,
+            name: Some(format!(
+                "demo-{}",
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            )),
+            wait_seconds: 1,
+            max_polls: 3600,
+        }
+    }
+
+    fn execution_input(&self) -> anyhow::Result<Value> {
+        if let Some(i) = &self.input {
+            return read_input(i);
+        }
+        let mut input = Map::new();
+        self.period.write(&mut input);
+        self.query.write(&mut input);
+        for (name, on) in [
+            ("removeMeta", self.remove_meta),
+            ("removeOriginalLogs", self.remove_original_logs),
+            ("email", self.email),
+        ] {
+            if on {
+                input.insert(name.into(), json!(true));
+            }
+        }
+        Ok(Value::Object(input))
+    }
+}
+
+/// One line per state on stderr, so a person sees the run progress.
+fn progress(started: Instant) -> impl FnMut(&Event) {
+    move |e: &Event| {
+        let state = e.state.as_deref().unwrap_or("");
+        let t = started.elapsed().as_secs_f64();
+        match e.kind.as_str() {
+            "TaskStateEntered" | "ParallelStateEntered" => eprintln!("[{t:6.1}s] {state} ..."),
+            "TaskSucceeded" if state == "QueryStatus" => {
+                let o = &e.details["output"];
+                eprintln!(
+                    "[{t:6.1}s]   query {} ({} scanned)",
+                    o["state"].as_str().unwrap_or("?"),
+                    bytes(o["dataScannedBytes"].as_u64().unwrap_or(0))
+                );
+            }
+            "TaskStateExited" | "ParallelStateExited" => eprintln!("[{t:6.1}s] {state} done"),
+            "RetryScheduled" => eprintln!(
+                "[{t:6.1}s]   {state}: {} - retry {} of {} in {}s",
+                e.details["error"].as_str().unwrap_or("?"),
+                e.details["attempt"],
+                e.details["maxAttempts"],
+                e.details["delaySeconds"]
+            ),
+            "CatchMatched" => eprintln!(
+                "[{t:6.1}s]   {state} failed with {}; going to {}",
+                e.details["error"].as_str().unwrap_or("?"),
+                e.details["next"].as_str().unwrap_or("?")
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n => format!("{n} B"),
+    }
+}
+
+pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let input = a.execution_input()?;
+    if !a.logs.exists() {
+        bail!("--logs: '{}' does not exist", a.logs.display());
+    }
+    std::fs::create_dir_all(&a.results)
+        .with_context(|| format!("--results: cannot create '{}'", a.results.display()))?;
+    let results = std::path::absolute(&a.results)?;
+    let period = PeriodConfig::from_env(&ProcessEnv)?;
+    let query = QueryConfig::local(&results, period.layout);
+    let status = StatusConfig::from_env(&ProcessEnv)?;
+    let merge = MergeConfig::local(&results, period.layout);
+    let engine = EmbeddedEngine::new(a.logs.clone());
+    let steps = LocalSteps::new(period, query, status, merge, &engine)?;
+
+    let text = substitute(
+        s3la::DEFINITION,
+        &substitutions(a.wait_seconds, a.max_polls),
+    )?;
+    let machine = load(&text)?;
+    let started = Instant::now();
+    let now = chrono::Utc::now();
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("local-{}", now.format("%Y%m%dT%H%M%SZ")));
+    eprintln!("Running execution {name} of the S3 Logs Analyzer state machine");
+    let executor = Executor::new(
+        &steps,
+        &RealSleep,
+        History::with_observer(Box::new(progress(started))),
+    );
+    let outcome = executor.execute(&machine, "s3la", &name, now, input);
+    if let Some(path) = &a.history {
+        let events = &executor.history.borrow().events;
+        std::fs::write(path, serde_json::to_string_pretty(events)?)
+            .with_context(|| format!("--history: writing '{}'", path.display()))?;
+    }
+    match outcome {
+        Outcome::Succeeded { output } => {
+            println!("{}", serde_json::to_string_pretty(&output)?);
+            eprintln!(
+                "Succeeded in {:.1}s; results under {}",
+                started.elapsed().as_secs_f64(),
+                results.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Failed { state, error } => {
+            bail!(
+                "the execution failed in state {state}: {}: {}",
+                error.error,
+                error.cause
+            )
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The query model evaluated by DataFusion over the logs table: the same
+//! columns and filters the Athena SQL renders, on the parser's typed columns
+//! (where `-` is already null and quotes are already removed).
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::prelude::*;
+use s3la_shared::log_format::fields::FIELDS;
+use s3la_shared::query::{ColumnKind, Projection, QuerySpec, REPORT_COLUMNS};
+
+use super::table::PARTITION_COLUMN;
+
+/// Time of day in the log's bracketed format, for `selectAll`'s raw text.
+const RAW_TIME_FORMAT: &str = "%d/%b/%Y:%H:%M:%S +0000";
+
+fn timestamp(t: chrono::DateTime<chrono::Utc>) -> Expr {
+    lit(ScalarValue::TimestampMillisecond(
+        Some(t.timestamp_millis()),
+        Some("UTC".into()),
+    ))
+}
+
+/// `logs` filtered and projected as `spec` says.
+pub fn query(logs: DataFrame, spec: &QuerySpec) -> Result<DataFrame> {
+    let time = col("requestdatetime");
+    let mut filter = time
+        .clone()
+        .gt_eq(timestamp(spec.window.start))
+        .and(time.lt(timestamp(spec.window.end)));
+    if spec.exclude_bucket_operations {
+        filter = filter.and(col("key").is_not_null());
+    }
+    let logs = logs.filter(filter)?;
+    match spec.projection {
+        Projection::Report => logs.select(
+            REPORT_COLUMNS
+                .iter()
+                .map(|c| report_expr(c.kind, c.source).alias(c.name))
+                .collect::<Vec<_>>(),
+        ),
+        Projection::SelectAll => {
+            let mut columns: Vec<Expr> = FIELDS.iter().map(|f| raw_expr(f.athena_name)).collect();
+            if spec.partitions.is_some() {
+                columns.push(col(PARTITION_COLUMN));
+            }
+            logs.select(columns)
+        }
+    }
+}
+
+fn report_expr(kind: ColumnKind, source: &str) -> Expr {
+    let c = col(source);
+    match kind {
+        ColumnKind::TopLevelPrefix => {
+            let slash = strpos(c.clone(), lit("/"));
+            when(c.clone().is_null(), lit(ScalarValue::Utf8(None)))
+                .when(slash.clone().gt(lit(0i64)), substring(c, lit(1i64), slash))
+                .otherwise(lit(""))
+                .expect("a CASE with branches")
+        }
+        _ => c,
+    }
+}
+
+/// A column as Athena's RegexSerDe table holds it: text with `-` for
+/// missing values and the quotes of quoted fields, except the two byte
+/// counts, which that table declares BIGINT.
+fn raw_expr(name: &str) -> Expr {
+    let c = col(name);
+    let text = match name {
+        "requestdatetime" => to_char(c.clone(), lit(RAW_TIME_FORMAT)),
+        "bytessent" | "objectsize" => return c.alias(name),
+        "request_uri" | "referrer" | "useragent" => {
+            return when(c.clone().is_null(), lit("-"))
+                .otherwise(concat(vec![lit("\""), c, lit("\"")]))
+                .expect("a CASE with branches")
+                .alias(name);
+        }
+        "httpstatus" | "totaltime" | "turnaroundtime" => cast(c.clone(), DataType::Utf8),
+        _ => c.clone(),
+    };
+    coalesce(vec![text, lit("-")]).alias(name)
+}

@@ -1,0 +1,156 @@
+//! The logs as a DataFusion table: files are parsed by the project's parser
+//! into Arrow batches with the Athena table's column names, plus the
+//! `timestamp` partition column (`YYYY/MM/DD`, null in the simple layout).
+//! Malformed lines are counted, never silently dropped from the tally.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
+use futures::StreamExt;
+use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
+use s3la_shared::log_format::lines::for_each_line;
+
+use super::logs::LogFile;
+
+const BATCH_ROWS: usize = 32 * 1024;
+/// How many malformed lines are kept as examples.
+const EXAMPLES: usize = 10;
+
+/// The partition column's name, as in the Athena table.
+pub const PARTITION_COLUMN: &str = "timestamp";
+
+pub fn table_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = log_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, true));
+    Arc::new(Schema::new(fields))
+}
+
+/// What a scan read: shared by its partitions, read once it is done.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    pub bytes: AtomicU64,
+    pub records: AtomicU64,
+    pub malformed: AtomicU64,
+    pub examples: Mutex<Vec<String>>,
+}
+
+impl ScanStats {
+    pub fn malformed_examples(&self) -> Vec<String> {
+        self.examples.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+/// The table over `files`, split into `partitions` groups of similar size
+/// that DataFusion reads in parallel.
+pub fn logs_table(
+    files: Vec<LogFile>,
+    partitions: usize,
+    stats: Arc<ScanStats>,
+) -> Result<StreamingTable, DataFusionError> {
+    let schema = table_schema();
+    let mut groups: Vec<(u64, Vec<LogFile>)> = vec![(0, Vec::new()); partitions.max(1)];
+    let mut files = files;
+    files.sort_by_key(|f| std::cmp::Reverse(f.size));
+    for f in files {
+        let smallest = groups
+            .iter_mut()
+            .min_by_key(|g| g.0)
+            .expect("at least one group");
+        smallest.0 += f.size;
+        smallest.1.push(f);
+    }
+    let streams: Vec<Arc<dyn PartitionStream>> = groups
+        .into_iter()
+        .map(|(_, files)| {
+            Arc::new(FileGroup {
+                files,
+                schema: schema.clone(),
+                stats: stats.clone(),
+            }) as Arc<dyn PartitionStream>
+        })
+        .collect();
+    StreamingTable::try_new(schema, streams)
+}
+
+#[derive(Debug)]
+struct FileGroup {
+    files: Vec<LogFile>,
+    schema: SchemaRef,
+    stats: Arc<ScanStats>,
+}
+
+impl PartitionStream for FileGroup {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let schema = self.schema.clone();
+        let stats = self.stats.clone();
+        let batches = futures::stream::iter(self.files.clone())
+            .flat_map(move |f| futures::stream::iter(read_file(&f, &schema, &stats)));
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
+    }
+}
+
+/// Parses one file into batches of the table's schema.
+pub fn read_file(
+    file: &LogFile,
+    schema: &SchemaRef,
+    stats: &ScanStats,
+) -> Vec<Result<RecordBatch, DataFusionError>> {
+    let bytes = match std::fs::read(&file.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return vec![Err(DataFusionError::External(
+                format!("reading {}: {e}", file.path.display()).into(),
+            ))];
+        }
+    };
+    stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    let partition = file.partition.map(|d| d.format("%Y/%m/%d").to_string());
+    let mut out = Vec::new();
+    let mut builder = LogBatchBuilder::with_capacity(BATCH_ROWS);
+    let finish = |builder: &mut LogBatchBuilder| -> Result<RecordBatch, DataFusionError> {
+        let batch = builder.finish()?;
+        let rows = batch.num_rows();
+        let part: ArrayRef = Arc::new(StringArray::from(vec![partition.as_deref(); rows]));
+        let mut columns = batch.columns().to_vec();
+        columns.push(part);
+        Ok(RecordBatch::try_new(schema.clone(), columns)?)
+    };
+    let counts = for_each_line(&bytes, 1, |line, parsed| match parsed {
+        Ok(record) => {
+            builder.append(&record);
+            if builder.len() >= BATCH_ROWS {
+                out.push(finish(&mut builder));
+            }
+        }
+        Err(e) => {
+            if let Ok(mut examples) = stats.examples.lock()
+                && examples.len() < EXAMPLES
+            {
+                examples.push(format!("{}:{line}: {e}", file.path.display()));
+            }
+        }
+    });
+    if !builder.is_empty() {
+        out.push(finish(&mut builder));
+    }
+    stats.records.fetch_add(counts.records, Ordering::Relaxed);
+    stats
+        .malformed
+        .fetch_add(counts.malformed, Ordering::Relaxed);
+    out
+}
