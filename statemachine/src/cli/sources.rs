@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -39,8 +39,9 @@ pub fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
         let meta =
             std::fs::metadata(p).with_context(|| format!("cannot read input '{}'", p.display()))?;
         if meta.is_dir() {
-            walk(p, &mut out)
+            let files = s3la::embedded::logs::discover(p)
                 .with_context(|| format!("cannot list directory '{}'", p.display()))?;
+            out.extend(files.into_iter().map(|f| Source::File(f.path)));
         } else {
             out.push(Source::File(p.clone()));
         }
@@ -49,23 +50,6 @@ pub fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
         bail!("'-' (stdin) can be given only once");
     }
     Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<Source>) -> io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        if e.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = e.path();
-        if e.file_type()?.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(Source::File(path));
-        }
-    }
-    Ok(())
 }
 
 /// Total size of the file sources, for progress (None when stdin is read).
