@@ -323,15 +323,12 @@ fn invalid_input_is_caught_and_never_retried() {
     let (state, error) = failure(&r);
     assert_eq!(state, "ComputePeriodFailed");
     assert_eq!(error.error, "ComputePeriodFailed");
-    assert!(
-        error
-            .cause
-            .starts_with("ComputePeriod failed with InvalidInput: ")
-            && error
-                .cause
-                .contains(r#"frequency: must be \"weekly\", \"monthly\" or \"quarterly\""#),
-        "{}",
-        error.cause
+    // The cause is the step's own error payload: its name and message.
+    let cause: Value = serde_json::from_str(&error.cause).unwrap();
+    assert_eq!(cause["errorType"], "InvalidInput");
+    assert_eq!(
+        cause["errorMessage"],
+        r#"frequency: must be "weekly", "monthly" or "quarterly", got the string "daily""#
     );
     assert_eq!(r.calls, ["ComputePeriod"]);
     assert_eq!(count(&r, "RetryScheduled"), 0);
@@ -349,10 +346,7 @@ fn retries_end_after_max_attempts_and_are_caught() {
     let r = run(&h, json!({"frequency": "weekly"}));
     let (state, error) = failure(&r);
     assert_eq!(state, "QueryStatusFailed");
-    assert_eq!(
-        error.cause,
-        "QueryStatus failed with Transient: Athena did not answer"
-    );
+    assert_eq!(error.cause, "Athena did not answer");
     assert_eq!(count(&r, "RetryScheduled"), 5);
     assert_eq!(r.sleeps, [5.0, 2.0, 4.0, 8.0, 16.0, 32.0]);
 }
@@ -399,14 +393,17 @@ fn a_failed_cleanup_is_caught_after_the_outputs_exist() {
         "RemoveOriginalLogs",
         [AslError::new(
             "UnsafeDeletion",
-            "the outputs hold 0 rows but the period has 1234",
+            json!({"errorType": "UnsafeDeletion",
+                   "errorMessage": "the outputs hold 0 rows but the period has 1234"})
+            .to_string(),
         )]
         .into(),
     );
     let r = run(&h, json!({"removeOriginalLogs": true}));
     let (state, error) = failure(&r);
     assert_eq!(state, "CleanupFailed");
-    assert!(error.cause.contains("UnsafeDeletion"), "{}", error.cause);
+    let cause: Value = serde_json::from_str(&error.cause).unwrap();
+    assert_eq!(cause["errorType"], "UnsafeDeletion");
 }
 
 #[test]

@@ -2,14 +2,18 @@
 //! Lambda would get, as a person re-runs a failed step from its history.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
+use s3la::asl::run::Tasks;
+use s3la::embedded::engine::EmbeddedEngine;
+use s3la::local::{LocalSteps, substitutions};
 use s3la_shared::aws::{athena::AthenaEngine, sdk_config};
-use s3la_shared::config::{PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
+use s3la_shared::config::{MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
 use s3la_shared::error::StepError;
-use s3la_shared::steps::{compute_period, query_status, start_query, to_output};
+use s3la_shared::steps::{compute_period, merge_results, query_status, start_query, to_output};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,13 +27,28 @@ pub enum Step {
     /// {"queryExecutionId": ...} -> the query's state, data scanned and cost.
     #[value(name = "QueryStatus", alias = "query-status")]
     QueryStatus,
+    /// The state after QueryStatus -> one Parquet and one csv.gz (local folders, with --results).
+    #[value(name = "MergeResults", alias = "merge-results")]
+    MergeResults,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::ComputePeriod => "ComputePeriod",
+            Step::StartQuery => "StartQuery",
+            Step::QueryStatus => "QueryStatus",
+            Step::MergeResults => "MergeResults",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     s3la invoke ComputePeriod --input '{\"input\": {\"frequency\": \"weekly\"}}'\n  \
     s3la invoke StartQuery --input period.json      (needs AWS credentials and the settings)\n  \
-    s3la invoke QueryStatus --input '{\"queryExecutionId\": \"...\"}'\n\n\
+    s3la invoke QueryStatus --input '{\"queryExecutionId\": \"...\"}'\n  \
+    s3la invoke StartQuery --input period.json --logs ./logs --results ./results   (locally)\n\n\
     The output is the step's JSON result on stdout. A failure prints the error name Step\n\
     Functions would see (InvalidInput, QueryFailed, Transient, ...) and exits with 1.\n\
     AWS steps use the standard AWS settings (AWS_PROFILE, AWS_REGION, ...).")]
@@ -40,6 +59,12 @@ pub struct InvokeArgs {
     /// The step's input: JSON text, a file holding it, or - for stdin.
     #[arg(long, short, value_name = "JSON|FILE|-")]
     input: String,
+    /// Run locally, as `s3la run` does: the logs the embedded engine reads...
+    #[arg(long, value_name = "DIR", requires = "results")]
+    logs: Option<PathBuf>,
+    /// ...and the folder playing RESULT_PATH.
+    #[arg(long, value_name = "DIR", requires = "logs")]
+    results: Option<PathBuf>,
 }
 
 /// JSON text, `-` for stdin, or a file.
@@ -61,6 +86,9 @@ pub fn read_input(arg: &str) -> anyhow::Result<Value> {
 
 pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
     let input = read_input(&a.input)?;
+    if let (Some(logs), Some(results)) = (&a.logs, &a.results) {
+        return run_local(a.step, input, logs, results);
+    }
     let output = match a.step {
         Step::ComputePeriod => PeriodConfig::from_env(&ProcessEnv).and_then(|config| {
             compute_period::compute_period(input, &config, chrono::Utc::now())
@@ -86,6 +114,10 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
                     .map(|o| to_output(&o))
             })?
         }
+        Step::MergeResults => {
+            let config = MergeConfig::from_env(&ProcessEnv)?;
+            merge_results::merge_results(input, &config).map(|o| to_output(&o))
+        }
     };
     match output {
         Ok(v) => {
@@ -99,6 +131,39 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
 /// A step's error as the CLI reports it: the name Step Functions would see, then the cause.
 pub fn step_failed(e: StepError) -> anyhow::Error {
     anyhow!("{}: {e}", e.name())
+}
+
+/// A step on this machine: the embedded engine over `logs`, `results` as RESULT_PATH.
+fn run_local(step: Step, input: Value, logs: &Path, results: &Path) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(results)
+        .with_context(|| format!("--results: cannot create '{}'", results.display()))?;
+    let results = std::path::absolute(results)?;
+    let period = PeriodConfig::from_env(&ProcessEnv)?;
+    let query = QueryConfig::local(&results, period.layout);
+    let merge = MergeConfig::local(&results, period.layout);
+    let status = StatusConfig::from_env(&ProcessEnv)?;
+    let engine = EmbeddedEngine::new(logs.to_path_buf(), results.clone());
+    let steps = LocalSteps::new(period, query, status, merge, &engine)?;
+    let resource = substitutions(1, 1)
+        .remove(&format!("{}FunctionArn", step.name()))
+        .context("every step has a resource")?;
+    let output = steps.invoke(&resource, input);
+    // A query started here runs to its end before the process exits.
+    engine.wait_for_queries();
+    match output {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            // The cause is the Lambda-style payload; show its message.
+            let message = serde_json::from_str::<Value>(&e.cause)
+                .ok()
+                .and_then(|v| v["errorMessage"].as_str().map(str::to_string))
+                .unwrap_or(e.cause);
+            Err(anyhow!("{}: {message}", e.error))
+        }
+    }
 }
 
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {

@@ -162,7 +162,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let query = QueryConfig::local(&results, period.layout);
     let status = StatusConfig::from_env(&ProcessEnv)?;
     let merge = MergeConfig::local(&results, period.layout);
-    let engine = EmbeddedEngine::new(a.logs.clone());
+    let engine = EmbeddedEngine::new(a.logs.clone(), results.clone());
     let steps = LocalSteps::new(period, query, status, merge, &engine)?;
 
     let text = substitute(

@@ -4,10 +4,11 @@
 //! staging folder, and a manifest listing them beside a metadata file in the
 //! output location.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 use datafusion::arrow::datatypes::SchemaRef;
@@ -29,11 +30,15 @@ use super::table::{ScanStats, logs_table};
 /// Rows per Parquet row group in the data files.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-#[derive(Debug, Clone)]
-struct Job {
+/// A query's record, kept on disk under `<results>/_athena/queries/<id>.json`
+/// so any process can read its status: `s3la invoke QueryStatus` after
+/// `s3la invoke StartQuery`, or a re-run of one step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobRecord {
     state: QueryState,
     reason: Option<String>,
-    scanned: u64,
+    scanned_bytes: u64,
     elapsed_ms: u64,
     manifest: Option<String>,
     output_location: String,
@@ -41,17 +46,51 @@ struct Job {
 
 pub struct EmbeddedEngine {
     logs: PathBuf,
+    /// The folder playing `RESULT_PATH`: query records live under it.
+    results: PathBuf,
     threads: usize,
-    jobs: Mutex<HashMap<String, Arc<Mutex<Job>>>>,
+    /// Queries started by this process, still running on their threads.
+    running: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl EmbeddedEngine {
-    pub fn new(logs: PathBuf) -> Self {
+    pub fn new(logs: PathBuf, results: PathBuf) -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             logs,
+            results,
             threads,
-            jobs: Mutex::new(HashMap::new()),
+            running: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn record_path(&self, id: &str) -> PathBuf {
+        self.results
+            .join("_athena")
+            .join("queries")
+            .join(format!("{id}.json"))
+    }
+
+    fn save(&self, id: &str, record: &JobRecord) -> Result<(), String> {
+        let path = self.record_path(id);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let text = serde_json::to_vec_pretty(record).map_err(|e| e.to_string())?;
+        write_atomically(&path, &text)
+    }
+
+    fn load(&self, id: &str) -> Option<JobRecord> {
+        let text = std::fs::read(self.record_path(id)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Waits for the queries this process started (a short-lived `s3la
+    /// invoke StartQuery` must not exit while its query runs).
+    pub fn wait_for_queries(&self) {
+        let handles = std::mem::take(&mut *self.running.lock().unwrap_or_else(|e| e.into_inner()));
+        for h in handles {
+            let _ = h.join();
         }
     }
 
@@ -176,11 +215,7 @@ impl QueryEngine for EmbeddedEngine {
     async fn start(&self, job: &QueryJob) -> Result<StartedQuery, StepError> {
         // The same job gets the same id, as Athena's request token does.
         let id = format!("local-{}", &job.idempotency_token[..16]);
-        let mut jobs = self
-            .jobs
-            .lock()
-            .map_err(|_| StepError::transient("engine state poisoned"))?;
-        if jobs.contains_key(&id) {
+        if self.load(&id).is_some() {
             return Ok(StartedQuery {
                 id,
                 statement: None,
@@ -201,40 +236,41 @@ impl QueryEngine for EmbeddedEngine {
         std::fs::create_dir_all(&staging).map_err(|e| StepError::QueryRejected {
             message: format!("cannot create {}: {e}", staging.display()),
         })?;
-        let state = Arc::new(Mutex::new(Job {
+        let mut record = JobRecord {
             state: QueryState::Running,
             reason: None,
-            scanned: 0,
+            scanned_bytes: 0,
             elapsed_ms: 0,
             manifest: None,
             output_location: job.output_location.clone(),
-        }));
-        jobs.insert(id.clone(), state.clone());
-        drop(jobs);
-        let engine = EmbeddedEngine {
-            logs: self.logs.clone(),
-            threads: self.threads,
-            jobs: Mutex::new(HashMap::new()),
         };
+        self.save(&id, &record)
+            .map_err(|m| StepError::QueryRejected { message: m })?;
+        let engine = EmbeddedEngine::new(self.logs.clone(), self.results.clone());
         let (job, thread_id) = (job.clone(), id.clone());
-        std::thread::spawn(move || {
+        let handle = std::thread::spawn(move || {
             let started = Instant::now();
             let result = engine.run(&job, &thread_id);
-            if let Ok(mut s) = state.lock() {
-                s.elapsed_ms = started.elapsed().as_millis() as u64;
-                match result {
-                    Ok((scanned, manifest)) => {
-                        s.state = QueryState::Succeeded;
-                        s.scanned = scanned;
-                        s.manifest = Some(manifest);
-                    }
-                    Err(reason) => {
-                        s.state = QueryState::Failed;
-                        s.reason = Some(reason);
-                    }
+            record.elapsed_ms = started.elapsed().as_millis() as u64;
+            match result {
+                Ok((scanned, manifest)) => {
+                    record.state = QueryState::Succeeded;
+                    record.scanned_bytes = scanned;
+                    record.manifest = Some(manifest);
+                }
+                Err(reason) => {
+                    record.state = QueryState::Failed;
+                    record.reason = Some(reason);
                 }
             }
+            if let Err(e) = engine.save(&thread_id, &record) {
+                eprintln!("error: recording the end of query {thread_id}: {e}");
+            }
         });
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle);
         Ok(StartedQuery {
             id,
             statement: None,
@@ -242,27 +278,17 @@ impl QueryEngine for EmbeddedEngine {
     }
 
     async fn status(&self, id: &str) -> Result<QueryInfo, StepError> {
-        let job = self
-            .jobs
-            .lock()
-            .map_err(|_| StepError::transient("engine state poisoned"))?
-            .get(id)
-            .cloned()
-            .ok_or_else(|| {
-                StepError::invalid(
-                    "queryExecutionId",
-                    format!("no local query {id} in this run"),
-                )
-            })?;
-        let j = job
-            .lock()
-            .map_err(|_| StepError::transient("engine state poisoned"))?
-            .clone();
+        let j = self.load(id).ok_or_else(|| {
+            StepError::invalid(
+                "queryExecutionId",
+                format!("no local query {id} under {}", self.results.display()),
+            )
+        })?;
         Ok(QueryInfo {
             state: j.state,
             reason: j.reason,
             error_category: (j.state == QueryState::Failed).then(|| "SYSTEM".to_string()),
-            data_scanned_bytes: j.scanned,
+            data_scanned_bytes: j.scanned_bytes,
             engine_execution_ms: j.elapsed_ms,
             total_execution_ms: j.elapsed_ms,
             manifest: j.manifest,

