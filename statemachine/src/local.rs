@@ -52,6 +52,21 @@ pub fn lambda_error(e: &StepError) -> AslError {
     )
 }
 
+/// A cause for people: `errorType: errorMessage` when it is a step's
+/// Lambda-style payload, else the cause as it is.
+pub fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<Value>(cause)
+        .ok()
+        .and_then(|v| {
+            Some(format!(
+                "{}: {}",
+                v["errorType"].as_str()?,
+                v["errorMessage"].as_str()?
+            ))
+        })
+        .unwrap_or_else(|| cause.to_string())
+}
+
 /// The steps that exist so far, over a query engine.
 pub struct LocalSteps<'e, E> {
     pub period: PeriodConfig,

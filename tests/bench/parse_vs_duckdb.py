@@ -65,18 +65,21 @@ def duckdb_sql(files_glob: str, out: Path, regex: str) -> str:
     """
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc):
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--days", type=int, default=31)
     ap.add_argument("--lines-per-day", type=int, default=48_000)
     ap.add_argument("--data", type=Path, default=REPO / "bench-data")
     ap.add_argument("--runs", type=int, default=3, help="runs of s3la (best is reported)")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def prepare(args):
+    """A release s3la and the generated logs (made once, kept in bench-data/).
+    Returns (s3la, logs dir, files, total bytes, the Athena regex)."""
     print("building s3la (release)...", file=sys.stderr)
     sh("cargo", "build", "--release", "--quiet", "-p", "s3la", cwd=REPO)
     s3la = REPO / "target" / "release" / "s3la"
-
     logs = args.data / f"logs-{args.days}d-{args.lines_per_day}"
     if not logs.exists():
         print(f"generating logs into {logs}...", file=sys.stderr)
@@ -86,9 +89,14 @@ def main():
         tmp.rename(logs)
     files = [p for p in logs.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
-    lines = sum(1 for p in files for _ in open(p, "rb"))
     regex = sh(s3la, "ddl", "--regex", capture_output=True, text=True).stdout.strip()
+    return s3la, logs, files, size, regex
 
+
+def main():
+    args = arguments(__doc__)
+    s3la, logs, files, size, regex = prepare(args)
+    lines = sum(1 for p in files for _ in open(p, "rb"))
     ours_out = args.data / "s3la.parquet"
     theirs_out = args.data / "duckdb.parquet"
     ours_best, ours_median = best_of(args.runs, lambda: sh(

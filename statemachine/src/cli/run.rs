@@ -11,7 +11,7 @@ use s3la::asl::history::{Event, History};
 use s3la::asl::run::{Executor, Outcome, RealSleep};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
-use s3la::local::{LocalSteps, substitutions};
+use s3la::local::{LocalSteps, readable_cause, substitutions};
 use s3la_shared::config::{MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
 use serde_json::{Map, Value, json};
 
@@ -56,11 +56,12 @@ pub struct RunArgs {
     /// The execution's name (names its staging folder); default: local-<time>.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
-    /// Seconds between query status reads.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Seconds between query status reads (each read also waits up to half a
+    /// second for the embedded engine to finish).
+    #[arg(long, default_value_t = 0, value_name = "N")]
     wait_seconds: u32,
     /// Status reads before the query counts as timed out.
-    #[arg(long, default_value_t = 3600, value_name = "N")]
+    #[arg(long, default_value_t = 7200, value_name = "N")]
     max_polls: u32,
 }
 
@@ -84,8 +85,8 @@ impl RunArgs {
                 "demo-{}",
                 chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
             )),
-            wait_seconds: 1,
-            max_polls: 3600,
+            wait_seconds: 0,
+            max_polls: 7200,
         }
     }
 
@@ -199,10 +200,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Failed { state, error } => {
+            let cause = readable_cause(&error.cause);
             bail!(
-                "the execution failed in state {state}: {}: {}",
-                error.error,
-                error.cause
+                "the execution failed in state {state}: {}: {cause}",
+                error.error
             )
         }
     }

@@ -27,6 +27,9 @@ use super::logs::{discover, in_range};
 use super::plan;
 use super::table::{ScanStats, logs_table};
 
+/// How long a status read waits for a running query to end.
+const LONG_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Rows per Parquet row group in the data files.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
@@ -278,12 +281,20 @@ impl QueryEngine for EmbeddedEngine {
     }
 
     async fn status(&self, id: &str) -> Result<QueryInfo, StepError> {
-        let j = self.load(id).ok_or_else(|| {
+        let missing = || {
             StepError::invalid(
                 "queryExecutionId",
                 format!("no local query {id} under {}", self.results.display()),
             )
-        })?;
+        };
+        // A short long-poll: a local run can wait 0 seconds between reads
+        // without spinning through its poll limit while the query runs.
+        let deadline = Instant::now() + LONG_POLL;
+        let mut j = self.load(id).ok_or_else(missing)?;
+        while j.state == QueryState::Running && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            j = self.load(id).ok_or_else(missing)?;
+        }
         Ok(QueryInfo {
             state: j.state,
             reason: j.reason,
