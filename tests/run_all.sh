@@ -5,6 +5,9 @@
 # exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads a terminal; a stray stdin (a background job's) must not
+# reach the tools (cargo's rustc probe reads it).
+exec </dev/null
 
 step() { printf '\n==> %s\n' "$*"; }
 
