@@ -27,6 +27,24 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "cargo test (all crates)"
+# On a cold target directory, cargo here sometimes caches a failed probe of
+# rustc's target information in target/.rustc_info.json right after clippy
+# ("failed to run `rustc` to learn about target-specific information", with
+# a stray compiler message as the probe's input). The probe itself is sound
+# (it passes when run again), so drop the bad cache entry and build once more.
+mkdir -p target
+if ! cargo test --workspace --all-features --no-run 2>target/test-build.log; then
+  cat target/test-build.log >&2
+  if grep -q "learn about target-specific information" target/test-build.log; then
+    echo "retrying after a failed rustc probe (cached in target/.rustc_info.json)" >&2
+    rm -f target/.rustc_info.json
+    cargo test --workspace --all-features --no-run
+  else
+    exit 1
+  fi
+else
+  tail -n 3 target/test-build.log
+fi
 cargo test --workspace --all-features
 
 step "end-to-end tests (pytest)"

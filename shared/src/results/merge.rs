@@ -9,7 +9,8 @@ use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_cast::cast;
 use arrow_schema::{ArrowError, SchemaRef};
 use flate2::Compression as GzLevel;
-use flate2::write::GzEncoder;
+
+use super::gzip_blocks::ParallelGzWriter;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
@@ -20,6 +21,9 @@ use parquet::file::reader::ChunkReader;
 /// writing, and row groups large enough for readers.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 const BATCH_ROWS: usize = 8 * 1024;
+/// gzip level of the csv.gz: a fast level, since the file is a download and
+/// the Parquet file beside it is the compact copy.
+pub const GZIP_LEVEL: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -47,7 +51,7 @@ pub enum MergeError {
 pub struct Merger<P: Write + Send, C: Write> {
     schema: SchemaRef,
     parquet: ArrowWriter<P>,
-    csv: arrow_csv::Writer<GzEncoder<C>>,
+    csv: arrow_csv::Writer<ParallelGzWriter<C>>,
     rows: u64,
 }
 
@@ -61,7 +65,7 @@ impl<P: Write + Send, C: Write> Merger<P, C> {
         let csv = arrow_csv::WriterBuilder::new()
             .with_header(true)
             .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.3fZ".to_string())
-            .build(GzEncoder::new(csv_out, GzLevel::new(6)));
+            .build(ParallelGzWriter::new(csv_out, GzLevel::new(GZIP_LEVEL)));
         Ok(Self {
             schema,
             parquet,

@@ -1,4 +1,5 @@
 //! The run's results: the query's parts merged into one Parquet file and one
-//! csv.gz ([`merge`]).
+//! csv.gz ([`merge`]), compressed in parallel blocks ([`gzip_blocks`]).
 
+pub mod gzip_blocks;
 pub mod merge;
