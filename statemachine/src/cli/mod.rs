@@ -26,7 +26,9 @@ mod sql;
     long_about = "S3 Logs Analyzer: exact, cheap usage reports from S3 server access logs.\n\n\
         Try it without an AWS account:\n  \
         s3la gen-logs ./sample-logs --start 2024-01-01 --days 7 --lines-per-day 20000\n  \
-        s3la parse ./sample-logs --output parquet --out logs.parquet",
+        s3la run --logs ./sample-logs --results ./results --date_range 2024-01-01 2024-01-07\n  \
+        s3la query \"SELECT operation, count(*) FROM logs GROUP BY 1\" --logs ./sample-logs\n\n\
+        (or all at once: s3la demo)",
     propagate_version = true
 )]
 pub struct Cli {
