@@ -282,16 +282,18 @@ fn execution(
 }
 
 async fn status_of(rules: &[&Rule]) -> Result<Value, String> {
-    query_status(
-        json!({"queryExecutionId": "q-9"}),
-        &StatusConfig {
-            price_per_tb_usd: 5.0,
-        },
-        &engine(rules),
-    )
-    .await
-    .map(|o| serde_json::to_value(o).unwrap())
-    .map_err(|e| format!("{}: {e}", e.name()))
+    status_for(json!({"queryExecutionId": "q-9"}), rules).await
+}
+
+/// QueryStatus on any input, at $5 per TB; errors as "Name: message".
+async fn status_for(input: Value, rules: &[&Rule]) -> Result<Value, String> {
+    let config = StatusConfig {
+        price_per_tb_usd: 5.0,
+    };
+    query_status(input, &config, &engine(rules))
+        .await
+        .map(|o| serde_json::to_value(o).unwrap())
+        .map_err(|e| format!("{}: {e}", e.name()))
 }
 
 #[tokio::test]
@@ -387,30 +389,15 @@ async fn status_faults_are_transient_and_unknown_ids_invalid() {
         "InvalidInput: queryExecutionId: QueryExecution q-9 was not found"
     );
 
-    let e = query_status(
-        json!({"queryExecutionId": "q'; DROP"}),
-        &StatusConfig {
-            price_per_tb_usd: 5.0,
-        },
-        &engine(&[]),
-    )
-    .await
-    .unwrap_err();
+    let e = status_for(json!({"queryExecutionId": "q'; DROP"}), &[])
+        .await
+        .unwrap_err();
     assert!(
-        e.to_string()
-            .starts_with("queryExecutionId: must be an Athena query execution id"),
+        e.starts_with("InvalidInput: queryExecutionId: must be an Athena query execution id"),
         "{e}"
     );
-    let e = query_status(
-        json!({"id": "q"}),
-        &StatusConfig {
-            price_per_tb_usd: 5.0,
-        },
-        &engine(&[]),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(e.name(), "InvalidInput");
+    let e = status_for(json!({"id": "q"}), &[]).await.unwrap_err();
+    assert!(e.starts_with("InvalidInput: "), "{e}");
 }
 
 #[tokio::test]
