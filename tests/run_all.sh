@@ -23,29 +23,37 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# On a cold target directory, cargo here has failed its rustc probe ("failed
+# to run `rustc` to learn about target-specific information", with a stray
+# compiler message as the probe's input) when `cargo test` ran right after
+# clippy, and cached the failure in target/.rustc_info.json. The probe is
+# sound when run again, so: build the tests first, and retry a command that
+# fails this way after dropping the cached entry.
+cargo_retrying() {
+  mkdir -p target
+  for attempt in 1 2 3; do
+    if cargo "$@" 2>target/cargo-stderr.log; then
+      tail -n 3 target/cargo-stderr.log >&2
+      return 0
+    fi
+    cat target/cargo-stderr.log >&2
+    grep -q "learn about target-specific information" target/cargo-stderr.log || return 1
+    echo "retrying (attempt $((attempt + 1))) after a failed rustc probe" >&2
+    rm -f target/.rustc_info.json
+    sleep 10
+  done
+  return 1
+}
+
+step "build the tests"
+cargo_retrying test --workspace --all-features --no-run
+
 step "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+cargo_retrying clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "cargo test (all crates)"
-# On a cold target directory, cargo here sometimes caches a failed probe of
-# rustc's target information in target/.rustc_info.json right after clippy
-# ("failed to run `rustc` to learn about target-specific information", with
-# a stray compiler message as the probe's input). The probe itself is sound
-# (it passes when run again), so drop the bad cache entry and build once more.
-mkdir -p target
-if ! cargo test --workspace --all-features --no-run 2>target/test-build.log; then
-  cat target/test-build.log >&2
-  if grep -q "learn about target-specific information" target/test-build.log; then
-    echo "retrying after a failed rustc probe (cached in target/.rustc_info.json)" >&2
-    rm -f target/.rustc_info.json
-    cargo test --workspace --all-features --no-run
-  else
-    exit 1
-  fi
-else
-  tail -n 3 target/test-build.log
-fi
-cargo test --workspace --all-features
+cargo_retrying test --workspace --all-features
+cat target/cargo-stderr.log >&2
 
 step "end-to-end tests (pytest)"
 .venv/bin/python -m pytest tests/e2e -q
