@@ -8,14 +8,6 @@ cd "$(dirname "$0")/.."
 # Nothing here reads a terminal; a stray stdin (a background job's) must not
 # reach the tools (cargo's rustc probe reads it).
 exec </dev/null
-# Nor any other descriptor a caller left open (pipes of a harness or job
-# control): cargo and its jobserver should start from a clean table.
-for fd in /proc/$$/fd/*; do
-  fd=${fd##*/}
-  if [ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" != 255 ]; then
-    eval "exec $fd>&-" 2>/dev/null || true
-  fi
-done
 
 step() { printf '\n==> %s\n' "$*"; }
 
