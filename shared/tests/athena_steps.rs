@@ -19,9 +19,10 @@ use aws_sdk_athena::types::{
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use s3la_shared::aws::athena::AthenaEngine;
 use s3la_shared::config::{QueryConfig, StatusConfig};
+use s3la_shared::error::StepError;
 use s3la_shared::steps::compute_period::compute_period;
 use s3la_shared::steps::query_status::query_status;
-use s3la_shared::steps::start_query::start_query;
+use s3la_shared::steps::start_query::{StartedQueryOutput, start_query};
 use serde_json::{Value, json};
 
 fn query_config() -> QueryConfig {
@@ -51,6 +52,16 @@ fn plan(input: Value) -> Value {
     )
     .unwrap();
     serde_json::to_value(out).unwrap()
+}
+
+/// StartQuery for the weekly plan, against an engine answering with `rules`.
+async fn start_weekly(rules: &[&Rule]) -> Result<StartedQueryOutput, StepError> {
+    start_query(
+        plan(json!({"frequency": "weekly"})),
+        &query_config(),
+        &engine(rules),
+    )
+    .await
 }
 
 fn started(id: &'static str) -> Rule {
@@ -128,13 +139,7 @@ async fn start_query_submits_the_unload_once_per_job() {
 #[tokio::test]
 async fn statement_is_left_out_unless_verbose() {
     let rule = started("q-2");
-    let out = start_query(
-        plan(json!({"frequency": "weekly"})),
-        &query_config(),
-        &engine(&[&rule]),
-    )
-    .await
-    .unwrap();
+    let out = start_weekly(&[&rule]).await.unwrap();
     assert_eq!(out.statement, None);
     let v = serde_json::to_value(&out).unwrap();
     assert!(v.get("statement").is_none());
@@ -156,13 +161,7 @@ async fn throttled_start_is_retried_then_transient() {
                 .build()
         })
         .build();
-    let out = start_query(
-        plan(json!({"frequency": "weekly"})),
-        &query_config(),
-        &engine(&[&rule]),
-    )
-    .await
-    .unwrap();
+    let out = start_weekly(&[&rule]).await.unwrap();
     assert_eq!(
         (out.query_execution_id.as_str(), rule.num_calls()),
         ("q-3", 3)
@@ -174,13 +173,7 @@ async fn throttled_start_is_retried_then_transient() {
         .http_status(400, throttled())
         .repeatedly()
         .build();
-    let e = start_query(
-        plan(json!({"frequency": "weekly"})),
-        &query_config(),
-        &engine(&[&rule]),
-    )
-    .await
-    .unwrap_err();
+    let e = start_weekly(&[&rule]).await.unwrap_err();
     assert_eq!(e.name(), "Transient", "{e}");
     assert!(
         e.to_string()
