@@ -165,6 +165,26 @@ fn user_agent_with_a_quote_and_space_inside() {
 }
 
 #[test]
+fn user_agent_starting_like_a_quoted_dash() {
+    // The value `-" x` is written `"-" x"`: its first three characters read
+    // as the quoted dash that means null, until the fields after it cannot fit.
+    let line = replace_quoted(sample(0), "\"S3Console/0.4\"", "\"-\" x\"");
+    let r = parse_line(&line).unwrap();
+    assert_eq!(r.user_agent, Some("-\" x"));
+    assert_eq!(r.signature_version, Some("SigV4"));
+    assert_eq!(r.field_count, 27);
+    // Found by the round-trip property: the last field of a 17-field record,
+    // after a quoted-dash referer.
+    let short = "- - - - - - - - \"-\" - - - - - - \"-\" \"-\" \"";
+    let r = parse_line(short).unwrap();
+    assert_eq!((r.referer, r.user_agent), (None, Some("-\" ")));
+    assert_eq!(r.field_count, 17);
+    // A real quoted dash still reads as null.
+    let dash = replace_quoted(sample(0), "\"S3Console/0.4\"", "\"-\"");
+    assert_eq!(parse_line(&dash).unwrap().user_agent, None);
+}
+
+#[test]
 fn request_uri_with_quotes_inside() {
     for uri in [
         "GET /bucket/a\"b.txt HTTP/1.1",

@@ -243,10 +243,21 @@ impl<'a> Cursor<'a> {
     fn quoted(
         &mut self,
         field: &'static str,
-        follows_ok: impl FnMut(usize) -> bool,
+        mut follows_ok: impl FnMut(usize) -> bool,
     ) -> Result<Option<&'a str>> {
         if self.pos >= self.b.len() {
             return Err(self.missing(field));
+        }
+        // A value that starts with `-" ` reads like a quoted dash; when the
+        // fields after that dash cannot be right, the value's true closing
+        // quote is a later one.
+        if self.at_quoted_dash() && !follows_ok(self.pos + 2) {
+            if let Some(close) = closing_quote(self.b, self.pos, &mut follows_ok, true) {
+                let value = &self.s[self.pos + 1..close];
+                self.advance_to(close + 1);
+                self.fields_seen += 1;
+                return Ok(dash_is_null(value));
+            }
         }
         if self.b[self.pos] != b'"' || self.at_quoted_dash() {
             return match self.token(field)? {
@@ -321,7 +332,16 @@ impl<'a> Cursor<'a> {
                     // `-` or `"-"`: read the same way, never searched past.
                     Some(len) => {
                         let end = ua_start + len - 1;
-                        (!strict || ua_end_ok(end)).then_some((end, true))
+                        if !strict || ua_end_ok(end) {
+                            Some((end, true))
+                        } else if len == 3 {
+                            // `"-" ...`: a value starting with `-" `, whose
+                            // closing quote is a later one.
+                            closing_quote(self.b, ua_start, &mut ua_end_ok, true)
+                                .map(|close| (close, false))
+                        } else {
+                            None
+                        }
                     }
                     None if self.b.get(ua_start) == Some(&b'"') => {
                         closing_quote(self.b, ua_start, &mut ua_end_ok, strict)
