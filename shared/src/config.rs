@@ -261,6 +261,47 @@ impl MergeConfig {
     }
 }
 
+/// What the cleanup steps need: where results and staging live (RemoveMeta
+/// deletes only under them) and where the logs live (RemoveOriginalLogs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupConfig {
+    /// `RESULT_PATH`, as in [`MergeConfig`].
+    pub result_path: String,
+    /// `S3_LOGS_LOCATION`: the logs table's location, `s3://bucket/prefix/`
+    /// (`file:///dir/` locally). Only RemoveOriginalLogs requires it.
+    pub logs_location: Option<String>,
+    pub layout: KeyLayout,
+}
+
+impl CleanupConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        let merge = MergeConfig::from_env(env)?;
+        let logs_location = value(env, "S3_LOGS_LOCATION")
+            .map(|v| {
+                s3_prefix_uri("S3_LOGS_LOCATION", v.trim())
+                    .map_err(|m| invalid("S3_LOGS_LOCATION", m))
+            })
+            .transpose()?;
+        Ok(Self {
+            result_path: merge.result_path,
+            logs_location,
+            layout: merge.layout,
+        })
+    }
+
+    pub fn local(
+        result_dir: &std::path::Path,
+        logs_dir: &std::path::Path,
+        layout: KeyLayout,
+    ) -> Self {
+        Self {
+            result_path: crate::location::file_uri(result_dir, true),
+            logs_location: Some(crate::location::file_uri(logs_dir, true)),
+            layout,
+        }
+    }
+}
+
 /// What QueryStatus needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusConfig {

@@ -28,6 +28,12 @@ pub enum StepError {
     /// The query's parts could not be merged into the outputs (a part that
     /// cannot be read, a column that cannot become its type, a failed write).
     MergeFailed { message: String },
+    /// Reading or writing objects failed for a reason retrying will not fix
+    /// (a missing object, a local file-system error).
+    Storage { message: String },
+    /// A deletion was refused before anything was deleted: the locations
+    /// overlap, or the outputs it depends on are not verified.
+    UnsafeDeletion { message: String },
     /// Any other error from an AWS service, with its error code.
     Aws {
         service: &'static str,
@@ -46,18 +52,22 @@ impl StepError {
             StepError::QueryFailed { .. } => "QueryFailed",
             StepError::Transient { .. } => "Transient",
             StepError::MergeFailed { .. } => "MergeFailed",
+            StepError::Storage { .. } => "StorageError",
+            StepError::UnsafeDeletion { .. } => "UnsafeDeletion",
             StepError::Aws { .. } => "AwsError",
         }
     }
 
     /// Every name [`StepError::name`] can return, for docs and the definition's tests.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 9] = [
         "InvalidInput",
         "ConfigError",
         "QueryRejected",
         "QueryFailed",
         "Transient",
         "MergeFailed",
+        "StorageError",
+        "UnsafeDeletion",
         "AwsError",
     ];
 
@@ -105,6 +115,10 @@ impl fmt::Display for StepError {
             StepError::MergeFailed { message } => {
                 write!(f, "merging the results failed: {message}")
             }
+            StepError::Storage { message } => write!(f, "storage: {message}"),
+            StepError::UnsafeDeletion { message } => {
+                write!(f, "refused to delete anything: {message}")
+            }
             StepError::Aws {
                 service,
                 code,
@@ -135,6 +149,12 @@ mod tests {
             },
             StepError::transient("m"),
             StepError::MergeFailed {
+                message: "m".into(),
+            },
+            StepError::Storage {
+                message: "m".into(),
+            },
+            StepError::UnsafeDeletion {
                 message: "m".into(),
             },
             StepError::Aws {

@@ -6,7 +6,7 @@
 //! the Athena table definition ([`athena_ddl`]), input validation
 //! ([`validate`]), settings ([`config`]), the execution input
 //! ([`request`]), periods ([`period`]), the query model ([`query`]), the
-//! query-engine port ([`engine`]), the steps ([`steps`]) and their errors
+//! query-engine port ([`engine`]), the object-storage port ([`storage`]), the steps ([`steps`]) and their errors
 //! ([`error`]). AWS adapters live in [`aws`] (feature `aws`).
 
 pub mod athena_ddl;
@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod location;
 pub mod log_format;
+pub mod log_keys;
 #[cfg(feature = "loggen")]
 pub mod loggen;
 pub mod period;
@@ -24,4 +25,17 @@ pub mod query;
 pub mod request;
 pub mod results;
 pub mod steps;
+pub mod storage;
 pub mod validate;
+
+/// Helpers for this crate's unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    /// Runs a future to completion on a fresh single-threaded runtime.
+    pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(f)
+    }
+}

@@ -29,6 +29,52 @@ impl Location {
     }
 }
 
+impl Location {
+    /// `self` as a folder, with `name` under it: `s3://b/p` + `x` = `s3://b/p/x`.
+    pub fn join(&self, name: &str) -> Location {
+        fn joined(base: &str, name: &str) -> String {
+            if base.is_empty() || base.ends_with('/') {
+                format!("{base}{name}")
+            } else {
+                format!("{base}/{name}")
+            }
+        }
+        match self {
+            Location::S3 { bucket, key } => Location::S3 {
+                bucket: bucket.clone(),
+                key: joined(key, name),
+            },
+            Location::Local(path) => {
+                Location::Local(PathBuf::from(joined(&path.to_string_lossy(), name)))
+            }
+        }
+    }
+
+    /// Whether `self`, as a key prefix, covers `other` or `other` covers it:
+    /// deleting under one could then touch the other.
+    pub fn overlaps(&self, other: &Location) -> bool {
+        let (a, b) = (self.to_string(), other.to_string());
+        let folder = |s: &str| {
+            if s.ends_with('/') {
+                s.to_string()
+            } else {
+                format!("{s}/")
+            }
+        };
+        let (a, b) = (folder(&a), folder(&b));
+        a.starts_with(&b) || b.starts_with(&a)
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::Local(path) => write!(f, "file://{}", path.display()),
+        }
+    }
+}
+
 /// `file:///abs/path` (with a trailing slash when `dir`).
 pub fn file_uri(path: &Path, dir: bool) -> String {
     let mut s = format!("file://{}", path.display());
@@ -58,5 +104,30 @@ mod tests {
         assert!(Location::parse("file://relative").is_err());
         assert!(Location::parse("/tmp/x").is_err());
         assert_eq!(file_uri(Path::new("/tmp/r"), true), "file:///tmp/r/");
+    }
+
+    #[test]
+    fn joins_and_prints_back_the_uri() {
+        for uri in ["s3://bkt/p/x", "s3://bkt/", "file:///tmp/r/x"] {
+            assert_eq!(Location::parse(uri).unwrap().to_string(), uri);
+        }
+        let at = |u: &str| Location::parse(u).unwrap();
+        assert_eq!(at("s3://bkt/p").join("x").to_string(), "s3://bkt/p/x");
+        assert_eq!(at("s3://bkt/p/").join("x").to_string(), "s3://bkt/p/x");
+        assert_eq!(at("s3://bkt").join("x").to_string(), "s3://bkt/x");
+        assert_eq!(at("file:///tmp/r").join("x").to_string(), "file:///tmp/r/x");
+    }
+
+    #[test]
+    fn overlap_is_folder_containment_either_way() {
+        let at = |u: &str| Location::parse(u).unwrap();
+        assert!(at("s3://bkt/logs/").overlaps(&at("s3://bkt/logs/reports/")));
+        assert!(at("s3://bkt/logs/reports").overlaps(&at("s3://bkt/logs")));
+        assert!(at("s3://bkt/").overlaps(&at("s3://bkt/anything")));
+        assert!(at("s3://bkt/logs").overlaps(&at("s3://bkt/logs/")));
+        // A shared string prefix is not containment.
+        assert!(!at("s3://bkt/logs").overlaps(&at("s3://bkt/logs-reports/")));
+        assert!(!at("s3://bkt/logs/").overlaps(&at("s3://other/logs/")));
+        assert!(!at("file:///r/logs").overlaps(&at("file:///r/results")));
     }
 }

@@ -4,10 +4,18 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use s3la_shared::config::{MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
+use std::path::Path;
+
+use s3la_shared::config::{
+    CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig,
+};
 use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
-use s3la_shared::steps::{compute_period, merge_results, query_status, start_query, to_output};
+use s3la_shared::steps::{
+    compute_period, merge_results, query_status, remove_meta, remove_original_logs, start_query,
+    to_output,
+};
+use s3la_shared::storage::local::LocalStore;
 use serde_json::{Value, json};
 
 use crate::asl::AslError;
@@ -67,32 +75,47 @@ pub fn readable_cause(cause: &str) -> String {
         .unwrap_or_else(|| cause.to_string())
 }
 
-/// The steps that exist so far, over a query engine.
-pub struct LocalSteps<'e, E> {
+/// Every step's settings for a run on this machine: `results` plays
+/// RESULT_PATH and `logs` S3_LOGS_LOCATION; the rest comes from the
+/// environment as in the Lambdas.
+#[derive(Debug, Clone)]
+pub struct LocalSettings {
     pub period: PeriodConfig,
     pub query: QueryConfig,
     pub status: StatusConfig,
     pub merge: MergeConfig,
+    pub cleanup: CleanupConfig,
+}
+
+impl LocalSettings {
+    /// `results` and `logs` must be absolute.
+    pub fn new(results: &Path, logs: &Path) -> Result<Self, StepError> {
+        let period = PeriodConfig::from_env(&ProcessEnv)?;
+        let layout = period.layout;
+        Ok(Self {
+            query: QueryConfig::local(results, layout),
+            status: StatusConfig::from_env(&ProcessEnv)?,
+            merge: MergeConfig::local(results, layout),
+            cleanup: CleanupConfig::local(results, logs, layout),
+            period,
+        })
+    }
+}
+
+/// The steps over a query engine and a local directory as object store.
+pub struct LocalSteps<'e, E> {
+    pub settings: LocalSettings,
     pub engine: &'e E,
     runtime: tokio::runtime::Runtime,
 }
 
 impl<'e, E: QueryEngine> LocalSteps<'e, E> {
-    pub fn new(
-        period: PeriodConfig,
-        query: QueryConfig,
-        status: StatusConfig,
-        merge: MergeConfig,
-        engine: &'e E,
-    ) -> std::io::Result<Self> {
+    pub fn new(settings: LocalSettings, engine: &'e E) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         Ok(Self {
-            period,
-            query,
-            status,
-            merge,
+            settings,
             engine,
             runtime,
         })
@@ -101,22 +124,45 @@ impl<'e, E: QueryEngine> LocalSteps<'e, E> {
 
 impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
     fn invoke(&self, resource: &str, input: Value) -> Result<Value, AslError> {
+        let settings = &self.settings;
+        let store = LocalStore;
         let result = match step_of(resource) {
             Some("ComputePeriod") => {
-                compute_period::compute_period(input, &self.period, Utc::now())
+                compute_period::compute_period(input, &settings.period, Utc::now())
                     .map(|o| to_output(&o))
             }
             Some("StartQuery") => self
                 .runtime
-                .block_on(start_query::start_query(input, &self.query, self.engine))
+                .block_on(start_query::start_query(
+                    input,
+                    &settings.query,
+                    self.engine,
+                ))
                 .map(|o| to_output(&o)),
             Some("QueryStatus") => self
                 .runtime
-                .block_on(query_status::query_status(input, &self.status, self.engine))
+                .block_on(query_status::query_status(
+                    input,
+                    &settings.status,
+                    self.engine,
+                ))
                 .map(|o| to_output(&o)),
-            Some("MergeResults") => {
-                merge_results::merge_results(input, &self.merge).map(|o| to_output(&o))
-            }
+            Some("MergeResults") => self
+                .runtime
+                .block_on(merge_results::merge_results(input, &settings.merge, &store))
+                .map(|o| to_output(&o)),
+            Some("RemoveMeta") => self
+                .runtime
+                .block_on(remove_meta::remove_meta(input, &settings.cleanup, &store))
+                .map(|o| to_output(&o)),
+            Some("RemoveOriginalLogs") => self
+                .runtime
+                .block_on(remove_original_logs::remove_original_logs(
+                    input,
+                    &settings.cleanup,
+                    &store,
+                ))
+                .map(|o| to_output(&o)),
             Some(step) if STEPS.contains(&step) => {
                 return Err(AslError::new(
                     "NotImplemented",

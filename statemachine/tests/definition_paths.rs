@@ -10,9 +10,9 @@ use std::sync::Mutex;
 use s3la::asl::history::History;
 use s3la::asl::run::{Executor, Outcome, Sleeper, Tasks};
 use s3la::asl::{AslError, load, substitute};
-use s3la::local::{LocalSteps, step_of, substitutions};
+use s3la::local::{LocalSettings, LocalSteps, step_of, substitutions};
 use s3la_shared::athena_ddl::KeyLayout;
-use s3la_shared::config::{MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
+use s3la_shared::config::{CleanupConfig, MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
 use s3la_shared::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
 use s3la_shared::error::StepError;
 use serde_json::{Value, json};
@@ -111,10 +111,17 @@ fn harness(engine: &ScriptedEngine) -> Harness<'_> {
     let status = StatusConfig::from_env(&[("ATHENA_PRICE_PER_TB_USD", "5")]).unwrap();
     Harness {
         steps: LocalSteps::new(
-            period,
-            query,
-            status,
-            MergeConfig::local(std::path::Path::new("/nonexistent"), KeyLayout::Simple),
+            LocalSettings {
+                period,
+                query,
+                status,
+                merge: MergeConfig::local(std::path::Path::new("/nonexistent"), KeyLayout::Simple),
+                cleanup: CleanupConfig::local(
+                    std::path::Path::new("/nonexistent"),
+                    std::path::Path::new("/nonexistent-logs"),
+                    KeyLayout::Simple,
+                ),
+            },
             engine,
         )
         .unwrap(),

@@ -3,6 +3,7 @@
 //! ports.
 
 pub mod athena;
+pub mod s3;
 
 use aws_config::BehaviorVersion;
 

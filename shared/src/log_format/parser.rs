@@ -251,13 +251,14 @@ impl<'a> Cursor<'a> {
         // A value that starts with `-" ` reads like a quoted dash; when the
         // fields after that dash cannot be right, the value's true closing
         // quote is a later one.
-        if self.at_quoted_dash() && !follows_ok(self.pos + 2) {
-            if let Some(close) = closing_quote(self.b, self.pos, &mut follows_ok, true) {
-                let value = &self.s[self.pos + 1..close];
-                self.advance_to(close + 1);
-                self.fields_seen += 1;
-                return Ok(dash_is_null(value));
-            }
+        if self.at_quoted_dash()
+            && !follows_ok(self.pos + 2)
+            && let Some(close) = closing_quote(self.b, self.pos, &mut follows_ok, true)
+        {
+            let value = &self.s[self.pos + 1..close];
+            self.advance_to(close + 1);
+            self.fields_seen += 1;
+            return Ok(dash_is_null(value));
         }
         if self.b[self.pos] != b'"' || self.at_quoted_dash() {
             return match self.token(field)? {

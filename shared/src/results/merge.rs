@@ -2,20 +2,28 @@
 //! gzip-compressed CSV: the whole result is never in memory. Every batch is
 //! conformed to the run's result schema first, so Athena's INT96 timestamps
 //! and the embedded engine's types come out the same.
+//!
+//! [`merge_parts`] drives it over an object store: parts are read by ranged
+//! GETs a row group at a time, and each output leaves as multipart-upload
+//! parts while it is written, visible only once complete.
 
 use std::io::Write;
 
-use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_array::RecordBatch;
 use arrow_cast::cast;
 use arrow_schema::{ArrowError, SchemaRef};
 use flate2::Compression as GzLevel;
+use futures::StreamExt;
 
 use super::gzip_blocks::ParallelGzWriter;
+use crate::location::Location;
+use crate::storage::parquet_reader::StoreParquetReader;
+use crate::storage::sink::PartSink;
+use crate::storage::{ObjectStore, StorageError};
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use parquet::file::reader::ChunkReader;
 
 /// Rows per row group of the merged Parquet file: bounded memory while
 /// writing, and row groups large enough for readers.
@@ -45,6 +53,8 @@ pub enum MergeError {
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("writing: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
 }
 
 /// Writes every batch twice: into the Parquet writer and the CSV writer.
@@ -74,27 +84,11 @@ impl<P: Write + Send, C: Write> Merger<P, C> {
         })
     }
 
-    /// Appends one Parquet part; `name` identifies it in errors.
-    pub fn add_part<R: ChunkReader + 'static>(
-        &mut self,
-        name: &str,
-        part: R,
-    ) -> Result<(), MergeError> {
-        let part_err = |source| MergeError::Part {
-            part: name.to_string(),
-            source,
-        };
-        let reader = ParquetRecordBatchReaderBuilder::try_new(part)
-            .map_err(part_err)?
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(part_err)?;
-        let found = reader.schema();
-        for batch in reader {
-            let batch = conform(&batch?, &self.schema, name, &found)?;
-            self.write(&batch)?;
-        }
-        Ok(())
+    /// Appends a batch read from the part `name` (named in errors), after
+    /// conforming it to the result schema.
+    pub fn add_batch(&mut self, name: &str, batch: &RecordBatch) -> Result<(), MergeError> {
+        let batch = conform(batch, &self.schema, name)?;
+        self.write(&batch)
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), MergeError> {
@@ -118,12 +112,11 @@ impl<P: Write + Send, C: Write> Merger<P, C> {
 }
 
 /// `batch` with the columns of `schema`, by name, cast to its types.
-fn conform(
-    batch: &RecordBatch,
-    schema: &SchemaRef,
-    part: &str,
-    found: &SchemaRef,
-) -> Result<RecordBatch, MergeError> {
+fn conform(batch: &RecordBatch, schema: &SchemaRef, part: &str) -> Result<RecordBatch, MergeError> {
+    if batch.schema() == *schema {
+        return Ok(batch.clone());
+    }
+    let found = batch.schema();
     let mut columns = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
         let (index, have) =
@@ -150,23 +143,109 @@ fn conform(
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
+/// What a merge wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    pub rows: u64,
+    pub parquet_bytes: u64,
+    pub csv_gz_bytes: u64,
+    /// Bytes of the parts read.
+    pub input_bytes: u64,
+}
+
+/// Merges `parts`, in order, into a Parquet file at `parquet_at` and a csv.gz
+/// at `csv_at`. On any failure both uploads are aborted: a reader sees the
+/// previous files or the new ones, never a partial one.
+pub async fn merge_parts<S: ObjectStore>(
+    store: &S,
+    parts: &[Location],
+    schema: SchemaRef,
+    parquet_at: &Location,
+    csv_at: &Location,
+) -> Result<Merged, MergeError> {
+    let mut parquet = PartSink::new(store.upload(parquet_at).await?);
+    let mut csv = match store.upload(csv_at).await {
+        Ok(upload) => PartSink::new(upload),
+        Err(e) => {
+            let _ = parquet.abort().await;
+            return Err(e.into());
+        }
+    };
+    let written = write_parts(store, parts, schema, &mut parquet, &mut csv).await;
+    let (rows, input_bytes) = match written {
+        Ok(counts) => counts,
+        Err(e) => {
+            let _ = parquet.abort().await;
+            let _ = csv.abort().await;
+            return Err(e);
+        }
+    };
+    let parquet_bytes = match parquet.complete().await {
+        Ok(size) => size,
+        Err(e) => {
+            let _ = csv.abort().await;
+            return Err(e.into());
+        }
+    };
+    let csv_gz_bytes = csv.complete().await?;
+    Ok(Merged {
+        rows,
+        parquet_bytes,
+        csv_gz_bytes,
+        input_bytes,
+    })
+}
+
+async fn write_parts<S: ObjectStore>(
+    store: &S,
+    parts: &[Location],
+    schema: SchemaRef,
+    parquet: &mut PartSink<S::Upload>,
+    csv: &mut PartSink<S::Upload>,
+) -> Result<(u64, u64), MergeError> {
+    let mut merger = Merger::new(schema, parquet.writer(), csv.writer())?;
+    let mut input_bytes = 0;
+    for part in parts {
+        let name = part.to_string();
+        let part_err = |source| MergeError::Part {
+            part: name.clone(),
+            source,
+        };
+        let size = store
+            .size(part)
+            .await?
+            .ok_or_else(|| StorageError::NotFound { uri: name.clone() })?;
+        input_bytes += size;
+        let reader = StoreParquetReader::new(store.clone(), part.clone(), size);
+        let mut batches = ParquetRecordBatchStreamBuilder::new(reader)
+            .await
+            .map_err(part_err)?
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(part_err)?;
+        while let Some(batch) = batches.next().await {
+            merger.add_batch(&name, &batch.map_err(part_err)?)?;
+            parquet.upload_full_parts().await?;
+            csv.upload_full_parts().await?;
+        }
+    }
+    let (rows, _, _) = merger.finish()?;
+    Ok((rows, input_bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::block_on;
     use std::io::Read;
     use std::sync::Arc;
 
+    use arrow_array::RecordBatchReader;
     use arrow_array::{Int64Array, StringArray, TimestampNanosecondArray};
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
-    use bytes_of_part as part;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    fn bytes_of_part(batch: &RecordBatch) -> bytes::Bytes {
-        let mut buf = Vec::new();
-        let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
-        w.write(batch).unwrap();
-        w.close().unwrap();
-        bytes::Bytes::from(buf)
-    }
+    use crate::storage::local::LocalStore;
 
     fn target() -> SchemaRef {
         Arc::new(Schema::new(vec![
@@ -202,8 +281,8 @@ mod tests {
         ])
         .unwrap();
         let mut m = Merger::new(target(), Vec::new(), Vec::new()).unwrap();
-        m.add_part("p0", part(&athena_like)).unwrap();
-        m.add_part("p1", part(&athena_like)).unwrap();
+        m.add_batch("p0", &athena_like).unwrap();
+        m.add_batch("p1", &athena_like).unwrap();
         let (rows, parquet, csv_gz) = m.finish().unwrap();
         assert_eq!(rows, 4);
 
@@ -226,6 +305,116 @@ mod tests {
         assert_eq!(lines.len(), 5);
     }
 
+    fn write_part(path: &std::path::Path, batch: &RecordBatch, row_group_rows: usize) {
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(row_group_rows))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        w.write(batch).unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn merges_part_files_row_group_by_row_group_through_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 10_000i64;
+        let batch = RecordBatch::try_from_iter(vec![
+            (
+                "request_time",
+                Arc::new(TimestampNanosecondArray::from_iter_values(
+                    (0..n).map(|i| i * 1_000_000_000),
+                )) as _,
+            ),
+            (
+                "key",
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("k{i}")),
+                )) as _,
+            ),
+            (
+                "bytes_sent",
+                Arc::new(Int64Array::from_iter_values(0..n)) as _,
+            ),
+        ])
+        .unwrap();
+        let parts: Vec<Location> = (0..3)
+            .map(|i| {
+                let p = dir.path().join(format!("part-{i}"));
+                write_part(&p, &batch, 1000);
+                Location::Local(p)
+            })
+            .collect();
+        let out = |name: &str| Location::Local(dir.path().join("out").join(name));
+        let merged = block_on(merge_parts(
+            &LocalStore,
+            &parts,
+            target(),
+            &out("r.parquet"),
+            &out("r.csv.gz"),
+        ))
+        .unwrap();
+        assert_eq!(merged.rows, 3 * n as u64);
+        let file = std::fs::File::open(dir.path().join("out/r.parquet")).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let keys: Vec<String> = reader
+            .flat_map(|b| {
+                let b = b.unwrap();
+                let k = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+                k.iter().map(|v| v.unwrap().to_string()).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(keys.len(), 3 * n as usize);
+        assert_eq!(keys[n as usize], "k0");
+        assert_eq!(keys.last().unwrap(), &format!("k{}", n - 1));
+        assert_eq!(
+            merged.parquet_bytes,
+            std::fs::metadata(dir.path().join("out/r.parquet"))
+                .unwrap()
+                .len()
+        );
+    }
+
+    #[test]
+    fn a_bad_part_aborts_both_outputs_and_keeps_the_previous_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().join("out");
+        std::fs::create_dir_all(&out_dir).unwrap();
+        std::fs::write(out_dir.join("r.parquet"), "previous").unwrap();
+        let good = dir.path().join("part-0");
+        let batch =
+            RecordBatch::try_from_iter(vec![("key", Arc::new(StringArray::from(vec!["k"])) as _)])
+                .unwrap();
+        write_part(&good, &batch, 10);
+        let broken = dir.path().join("part-1");
+        std::fs::write(&broken, b"PAR1 this is not parquet PAR1").unwrap();
+        let e = block_on(merge_parts(
+            &LocalStore,
+            &[Location::Local(broken.clone())],
+            target(),
+            &Location::Local(out_dir.join("r.parquet")),
+            &Location::Local(out_dir.join("r.csv.gz")),
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("part file://{}", broken.display())),
+            "{e}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, vec!["r.parquet"]);
+        assert_eq!(
+            std::fs::read(out_dir.join("r.parquet")).unwrap(),
+            b"previous"
+        );
+    }
+
     #[test]
     fn empty_results_are_valid_files() {
         let m = Merger::new(target(), Vec::new(), Vec::new()).unwrap();
@@ -246,7 +435,7 @@ mod tests {
             RecordBatch::try_from_iter(vec![("key", Arc::new(StringArray::from(vec!["k"])) as _)])
                 .unwrap();
         let mut m = Merger::new(target(), Vec::new(), Vec::new()).unwrap();
-        let e = m.add_part("s3://b/p/part-7", part(&bad)).unwrap_err();
+        let e = m.add_batch("s3://b/p/part-7", &bad).unwrap_err();
         assert_eq!(
             e.to_string(),
             "part s3://b/p/part-7: column request_time is missing, which cannot become Timestamp(ms, \"UTC\")"

@@ -4,12 +4,8 @@
 //! is written under a temporary name and renamed: a reader never sees a
 //! partial file.
 //!
-//! This version merges results in a local folder (`s3la run`); results on S3
-//! arrive with the object-storage adapter.
-
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+//! The same code runs on S3 (the Lambda) and on a local folder (`s3la run`,
+//! `s3la merge`): only the object store differs.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,11 +17,12 @@ use super::start_query::StartedQueryOutput;
 use crate::athena_ddl::KeyLayout;
 use crate::config::MergeConfig;
 use crate::error::StepError;
-use crate::location::{Location, file_uri};
+use crate::location::Location;
 use crate::period::Period;
 use crate::query::{Projection, result_schema};
 use crate::request::Options;
-use crate::results::merge::Merger;
+use crate::results::merge::{MergeError, merge_parts};
+use crate::storage::ObjectStore;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -68,23 +65,46 @@ pub fn output_names(label: &str) -> (String, String) {
     )
 }
 
-fn local(uri: &str, field: &str) -> Result<PathBuf, StepError> {
-    match Location::parse(uri).map_err(|m| StepError::invalid(field, m))? {
-        Location::Local(p) => Ok(p),
-        Location::S3 { .. } => Err(StepError::config(
-            "RESULT_PATH",
-            format!("this version merges results in a local folder only, not {uri}"),
-        )),
+fn location(uri: &str, field: &str) -> Result<Location, StepError> {
+    Location::parse(uri).map_err(|m| StepError::invalid(field, m))
+}
+
+fn merge_error(e: MergeError) -> StepError {
+    match e {
+        // Throttling or a dropped connection while reading parts or uploading:
+        // retried by the definition like any transient storage failure.
+        MergeError::Storage(e) => e.into(),
+        other => StepError::MergeFailed {
+            message: other.to_string(),
+        },
     }
 }
 
-fn failed(what: impl std::fmt::Display) -> StepError {
-    StepError::MergeFailed {
-        message: what.to_string(),
+/// The data files a manifest lists, each checked to lie under the query's
+/// own staging prefix (a manifest is input: it never names other objects).
+pub fn manifest_parts(manifest: &str, staging: &Location) -> Result<Vec<Location>, StepError> {
+    let staging_uri = staging.to_string();
+    let mut parts = Vec::new();
+    for line in manifest.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let part = location(line, "status.manifest")?;
+        let uri = part.to_string();
+        let escapes = uri.split('/').any(|segment| segment == "..");
+        if !uri.starts_with(&staging_uri) || escapes {
+            return Err(StepError::invalid(
+                "status.manifest",
+                format!("lists {line}, which is outside the query's staging prefix {staging_uri}"),
+            ));
+        }
+        parts.push(part);
     }
+    Ok(parts)
 }
 
-pub fn merge_results(input: Value, config: &MergeConfig) -> Result<MergeOutput, StepError> {
+pub async fn merge_results<S: ObjectStore>(
+    input: Value,
+    config: &MergeConfig,
+    store: &S,
+) -> Result<MergeOutput, StepError> {
     let input: Input = from_input(input)?;
     super::check_execution_name(&input.execution.name)?;
     input.period.check()?;
@@ -103,26 +123,17 @@ pub fn merge_results(input: Value, config: &MergeConfig) -> Result<MergeOutput, 
             "is missing: the query's manifest lists its data files",
         )
     })?;
-    let staging = local(&input.query.staging_prefix, "query.stagingPrefix")?;
-    let manifest_path = local(manifest_uri, "status.manifest")?;
-    let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        failed(format!(
-            "reading the manifest {}: {e}",
-            manifest_path.display()
-        ))
+    let staging = location(&input.query.staging_prefix, "query.stagingPrefix")?;
+    let manifest = store
+        .get(&location(manifest_uri, "status.manifest")?)
+        .await?;
+    let manifest = std::str::from_utf8(&manifest).map_err(|e| {
+        StepError::invalid(
+            "status.manifest",
+            format!("{manifest_uri} is not UTF-8 text: {e}"),
+        )
     })?;
-    let mut parts = Vec::new();
-    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
-        let part = local(line.trim(), "status.manifest")?;
-        // A manifest only ever lists this query's own staging files.
-        if !part.starts_with(&staging) {
-            return Err(StepError::invalid(
-                "status.manifest",
-                format!("lists {line}, which is outside the query's staging prefix"),
-            ));
-        }
-        parts.push(part);
-    }
+    let parts = manifest_parts(manifest, &staging)?;
 
     let projection = if input.options.select_all {
         Projection::SelectAll
@@ -130,70 +141,51 @@ pub fn merge_results(input: Value, config: &MergeConfig) -> Result<MergeOutput, 
         Projection::Report
     };
     let partitioned = matches!(config.layout, KeyLayout::DateBased { .. });
-    let out_dir = local(&config.result_path, "RESULT_PATH")?.join(&input.period.label);
-    std::fs::create_dir_all(&out_dir).map_err(|e| failed(format!("{}: {e}", out_dir.display())))?;
+    let out_dir = location(&config.result_path, "RESULT_PATH")?.join(&input.period.label);
     let (parquet_name, csv_name) = output_names(&input.period.label);
-    let tmp = |name: &str| out_dir.join(format!(".{name}.{}.tmp", input.execution.name));
-    let (parquet_tmp, csv_tmp) = (tmp(&parquet_name), tmp(&csv_name));
-    let result = write_both(&parts, projection, partitioned, &parquet_tmp, &csv_tmp);
-    let rows = match result {
-        Ok(rows) => rows,
-        Err(e) => {
-            let _ = std::fs::remove_file(&parquet_tmp);
-            let _ = std::fs::remove_file(&csv_tmp);
-            return Err(e);
-        }
-    };
-    let parquet_path = out_dir.join(&parquet_name);
-    let csv_path = out_dir.join(&csv_name);
-    for (from, to) in [(&parquet_tmp, &parquet_path), (&csv_tmp, &csv_path)] {
-        std::fs::rename(from, to).map_err(|e| failed(format!("{}: {e}", to.display())))?;
-    }
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let (parquet_at, csv_at) = (out_dir.join(&parquet_name), out_dir.join(&csv_name));
+    let merged = merge_parts(
+        store,
+        &parts,
+        result_schema(projection, partitioned),
+        &parquet_at,
+        &csv_at,
+    )
+    .await
+    .map_err(merge_error)?;
     Ok(MergeOutput {
         outputs: Outputs {
-            parquet: file_uri(&parquet_path, false),
-            csv_gz: file_uri(&csv_path, false),
+            parquet: parquet_at.to_string(),
+            csv_gz: csv_at.to_string(),
         },
-        rows,
+        rows: merged.rows,
         bytes: Sizes {
-            parquet: size(&parquet_path),
-            csv_gz: size(&csv_path),
+            parquet: merged.parquet_bytes,
+            csv_gz: merged.csv_gz_bytes,
         },
         data_files: parts.len(),
     })
 }
 
-fn write_both(
-    parts: &[PathBuf],
-    projection: Projection,
-    partitioned: bool,
-    parquet_path: &Path,
-    csv_path: &Path,
-) -> Result<u64, StepError> {
-    let create = |p: &Path| {
-        File::create(p)
-            .map(BufWriter::new)
-            .map_err(|e| failed(format!("{}: {e}", p.display())))
-    };
-    let mut merger = Merger::new(
-        result_schema(projection, partitioned),
-        create(parquet_path)?,
-        create(csv_path)?,
-    )
-    .map_err(failed)?;
-    for part in parts {
-        let file = File::open(part).map_err(|e| failed(format!("{}: {e}", part.display())))?;
-        merger
-            .add_part(&part.display().to_string(), file)
-            .map_err(failed)?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_names_only_the_querys_staging_files() {
+        let staging = Location::parse("s3://res/s3la_staging/2024-01/exec-1/").unwrap();
+        let ok = "s3://res/s3la_staging/2024-01/exec-1/a_00000\ns3://res/s3la_staging/2024-01/exec-1/a_00001\n\n";
+        assert_eq!(manifest_parts(ok, &staging).unwrap().len(), 2);
+        for bad in [
+            "s3://res/s3la_staging/2024-01/exec-2/a_00000",
+            "s3://logs/AWSLogs/x",
+            "s3://res/s3la_staging/2024-01/exec-1/../exec-2/a",
+            "file:///etc/passwd",
+            "not a uri",
+        ] {
+            let e = manifest_parts(bad, &staging).unwrap_err();
+            assert_eq!(e.name(), "InvalidInput", "{bad}");
+            assert!(e.to_string().starts_with("status.manifest: "), "{e}");
+        }
     }
-    let (rows, parquet, csv) = merger.finish().map_err(failed)?;
-    for w in [parquet, csv] {
-        w.into_inner()
-            .map_err(|e| failed(e.error()))?
-            .sync_all()
-            .map_err(failed)?;
-    }
-    Ok(rows)
 }

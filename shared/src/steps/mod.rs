@@ -1,9 +1,12 @@
 //! Each step of the state machine as a plain function from its JSON input to
 //! its JSON output. The Lambdas and the local executor call these.
 
+pub mod cleanup;
 pub mod compute_period;
 pub mod merge_results;
 pub mod query_status;
+pub mod remove_meta;
+pub mod remove_original_logs;
 pub mod start_query;
 
 use serde::Serialize;

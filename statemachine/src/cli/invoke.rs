@@ -9,11 +9,17 @@ use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 use s3la::asl::run::Tasks;
 use s3la::embedded::engine::EmbeddedEngine;
-use s3la::local::{LocalSteps, substitutions};
+use s3la::local::{LocalSettings, LocalSteps, substitutions};
+use s3la_shared::aws::s3::S3Store;
 use s3la_shared::aws::{athena::AthenaEngine, sdk_config};
-use s3la_shared::config::{MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
+use s3la_shared::config::{
+    CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig,
+};
 use s3la_shared::error::StepError;
-use s3la_shared::steps::{compute_period, merge_results, query_status, start_query, to_output};
+use s3la_shared::steps::{
+    compute_period, merge_results, query_status, remove_meta, remove_original_logs, start_query,
+    to_output,
+};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,9 +33,15 @@ pub enum Step {
     /// {"queryExecutionId": ...} -> the query's state, data scanned and cost.
     #[value(name = "QueryStatus", alias = "query-status")]
     QueryStatus,
-    /// The state after QueryStatus -> one Parquet and one csv.gz (local folders, with --results).
+    /// The state after QueryStatus -> one Parquet and one csv.gz under RESULT_PATH/<period>/.
     #[value(name = "MergeResults", alias = "merge-results")]
     MergeResults,
+    /// {query, status, results} -> this query's staging data and Athena metadata deleted.
+    #[value(name = "RemoveMeta", alias = "remove-meta")]
+    RemoveMeta,
+    /// {period, results, query} -> the period's own log objects deleted, after the outputs check.
+    #[value(name = "RemoveOriginalLogs", alias = "remove-original-logs")]
+    RemoveOriginalLogs,
 }
 
 impl Step {
@@ -39,6 +51,8 @@ impl Step {
             Step::StartQuery => "StartQuery",
             Step::QueryStatus => "QueryStatus",
             Step::MergeResults => "MergeResults",
+            Step::RemoveMeta => "RemoveMeta",
+            Step::RemoveOriginalLogs => "RemoveOriginalLogs",
         }
     }
 }
@@ -116,7 +130,30 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
         }
         Step::MergeResults => {
             let config = MergeConfig::from_env(&ProcessEnv)?;
-            merge_results::merge_results(input, &config).map(|o| to_output(&o))
+            block_on(async {
+                let store = S3Store::from_config(&sdk_config().await);
+                merge_results::merge_results(input, &config, &store)
+                    .await
+                    .map(|o| to_output(&o))
+            })?
+        }
+        Step::RemoveMeta => {
+            let config = CleanupConfig::from_env(&ProcessEnv)?;
+            block_on(async {
+                let store = S3Store::from_config(&sdk_config().await);
+                remove_meta::remove_meta(input, &config, &store)
+                    .await
+                    .map(|o| to_output(&o))
+            })?
+        }
+        Step::RemoveOriginalLogs => {
+            let config = CleanupConfig::from_env(&ProcessEnv)?;
+            block_on(async {
+                let store = S3Store::from_config(&sdk_config().await);
+                remove_original_logs::remove_original_logs(input, &config, &store)
+                    .await
+                    .map(|o| to_output(&o))
+            })?
         }
     };
     match output {
@@ -138,12 +175,10 @@ fn run_local(step: Step, input: Value, logs: &Path, results: &Path) -> anyhow::R
     std::fs::create_dir_all(results)
         .with_context(|| format!("--results: cannot create '{}'", results.display()))?;
     let results = std::path::absolute(results)?;
-    let period = PeriodConfig::from_env(&ProcessEnv)?;
-    let query = QueryConfig::local(&results, period.layout);
-    let merge = MergeConfig::local(&results, period.layout);
-    let status = StatusConfig::from_env(&ProcessEnv)?;
-    let engine = EmbeddedEngine::new(logs.to_path_buf(), results.clone());
-    let steps = LocalSteps::new(period, query, status, merge, &engine)?;
+    let logs = std::path::absolute(logs)?;
+    let settings = LocalSettings::new(&results, &logs)?;
+    let engine = EmbeddedEngine::new(logs, results.clone());
+    let steps = LocalSteps::new(settings, &engine)?;
     let resource = substitutions(1, 1)
         .remove(&format!("{}FunctionArn", step.name()))
         .context("every step has a resource")?;

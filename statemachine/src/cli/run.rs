@@ -11,8 +11,7 @@ use s3la::asl::history::{Event, History};
 use s3la::asl::run::{Executor, Outcome, RealSleep};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
-use s3la::local::{LocalSteps, readable_cause, substitutions};
-use s3la_shared::config::{MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig};
+use s3la::local::{LocalSettings, LocalSteps, readable_cause, substitutions};
 use serde_json::{Map, Value, json};
 
 use super::invoke::read_input;
@@ -159,12 +158,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&a.results)
         .with_context(|| format!("--results: cannot create '{}'", a.results.display()))?;
     let results = std::path::absolute(&a.results)?;
-    let period = PeriodConfig::from_env(&ProcessEnv)?;
-    let query = QueryConfig::local(&results, period.layout);
-    let status = StatusConfig::from_env(&ProcessEnv)?;
-    let merge = MergeConfig::local(&results, period.layout);
-    let engine = EmbeddedEngine::new(a.logs.clone(), results.clone());
-    let steps = LocalSteps::new(period, query, status, merge, &engine)?;
+    let logs = std::path::absolute(&a.logs)?;
+    let settings = LocalSettings::new(&results, &logs)?;
+    let engine = EmbeddedEngine::new(logs, results.clone());
+    let steps = LocalSteps::new(settings, &engine)?;
 
     let text = substitute(
         s3la::DEFINITION,

@@ -1,0 +1,383 @@
+//! S3 as the object store, through aws-sdk-s3: paginated listing, ranged
+//! GETs, multipart uploads (parts uploaded a few at a time, aborted on any
+//! failure), DeleteObjects in batches of 1000 with per-key errors, presigned
+//! GETs. SDK errors are classified here, where their types are known.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
+};
+use bytes::Bytes;
+use tokio::task::JoinSet;
+
+use crate::location::Location;
+use crate::storage::{
+    DELETE_BATCH, DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, StorageError, Upload,
+};
+
+/// Parts uploaded at once per object: enough to keep the link busy while
+/// the merge produces the next part, few enough to bound memory.
+const PARTS_IN_FLIGHT: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+}
+
+impl S3Store {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// A client from the SDK's standard settings. With an endpoint override
+    /// (`AWS_ENDPOINT_URL`, an S3-compatible server) paths are addressed as
+    /// `host/bucket/key`, which such servers expect.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
+        Self::new(Client::from_conf(s3))
+    }
+}
+
+impl S3Store {
+    async fn get_object(
+        &self,
+        at: &Location,
+        range: Option<String>,
+    ) -> Result<Bytes, StorageError> {
+        let (bucket, key) = bucket_key(at)?;
+        let uri = at.to_string();
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_range(range)
+            .send()
+            .await
+            .map_err(|e| classify(&uri, e))?;
+        read_body(&uri, out.body).await
+    }
+}
+
+fn bucket_key(at: &Location) -> Result<(&str, &str), StorageError> {
+    match at {
+        Location::S3 { bucket, key } => Ok((bucket, key)),
+        Location::Local(_) => Err(StorageError::local(
+            at.to_string(),
+            "is a local path, and this store is S3",
+        )),
+    }
+}
+
+/// Throttling, 5xx and network faults are transient (the SDK has already
+/// retried them); 404 on an object is "not found"; the rest are refusals.
+fn classify<E>(uri: &str, e: SdkError<E, HttpResponse>) -> StorageError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let message = DisplayErrorContext(&e).to_string();
+    let uri = uri.to_string();
+    match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StorageError::Transient { uri, message }
+        }
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let code = e.code().unwrap_or("Unknown").to_string();
+            let transient = matches!(
+                code.as_str(),
+                "SlowDown" | "RequestTimeout" | "InternalError" | "ServiceUnavailable"
+            ) || status >= 500;
+            if transient {
+                StorageError::Transient { uri, message }
+            } else if code == "NoSuchKey" || (status == 404 && code != "NoSuchBucket") {
+                StorageError::NotFound { uri }
+            } else {
+                StorageError::Service { uri, code, message }
+            }
+        }
+        _ => StorageError::Service {
+            uri,
+            code: "ClientError".into(),
+            message,
+        },
+    }
+}
+
+impl ObjectStore for S3Store {
+    type Upload = S3Upload;
+
+    async fn list(&self, prefix: &Location) -> Result<Vec<ObjectMeta>, StorageError> {
+        let (bucket, key) = bucket_key(prefix)?;
+        let uri = prefix.to_string();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(key)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&uri, e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                out.push(ObjectMeta {
+                    location: Location::S3 {
+                        bucket: bucket.to_string(),
+                        key: key.to_string(),
+                    },
+                    size: object.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn size(&self, at: &Location) -> Result<Option<u64>, StorageError> {
+        let (bucket, key) = bucket_key(at)?;
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
+            Err(e) => match classify(&at.to_string(), e) {
+                StorageError::NotFound { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn get_range(&self, at: &Location, range: Range<u64>) -> Result<Bytes, StorageError> {
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let header = format!("bytes={}-{}", range.start, range.end - 1);
+        self.get_object(at, Some(header)).await
+    }
+
+    async fn get(&self, at: &Location) -> Result<Bytes, StorageError> {
+        self.get_object(at, None).await
+    }
+
+    async fn put(&self, at: &Location, body: Bytes) -> Result<(), StorageError> {
+        let (bucket, key) = bucket_key(at)?;
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| classify(&at.to_string(), e))?;
+        Ok(())
+    }
+
+    async fn upload(&self, at: &Location) -> Result<S3Upload, StorageError> {
+        let (bucket, key) = bucket_key(at)?;
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .send()
+            .await
+            .map_err(|e| classify(&at.to_string(), e))?;
+        let upload_id = out.upload_id().ok_or_else(|| StorageError::Service {
+            uri: at.to_string(),
+            code: "NoUploadId".into(),
+            message: "CreateMultipartUpload returned no upload id".into(),
+        })?;
+        Ok(S3Upload {
+            client: self.client.clone(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            uri: at.to_string(),
+            upload_id: upload_id.to_string(),
+            next_part: 1,
+            in_flight: JoinSet::new(),
+            done: Vec::new(),
+            size: 0,
+        })
+    }
+
+    async fn delete(&self, objects: &[Location]) -> Result<DeleteReport, StorageError> {
+        let mut by_bucket: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for at in objects {
+            let (bucket, key) = bucket_key(at)?;
+            by_bucket.entry(bucket).or_default().push(key);
+        }
+        let mut report = DeleteReport::default();
+        for (bucket, keys) in by_bucket {
+            for chunk in keys.chunks(DELETE_BATCH) {
+                let ids = chunk
+                    .iter()
+                    .map(|k| ObjectIdentifier::builder().key(*k).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| StorageError::local(format!("s3://{bucket}/"), e))?;
+                let delete = Delete::builder()
+                    .set_objects(Some(ids))
+                    .quiet(true)
+                    .build()
+                    .map_err(|e| StorageError::local(format!("s3://{bucket}/"), e))?;
+                let out = self
+                    .client
+                    .delete_objects()
+                    .bucket(bucket)
+                    .delete(delete)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&format!("s3://{bucket}/"), e))?;
+                let errors = out.errors();
+                report.deleted += (chunk.len() - errors.len()) as u64;
+                report.failed.extend(errors.iter().map(|e| DeleteFailure {
+                    uri: format!("s3://{bucket}/{}", e.key().unwrap_or("?")),
+                    code: e.code().unwrap_or("Unknown").to_string(),
+                    message: e.message().unwrap_or("").to_string(),
+                }));
+            }
+        }
+        Ok(report)
+    }
+
+    async fn presign_get(&self, at: &Location, expires: Duration) -> Result<String, StorageError> {
+        let (bucket, key) = bucket_key(at)?;
+        let config = PresigningConfig::expires_in(expires)
+            .map_err(|e| StorageError::local(at.to_string(), e))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| classify(&at.to_string(), e))?;
+        Ok(request.uri().to_string())
+    }
+}
+
+async fn read_body(uri: &str, body: ByteStream) -> Result<Bytes, StorageError> {
+    body.collect()
+        .await
+        .map(|data| data.into_bytes())
+        .map_err(|e| StorageError::Transient {
+            uri: uri.to_string(),
+            message: format!("reading the body: {e}"),
+        })
+}
+
+/// A multipart upload in progress. Dropped without `complete` or `abort`
+/// (a crash), the parts stay invisible and the bucket's lifecycle rule for
+/// incomplete uploads removes them.
+pub struct S3Upload {
+    client: Client,
+    bucket: String,
+    key: String,
+    uri: String,
+    upload_id: String,
+    next_part: i32,
+    in_flight: JoinSet<Result<CompletedPart, StorageError>>,
+    done: Vec<CompletedPart>,
+    size: u64,
+}
+
+impl S3Upload {
+    async fn wait_one(&mut self) -> Result<(), StorageError> {
+        if let Some(joined) = self.in_flight.join_next().await {
+            let part = joined.map_err(|e| StorageError::local(&self.uri, e))??;
+            self.done.push(part);
+        }
+        Ok(())
+    }
+}
+
+impl Upload for S3Upload {
+    async fn put_part(&mut self, data: Bytes) -> Result<(), StorageError> {
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+            self.wait_one().await?;
+        }
+        let number = self.next_part;
+        self.next_part += 1;
+        self.size += data.len() as u64;
+        let request = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .part_number(number)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(ByteStream::from(data));
+        let uri = self.uri.clone();
+        self.in_flight.spawn(async move {
+            let out = request.send().await.map_err(|e| classify(&uri, e))?;
+            Ok(CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag().map(str::to_string))
+                .set_checksum_crc32(out.checksum_crc32().map(str::to_string))
+                .build())
+        });
+        Ok(())
+    }
+
+    async fn complete(mut self) -> Result<u64, StorageError> {
+        while !self.in_flight.is_empty() {
+            if let Err(e) = self.wait_one().await {
+                let _ = self.abort().await;
+                return Err(e);
+            }
+        }
+        let mut parts = std::mem::take(&mut self.done);
+        parts.sort_by_key(|p| p.part_number());
+        let result = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(self.size),
+            Err(e) => {
+                let e = classify(&self.uri, e);
+                let _ = self.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn abort(mut self) -> Result<(), StorageError> {
+        self.in_flight.abort_all();
+        while self.in_flight.join_next().await.is_some() {}
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .send()
+            .await
+            .map_err(|e| classify(&self.uri, e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,291 @@
+//! A local directory as the object store: what `s3la run` and `s3la merge`
+//! use in place of S3, with the same visible behaviour — a prefix is a string
+//! prefix of paths, an upload is invisible until complete (a temporary file
+//! renamed into place), deleting a missing object succeeds.
+
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, StorageError, Upload};
+use crate::location::Location;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalStore;
+
+fn path_of(at: &Location) -> Result<&Path, StorageError> {
+    match at {
+        Location::Local(p) => Ok(p),
+        Location::S3 { .. } => Err(StorageError::local(
+            at.to_string(),
+            "is on S3, and this store is a local directory",
+        )),
+    }
+}
+
+fn io_error(at: &Location, e: std::io::Error) -> StorageError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        StorageError::NotFound {
+            uri: at.to_string(),
+        }
+    } else {
+        StorageError::local(at.to_string(), e)
+    }
+}
+
+/// Every file under `dir` whose path starts with `prefix`, recursively.
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<ObjectMeta>) -> std::io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let text = path.to_string_lossy();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            // Descend only where the prefix can still match.
+            let as_dir = format!("{text}/");
+            if as_dir.starts_with(prefix) || prefix.starts_with(&as_dir) {
+                walk(&path, prefix, out)?;
+            }
+        } else if kind.is_file() && text.starts_with(prefix) {
+            out.push(ObjectMeta {
+                size: entry.metadata()?.len(),
+                location: Location::Local(path),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl ObjectStore for LocalStore {
+    type Upload = LocalUpload;
+
+    async fn list(&self, prefix: &Location) -> Result<Vec<ObjectMeta>, StorageError> {
+        let path = path_of(prefix)?;
+        let text = path.to_string_lossy();
+        // The folder to start from: the prefix itself when it ends in `/`,
+        // else the folder its last component lives in (`a` matches `ab/`).
+        let start = if text.ends_with('/') {
+            path.to_path_buf()
+        } else {
+            path.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        walk(&start, &text, &mut out).map_err(|e| io_error(prefix, e))?;
+        out.sort_by_key(|o| o.location.to_string());
+        Ok(out)
+    }
+
+    async fn size(&self, at: &Location) -> Result<Option<u64>, StorageError> {
+        match fs::metadata(path_of(at)?) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(at, e)),
+        }
+    }
+
+    async fn get_range(&self, at: &Location, range: Range<u64>) -> Result<Bytes, StorageError> {
+        let mut file = File::open(path_of(at)?).map_err(|e| io_error(at, e))?;
+        file.seek(SeekFrom::Start(range.start))
+            .map_err(|e| io_error(at, e))?;
+        let mut buf = Vec::with_capacity((range.end - range.start) as usize);
+        file.take(range.end - range.start)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_error(at, e))?;
+        Ok(Bytes::from(buf))
+    }
+
+    async fn get(&self, at: &Location) -> Result<Bytes, StorageError> {
+        fs::read(path_of(at)?)
+            .map(Bytes::from)
+            .map_err(|e| io_error(at, e))
+    }
+
+    async fn put(&self, at: &Location, body: Bytes) -> Result<(), StorageError> {
+        let mut upload = self.upload(at).await?;
+        upload.put_part(body).await?;
+        upload.complete().await.map(|_| ())
+    }
+
+    async fn upload(&self, at: &Location) -> Result<LocalUpload, StorageError> {
+        let path = path_of(at)?.to_path_buf();
+        let dir = path
+            .parent()
+            .ok_or_else(|| StorageError::local(at.to_string(), "has no folder"))?;
+        fs::create_dir_all(dir).map_err(|e| io_error(at, e))?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| StorageError::local(at.to_string(), "has no file name"))?;
+        // A hidden temporary beside the target, so the rename stays on one
+        // file system and readers listing the folder skip it.
+        let file = tempfile::Builder::new()
+            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| io_error(at, e))?;
+        Ok(LocalUpload {
+            target: path,
+            at: at.clone(),
+            file,
+            size: 0,
+        })
+    }
+
+    async fn delete(&self, objects: &[Location]) -> Result<DeleteReport, StorageError> {
+        let mut report = DeleteReport::default();
+        for at in objects {
+            match fs::remove_file(path_of(at)?) {
+                Ok(()) => report.deleted += 1,
+                // As S3: deleting what is not there succeeds.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => report.deleted += 1,
+                Err(e) => report.failed.push(DeleteFailure {
+                    uri: at.to_string(),
+                    code: format!("{:?}", e.kind()),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn presign_get(&self, at: &Location, _expires: Duration) -> Result<String, StorageError> {
+        // A local file needs no signature; its URI is the link.
+        path_of(at)?;
+        Ok(at.to_string())
+    }
+}
+
+/// A file written under a temporary name and renamed into place on
+/// completion; dropped or aborted, the temporary file is removed.
+pub struct LocalUpload {
+    target: PathBuf,
+    at: Location,
+    file: tempfile::NamedTempFile,
+    size: u64,
+}
+
+impl Upload for LocalUpload {
+    async fn put_part(&mut self, data: Bytes) -> Result<(), StorageError> {
+        self.file
+            .write_all(&data)
+            .map_err(|e| io_error(&self.at, e))?;
+        self.size += data.len() as u64;
+        Ok(())
+    }
+
+    async fn complete(self) -> Result<u64, StorageError> {
+        let at = self.at;
+        self.file
+            .as_file()
+            .sync_all()
+            .map_err(|e| io_error(&at, e))?;
+        self.file
+            .persist(&self.target)
+            .map_err(|e| io_error(&at, e.error))?;
+        Ok(self.size)
+    }
+
+    async fn abort(self) -> Result<(), StorageError> {
+        let at = self.at;
+        self.file.close().map_err(|e| io_error(&at, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::block_on;
+
+    #[test]
+    fn an_upload_is_invisible_until_complete_and_gone_when_aborted() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Location::Local(dir.path().join("r/out.csv.gz"));
+        block_on(async {
+            let store = LocalStore;
+            let mut up = store.upload(&at).await.unwrap();
+            up.put_part(Bytes::from_static(b"abc")).await.unwrap();
+            assert_eq!(store.size(&at).await.unwrap(), None);
+            assert_eq!(up.complete().await.unwrap(), 3);
+            assert_eq!(store.get(&at).await.unwrap(), Bytes::from_static(b"abc"));
+
+            let mut up = store.upload(&at).await.unwrap();
+            up.put_part(Bytes::from_static(b"partial")).await.unwrap();
+            up.abort().await.unwrap();
+            // The earlier object is intact and no temporary file is left.
+            assert_eq!(store.get(&at).await.unwrap(), Bytes::from_static(b"abc"));
+            let names: Vec<_> = fs::read_dir(dir.path().join("r"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, vec!["out.csv.gz"]);
+        });
+    }
+
+    #[test]
+    fn lists_by_string_prefix_like_s3() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "a/2024-01-01-x",
+            "a/2024-01-02-y",
+            "a/b/2024-01-01-z",
+            "ab/q",
+        ] {
+            let p = dir.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "1234").unwrap();
+        }
+        let root = dir.path().to_string_lossy().to_string();
+        let list = |prefix: &str| {
+            block_on(LocalStore.list(&Location::Local(PathBuf::from(format!("{root}/{prefix}")))))
+                .unwrap()
+                .into_iter()
+                .map(|m| m.location.to_string()[root.len() + 8..].to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(list("a/2024-01-01-"), vec!["a/2024-01-01-x"]);
+        assert_eq!(
+            list("a/"),
+            vec!["a/2024-01-01-x", "a/2024-01-02-y", "a/b/2024-01-01-z"]
+        );
+        assert_eq!(
+            list("a"),
+            list("a/")
+                .into_iter()
+                .chain(["ab/q".to_string()])
+                .collect::<Vec<_>>()
+        );
+        assert!(list("nothing/").is_empty());
+    }
+
+    #[test]
+    fn ranged_reads_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Location::Local(dir.path().join("f"));
+        fs::write(dir.path().join("f"), "0123456789").unwrap();
+        block_on(async {
+            let s = LocalStore;
+            assert_eq!(
+                s.get_range(&at, 2..5).await.unwrap(),
+                Bytes::from_static(b"234")
+            );
+            let gone = Location::Local(dir.path().join("never-there"));
+            let report = s.delete(&[at.clone(), gone]).await.unwrap();
+            assert_eq!(report.deleted, 2);
+            assert!(report.failed.is_empty());
+            assert_eq!(s.size(&at).await.unwrap(), None);
+            assert!(matches!(
+                s.get(&at).await.unwrap_err(),
+                StorageError::NotFound { .. }
+            ));
+        });
+    }
+}

@@ -1,0 +1,95 @@
+//! The bridge between the synchronous writers (Arrow's Parquet and CSV
+//! writers, the parallel gzip writer) and an asynchronous [`Upload`]: the
+//! writers fill a shared buffer; between batches the merge hands every full
+//! part of it to the upload. Memory stays at about one part per output.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+
+use super::{StorageError, Upload};
+
+/// S3's smallest multipart part (all but the last).
+pub const MIN_PART_BYTES: usize = 5 << 20;
+/// The part size we upload: above the minimum, small enough to keep memory flat.
+pub const PART_BYTES: usize = 8 << 20;
+
+/// A `Write` whose bytes the async side takes out.
+#[derive(Debug, Clone, Default)]
+pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    fn bytes(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        // A panic while holding the lock cannot leave a Vec<u8> invalid.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Everything written so far, leaving the buffer empty.
+    pub fn take(&self) -> Bytes {
+        Bytes::from(std::mem::take(&mut *self.bytes()))
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One output being written: a buffer the writers fill, and its upload.
+pub struct PartSink<U: Upload> {
+    buffer: SharedBuffer,
+    upload: U,
+    parts: usize,
+}
+
+impl<U: Upload> PartSink<U> {
+    pub fn new(upload: U) -> Self {
+        Self {
+            buffer: SharedBuffer::default(),
+            upload,
+            parts: 0,
+        }
+    }
+
+    /// The `Write` end to give a synchronous writer.
+    pub fn writer(&self) -> SharedBuffer {
+        self.buffer.clone()
+    }
+
+    /// Uploads the buffer as a part once it holds a full one.
+    pub async fn upload_full_parts(&mut self) -> Result<(), StorageError> {
+        if self.buffer.len() >= PART_BYTES {
+            self.parts += 1;
+            self.upload.put_part(self.buffer.take()).await?;
+        }
+        Ok(())
+    }
+
+    /// Uploads what is left and makes the object visible; returns its size.
+    pub async fn complete(mut self) -> Result<u64, StorageError> {
+        if !self.buffer.is_empty() || self.parts == 0 {
+            self.upload.put_part(self.buffer.take()).await?;
+        }
+        self.upload.complete().await
+    }
+
+    /// Discards the object.
+    pub async fn abort(self) -> Result<(), StorageError> {
+        self.upload.abort().await
+    }
+}
