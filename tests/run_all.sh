@@ -23,6 +23,11 @@ fi
 step "Node tools for the definition's checkers (tests/js, from its package-lock.json)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
+step "S3-compatible test server (s3s-fs 0.14.1, checks SigV4; built once into .tools/)"
+if [ ! -x .tools/s3s-fs/bin/s3s-fs ]; then
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --root .tools/s3s-fs --quiet
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
