@@ -44,6 +44,32 @@ pub fn config_or_exit<T>(result: Result<T, StepError>) -> T {
     }
 }
 
+/// The whole `main` of a Lambda whose step works on S3: settings read once
+/// (a bad one fails the init), one S3 client, then events served by
+/// `$handler(payload, &settings, &store)`.
+#[macro_export]
+macro_rules! s3_step_lambda {
+    ($config:ty, $handler:path) => {
+        #[tokio::main]
+        async fn main() -> Result<(), lambda_runtime::Error> {
+            lambda_runtime::tracing::init_default_subscriber();
+            let config =
+                $crate::config_or_exit(<$config>::from_env(&s3la_shared::config::ProcessEnv));
+            let store =
+                s3la_shared::aws::s3::S3Store::from_config(&s3la_shared::aws::sdk_config().await);
+            let (config, store) = (&config, &store);
+            lambda_runtime::run(lambda_runtime::service_fn(
+                move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+                    $handler(event.payload, config, store)
+                        .await
+                        .map_err($crate::StepFailure)
+                },
+            ))
+            .await
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,14 +63,45 @@ def moto():
     proc.wait(timeout=10)
 
 
-def aws_env(endpoint: str, **settings) -> dict:
-    """Environment for our binaries talking to moto: fake credentials, the
-    endpoint override the AWS SDK reads, and the given settings."""
+S3S_ACCESS_KEY, S3S_SECRET_KEY = "s3la-e2e-access", "s3la-e2e-secret-key"
+
+
+@pytest.fixture(scope="module")
+def s3s(tmp_path_factory):
+    """s3s-fs (an S3 server that checks SigV4) on 127.0.0.1 over a fresh
+    folder; yields (endpoint URL, root folder). Buckets are its subfolders."""
+    binary = Path(os.environ.get("S3S_FS", REPO / ".tools" / "s3s-fs" / "bin" / "s3s-fs"))
+    if not binary.exists():
+        raise RuntimeError(f"{binary} is missing: tests/run_all.sh installs it")
+    root = tmp_path_factory.mktemp("s3s")
+    port = free_port()
+    proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port),
+                             "--access-key", S3S_ACCESS_KEY, "--secret-key", S3S_SECRET_KEY,
+                             str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"s3s-fs did not start on port {port}")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", root
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def aws_env(endpoint: str, access_key="testing", secret_key="testing", **settings) -> dict:
+    """Environment for our binaries talking to a local AWS stand-in (moto,
+    s3s-fs): its credentials, the endpoint override the AWS SDK reads, and
+    the given settings."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("AWS_") and k not in ("ATHENA_DATABASE", "ATHENA_TABLE",
                                                      "RESULT_PATH", "S3_LOGS_LOCATION")}
     env.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key,
         "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
     })

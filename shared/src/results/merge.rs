@@ -143,6 +143,45 @@ fn conform(batch: &RecordBatch, schema: &SchemaRef, part: &str) -> Result<Record
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
+/// The schema of the Parquet file at `at` (from its footer), with every
+/// timestamp as milliseconds in UTC: Athena writes INT96 nanoseconds with no
+/// time zone, but its timestamps are UTC with millisecond precision.
+pub async fn part_schema<S: ObjectStore>(
+    store: &S,
+    at: &Location,
+) -> Result<SchemaRef, MergeError> {
+    let size = store
+        .size(at)
+        .await?
+        .ok_or_else(|| StorageError::NotFound {
+            uri: at.to_string(),
+        })?;
+    let reader = StoreParquetReader::new(store.clone(), at.clone(), size);
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|source| MergeError::Part {
+            part: at.to_string(),
+            source,
+        })?;
+    let fields: Vec<arrow_schema::Field> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            arrow_schema::DataType::Timestamp(_, tz) => {
+                f.as_ref()
+                    .clone()
+                    .with_data_type(arrow_schema::DataType::Timestamp(
+                        arrow_schema::TimeUnit::Millisecond,
+                        Some(tz.clone().unwrap_or_else(|| "UTC".into())),
+                    ))
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Ok(std::sync::Arc::new(arrow_schema::Schema::new(fields)))
+}
+
 /// What a merge wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merged {
@@ -152,6 +191,9 @@ pub struct Merged {
     /// Bytes of the parts read.
     pub input_bytes: u64,
 }
+
+/// Called after each part is merged: (parts done, rows so far, part bytes read so far).
+pub type OnPart<'a> = &'a mut (dyn FnMut(usize, u64, u64) + Send);
 
 /// Merges `parts`, in order, into a Parquet file at `parquet_at` and a csv.gz
 /// at `csv_at`. On any failure both uploads are aborted: a reader sees the
@@ -163,6 +205,18 @@ pub async fn merge_parts<S: ObjectStore>(
     parquet_at: &Location,
     csv_at: &Location,
 ) -> Result<Merged, MergeError> {
+    merge_parts_reporting(store, parts, schema, parquet_at, csv_at, &mut |_, _, _| {}).await
+}
+
+/// [`merge_parts`], calling `on_part` as each part is done (progress).
+pub async fn merge_parts_reporting<S: ObjectStore>(
+    store: &S,
+    parts: &[Location],
+    schema: SchemaRef,
+    parquet_at: &Location,
+    csv_at: &Location,
+    on_part: OnPart<'_>,
+) -> Result<Merged, MergeError> {
     let mut parquet = PartSink::new(store.upload(parquet_at).await?);
     let mut csv = match store.upload(csv_at).await {
         Ok(upload) => PartSink::new(upload),
@@ -171,7 +225,7 @@ pub async fn merge_parts<S: ObjectStore>(
             return Err(e.into());
         }
     };
-    let written = write_parts(store, parts, schema, &mut parquet, &mut csv).await;
+    let written = write_parts(store, parts, schema, &mut parquet, &mut csv, on_part).await;
     let (rows, input_bytes) = match written {
         Ok(counts) => counts,
         Err(e) => {
@@ -202,10 +256,11 @@ async fn write_parts<S: ObjectStore>(
     schema: SchemaRef,
     parquet: &mut PartSink<S::Upload>,
     csv: &mut PartSink<S::Upload>,
+    on_part: OnPart<'_>,
 ) -> Result<(u64, u64), MergeError> {
     let mut merger = Merger::new(schema, parquet.writer(), csv.writer())?;
     let mut input_bytes = 0;
-    for part in parts {
+    for (done, part) in parts.iter().enumerate() {
         let name = part.to_string();
         let part_err = |source| MergeError::Part {
             part: name.clone(),
@@ -228,6 +283,7 @@ async fn write_parts<S: ObjectStore>(
             parquet.upload_full_parts().await?;
             csv.upload_full_parts().await?;
         }
+        on_part(done + 1, merger.rows, input_bytes);
     }
     let (rows, _, _) = merger.finish()?;
     Ok((rows, input_bytes))

@@ -184,6 +184,13 @@ impl Upload for LocalUpload {
 
     async fn complete(self) -> Result<u64, StorageError> {
         let at = self.at;
+        // Temporary files are private (0600); an output is an ordinary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(self.file.path(), fs::Permissions::from_mode(0o644))
+                .map_err(|e| io_error(&at, e))?;
+        }
         self.file
             .as_file()
             .sync_all()

@@ -8,6 +8,7 @@ mod ddl;
 mod demo;
 mod gen_logs;
 mod invoke;
+mod merge;
 mod parse;
 mod pipeline;
 mod progress;
@@ -55,6 +56,8 @@ enum Command {
     Sql(sql::SqlArgs),
     /// Run one step of the state machine alone, with its JSON input.
     Invoke(invoke::InvokeArgs),
+    /// Merge any Athena UNLOAD output into one Parquet file and one csv.gz (S3 or local).
+    Merge(merge::MergeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -67,5 +70,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ddl(args) => ddl::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Invoke(args) => invoke::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

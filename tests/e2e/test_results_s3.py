@@ -1,0 +1,198 @@
+"""MergeResults and the cleanup steps as they run on AWS: the real Lambda
+binaries, served events through a Lambda Runtime API, against s3s-fs (an S3
+server that checks SigV4) on 127.0.0.1.
+
+The parts are written the way Athena's UNLOAD writes them (INT96 times,
+gzip, several files) from a local run's result, and the merged outputs are
+read back with pyarrow and DuckDB and compared value by value with it."""
+
+import gzip
+import io
+import json
+
+import boto3
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import S3S_ACCESS_KEY, S3S_SECRET_KEY, aws_env, run
+from lambda_runtime_api import invoke
+
+LABEL = "2024-02-28_2024-02-29"
+EXECUTION = {"name": "e2e-1", "startTime": "2024-03-05T06:00:00Z"}
+RESULT_PATH = "s3://res-bkt/s3la/"
+LOGS = "s3://logs-bkt/AWSLogs/"
+SETTINGS = dict(RESULT_PATH=RESULT_PATH, PROJECTION_START="2023-01-01")
+
+
+@pytest.fixture(scope="module")
+def local_result(s3la, logs, tmp_path_factory):
+    """The period's rows as `s3la run` computes them on this machine."""
+    root, _ = logs
+    out = tmp_path_factory.mktemp("local-results")
+    run(s3la, "run", "--logs", root, "--results", out, "--date_range", "2024-02-28",
+        "2024-02-29", "--name", "e2e-local")
+    return pq.read_table(out / LABEL / f"requests-{LABEL}.parquet")
+
+
+@pytest.fixture(scope="module")
+def s3(s3s):
+    endpoint, root = s3s
+    for bucket in ("res-bkt", "logs-bkt"):
+        (root / bucket).mkdir()
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id=S3S_ACCESS_KEY, aws_secret_access_key=S3S_SECRET_KEY)
+
+
+def env(s3s, **more):
+    return aws_env(s3s[0], S3S_ACCESS_KEY, S3S_SECRET_KEY, **SETTINGS, **more)
+
+
+def keys(s3, bucket, prefix=""):
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+
+def split_s3(uri):
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return bucket, key
+
+
+def unload_like_athena(s3, table, staging, athena, query_id, parts=3):
+    """Writes `table` as UNLOAD does: naive nanosecond INT96 times, gzip,
+    several parts, and a manifest listing them."""
+    as_athena = pa.table({
+        name: (pc.cast(pc.cast(col, pa.timestamp("ms")), pa.timestamp("ns"))
+               if pa.types.is_timestamp(col.type) else col)
+        for name, col in zip(table.column_names, table.columns)
+    })
+    uris = []
+    step = -(-len(as_athena) // parts)
+    for i in range(parts):
+        buf = io.BytesIO()
+        pq.write_table(as_athena.slice(i * step, step), buf, compression="gzip",
+                       use_deprecated_int96_timestamps=True)
+        uri = f"{staging}{query_id}_{i:05d}.gz.parquet"
+        s3.put_object(Bucket="res-bkt", Key=split_s3(uri)[1], Body=buf.getvalue())
+        uris.append(uri)
+    manifest = f"{athena}{query_id}-manifest.csv"
+    s3.put_object(Bucket="res-bkt", Key=split_s3(manifest)[1], Body="\n".join(uris) + "\n")
+    s3.put_object(Bucket="res-bkt", Key=split_s3(f"{athena}{query_id}.metadata")[1], Body=b"m")
+    return manifest
+
+
+def test_merge_and_cleanups_on_s3(lambda_bin, s3la, s3s, s3, local_result, logs):
+    e = env(s3s)
+    plan = json.loads(run(s3la, "invoke", "ComputePeriod", "--input", json.dumps(
+        {"input": {"dateRange": {"start": "2024-02-28", "end": "2024-02-29"}},
+         "execution": EXECUTION}), env=e).stdout)
+    assert plan["period"]["label"] == LABEL
+    staging = f"{RESULT_PATH}_staging/{LABEL}/e2e-1/"
+    athena = f"{RESULT_PATH}_athena/{LABEL}/e2e-1/"
+    manifest = unload_like_athena(s3, local_result, staging, athena, "q-e2e")
+    query = {"queryExecutionId": "q-e2e", "stagingPrefix": staging, "outputLocation": athena}
+    status = {"queryExecutionId": "q-e2e", "state": "SUCCEEDED", "done": True,
+              "dataScannedBytes": 1, "engineExecutionMs": 1, "totalExecutionMs": 1,
+              "estimatedCostUsd": 0.0, "manifest": manifest, "outputLocation": athena}
+
+    merge_input = {"execution": plan["execution"], "options": plan["options"],
+                   "period": plan["period"], "query": query, "status": status}
+    # Twice: a retried step writes the same content at the same keys.
+    answers = invoke(lambda_bin / "merge-results", [merge_input, merge_input], e)
+    (kind, merged), (kind2, again) = answers
+    assert kind == "response", merged
+    assert (kind2, again["rows"], again["bytes"]) == ("response", merged["rows"], merged["bytes"])
+    assert merged["rows"] == len(local_result) > 10_000
+    assert merged["dataFiles"] == 3
+    assert merged["outputs"] == {
+        "parquet": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.parquet",
+        "csvGz": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.csv.gz",
+    }
+
+    # Read back independently: the same rows and values as the local run.
+    body = s3.get_object(Bucket="res-bkt", Key=split_s3(merged["outputs"]["parquet"])[1])["Body"]
+    parquet = pq.read_table(io.BytesIO(body.read()))
+    assert parquet.schema.equals(local_result.schema)
+    assert parquet.equals(local_result)
+    csv_bytes = s3.get_object(Bucket="res-bkt",
+                              Key=split_s3(merged["outputs"]["csvGz"])[1])["Body"].read()
+    assert len(csv_bytes) == merged["bytes"]["csvGz"]
+    path = s3s[1] / "csv-copy.csv"
+    path.write_bytes(gzip.decompress(csv_bytes))
+    con = duckdb.connect()
+    con.register("local_result", local_result)
+    from_csv = con.execute(
+        f"SELECT count(*), sum(bytes_sent), count(DISTINCT key), min(request_time), "
+        f"max(request_time) FROM read_csv('{path}', header=true, all_varchar=false)").fetchone()
+    expected = con.execute(
+        "SELECT count(*), sum(bytes_sent), count(DISTINCT key), min(request_time), "
+        "max(request_time) FROM local_result").fetchone()
+    assert from_csv[:3] == expected[:3]
+    assert str(from_csv[3])[:19] == str(expected[3])[:19]
+
+    # The period's logs on S3, in the date-based layout, and the slack day after it.
+    root, _ = logs
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for p in files:
+        s3.put_object(Bucket="logs-bkt", Key="AWSLogs/" + str(p.relative_to(root)),
+                      Body=p.read_bytes())
+    logs_location = LOGS + str(files[0].relative_to(root)).rsplit("/", 4)[0] + "/"
+    in_period = [p for p in files if "/2024/02/28/" in str(p) or "/2024/02/29/" in str(p)]
+    assert 0 < len(in_period) < len(files)
+
+    e = env(s3s, S3_LOGS_LOCATION=logs_location)
+    [(kind, removed)] = invoke(lambda_bin / "remove-original-logs",
+                               [{"period": plan["period"], "query": query, "results": merged}], e)
+    assert kind == "response", removed
+    assert removed["deletedObjects"] == len(in_period)
+    assert removed["verifiedRows"] == {"parquet": merged["rows"], "csvGz": merged["rows"]}
+    # What is left: the day after the period, and the late deliveries after it.
+    assert keys(s3, "logs-bkt") == sorted(
+        "AWSLogs/" + str(p.relative_to(root)) for p in files if p not in in_period)
+
+    [(kind, meta)] = invoke(lambda_bin / "remove-meta",
+                            [{"query": query, "status": status, "results": merged}], e)
+    assert kind == "response", meta
+    assert meta["deletedObjects"] == 5  # three parts, the manifest, the metadata
+    assert keys(s3, "res-bkt") == sorted(split_s3(u)[1] for u in merged["outputs"].values())
+
+
+def test_unsafe_log_removal_is_refused_by_name(lambda_bin, s3s, s3):
+    # Results kept under the logs prefix: refused before anything is read.
+    e = env(s3s, S3_LOGS_LOCATION="s3://res-bkt/")
+    period = {"kind": "custom", "start": "2024-02-28", "end": "2024-02-29", "days": 2,
+              "label": LABEL,
+              "window": {"start": "2024-02-28T00:00:00Z", "end": "2024-03-01T00:00:00Z"},
+              "partitions": {"first": "2024-02-28", "last": "2024-03-01"}}
+    results = {"outputs": {"parquet": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.parquet",
+                           "csvGz": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.csv.gz"},
+               "rows": 1, "bytes": {"parquet": 1, "csvGz": 1}, "dataFiles": 1}
+    [(kind, err)] = invoke(lambda_bin / "remove-original-logs",
+                           [{"period": period, "results": results}], e)
+    assert (kind, err["errorType"]) == ("error", "UnsafeDeletion"), err
+    assert "overlap" in err["errorMessage"]
+
+
+def test_s3la_merge_takes_any_unload_output(s3la, s3s, s3, local_result, tmp_path):
+    manifest = unload_like_athena(s3, local_result, "s3://res-bkt/adhoc/data/",
+                                  "s3://res-bkt/adhoc/", "q-adhoc", parts=4)
+    out = json.loads(run(s3la, "merge", "--manifest", manifest, "--out",
+                         "s3://res-bkt/adhoc/merged/", "--name", "all", env=env(s3s)).stdout)
+    assert out["rows"] == len(local_result) and out["dataFiles"] == 4
+    body = s3.get_object(Bucket="res-bkt", Key="adhoc/merged/all.parquet")["Body"].read()
+    # Athena's naive INT96 nanoseconds come back as UTC milliseconds, as the pipeline writes them.
+    assert pq.read_table(io.BytesIO(body)).equals(local_result)
+
+    # The same parts from a local folder, into a local folder.
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k in keys(s3, "res-bkt", "adhoc/data/"):
+        (parts / k.rsplit("/", 1)[1]).write_bytes(
+            s3.get_object(Bucket="res-bkt", Key=k)["Body"].read())
+    (parts / ".hidden").write_text("not a part")
+    run(s3la, "merge", "--parts", parts, "--out", tmp_path / "merged", "--name", "all")
+    assert pq.read_table(tmp_path / "merged" / "all.parquet").equals(local_result)
+    assert (tmp_path / "merged" / "all.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert sorted(p.name for p in (tmp_path / "merged").iterdir()) == ["all.csv.gz", "all.parquet"]
