@@ -111,7 +111,10 @@ pub struct LocalSteps<'e, E> {
 
 impl<'e, E: QueryEngine> LocalSteps<'e, E> {
     pub fn new(settings: LocalSettings, engine: &'e E) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Two workers, as a Lambda has: MergeResults reads parts on one
+        // while it encodes the outputs on the other.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()?;
         Ok(Self {

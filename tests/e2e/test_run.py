@@ -155,3 +155,37 @@ def test_query_counts_every_record(s3la, logs):
     n = json.loads(p.stdout)["n"]
     parse = run(s3la, "parse", logs, "--output", "jsonl", "--out", "/dev/null")
     assert f"{n:,} records" in parse.stderr
+
+
+def test_cleanups_delete_only_the_runs_staging_and_the_periods_logs(s3la, logs, tmp_path):
+    import shutil
+    copy = tmp_path / "logs"
+    shutil.copytree(logs, copy)
+    before = sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file())
+    results = tmp_path / "results"
+    out = json.loads(run_period(s3la, copy, results, "--remove_meta", "--remove_original_logs",
+                                "--name", "e2e-clean").stdout)
+    in_period = [p for p in before if any(f"/2024/02/{d}/" in f"/{p}" for d in ("27", "28", "29"))]
+    left = sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file())
+    assert left == [p for p in before if p not in in_period]
+    assert any("/2024/03/01/" in f"/{p}" for p in left), "the slack day stays"
+    assert out["cleanup"]["originalLogs"]["deletedObjects"] == len(in_period)
+    assert out["cleanup"]["originalLogs"]["verifiedRows"] == {"parquet": out["rows"],
+                                                              "csvGz": out["rows"]}
+    files = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file())
+    label = "2024-02-27_2024-02-29"
+    # The outputs stay; the run's parts, manifest and metadata are gone.
+    assert [f for f in files if not f.startswith("_athena/queries/")] == [
+        f"{label}/requests-{label}.csv.gz", f"{label}/requests-{label}.parquet"]
+    assert out["cleanup"]["meta"]["deletedObjects"] >= 3
+
+
+def test_log_removal_refuses_results_inside_the_logs(s3la, logs, tmp_path):
+    import shutil
+    copy = tmp_path / "logs"
+    shutil.copytree(logs, copy)
+    count = sum(1 for p in copy.rglob("*") if p.is_file())
+    p = run_period(s3la, copy, copy / "reports", "--remove_original_logs", check=False)
+    assert p.returncode == 1
+    assert "CleanupFailed" in p.stderr and "UnsafeDeletion" in p.stderr, p.stderr
+    assert sum(1 for q in copy.rglob("*") if q.is_file() and "reports" not in str(q)) == count

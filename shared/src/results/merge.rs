@@ -30,8 +30,10 @@ use parquet::file::properties::WriterProperties;
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 const BATCH_ROWS: usize = 8 * 1024;
 /// gzip level of the csv.gz: a fast level, since the file is a download and
-/// the Parquet file beside it is the compact copy.
-pub const GZIP_LEVEL: u32 = 3;
+/// the Parquet file beside it is the compact copy. With zlib-rs, level 2
+/// compresses about as fast as level 1 and 20% smaller; level 3 costs a
+/// third more time for 5% (measured on a month of selectAll rows).
+pub const GZIP_LEVEL: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -250,6 +252,18 @@ pub async fn merge_parts_reporting<S: ObjectStore>(
     })
 }
 
+/// What the reading task hands the writer.
+enum Read {
+    /// A batch of the part at this index, conformed to the result schema.
+    Batch(RecordBatch),
+    /// The part at this index was read whole; it was this many bytes.
+    PartDone(usize, u64),
+}
+
+/// Batches in flight between the reading task and the writer: enough to keep
+/// both busy, few enough to keep memory flat.
+const BATCHES_IN_FLIGHT: usize = 2;
+
 async fn write_parts<S: ObjectStore>(
     store: &S,
     parts: &[Location],
@@ -258,35 +272,99 @@ async fn write_parts<S: ObjectStore>(
     csv: &mut PartSink<S::Upload>,
     on_part: OnPart<'_>,
 ) -> Result<(u64, u64), MergeError> {
+    // Reading and decoding the parts runs as its own task, so on a
+    // multi-threaded runtime it overlaps with encoding the outputs.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(BATCHES_IN_FLIGHT);
+    let reader = tokio::spawn(read_parts(
+        store.clone(),
+        parts.to_vec(),
+        schema.clone(),
+        tx,
+    ));
     let mut merger = Merger::new(schema, parquet.writer(), csv.writer())?;
-    let mut input_bytes = 0;
-    for (done, part) in parts.iter().enumerate() {
-        let name = part.to_string();
-        let part_err = |source| MergeError::Part {
-            part: name.clone(),
-            source,
-        };
-        let size = store
-            .size(part)
-            .await?
-            .ok_or_else(|| StorageError::NotFound { uri: name.clone() })?;
-        input_bytes += size;
-        let reader = StoreParquetReader::new(store.clone(), part.clone(), size);
-        let mut batches = ParquetRecordBatchStreamBuilder::new(reader)
-            .await
-            .map_err(part_err)?
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(part_err)?;
-        while let Some(batch) = batches.next().await {
-            merger.add_batch(&name, &batch.map_err(part_err)?)?;
-            parquet.upload_full_parts().await?;
-            csv.upload_full_parts().await?;
+    let (mut input_bytes, mut parts_done) = (0, 0);
+    while let Some(read) = rx.recv().await {
+        match read? {
+            Read::Batch(batch) => {
+                merger.write(&batch)?;
+                parquet.upload_full_parts().await?;
+                csv.upload_full_parts().await?;
+            }
+            Read::PartDone(index, size) => {
+                input_bytes += size;
+                parts_done = index + 1;
+                on_part(parts_done, merger.rows, input_bytes);
+            }
         }
-        on_part(done + 1, merger.rows, input_bytes);
+    }
+    // The channel also closes when the reading task panics: only a reader
+    // that got through every part makes the output complete.
+    let finished = reader.await.is_ok() && parts_done == parts.len();
+    if !finished {
+        return Err(MergeError::Io(std::io::Error::other(format!(
+            "reading the parts stopped after {parts_done} of {}",
+            parts.len()
+        ))));
     }
     let (rows, _, _) = merger.finish()?;
     Ok((rows, input_bytes))
+}
+
+/// Reads every part in order, a row group at a time, and sends its batches
+/// conformed to `schema`; the first error is sent and ends the reading.
+async fn read_parts<S: ObjectStore>(
+    store: S,
+    parts: Vec<Location>,
+    schema: SchemaRef,
+    tx: tokio::sync::mpsc::Sender<Result<Read, MergeError>>,
+) {
+    for (index, part) in parts.iter().enumerate() {
+        match read_part(&store, part, &schema, &tx).await {
+            // The writer stopped (it failed): nothing left to do.
+            Ok(None) => return,
+            Ok(Some(size)) => {
+                if tx.send(Ok(Read::PartDone(index, size))).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Sends one part's batches; returns its size, or `None` if the writer is gone.
+async fn read_part<S: ObjectStore>(
+    store: &S,
+    part: &Location,
+    schema: &SchemaRef,
+    tx: &tokio::sync::mpsc::Sender<Result<Read, MergeError>>,
+) -> Result<Option<u64>, MergeError> {
+    let name = part.to_string();
+    let part_err = |source| MergeError::Part {
+        part: name.clone(),
+        source,
+    };
+    let size = store
+        .size(part)
+        .await?
+        .ok_or_else(|| StorageError::NotFound { uri: name.clone() })?;
+    let reader = StoreParquetReader::new(store.clone(), part.clone(), size);
+    let mut batches = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(part_err)?
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(part_err)?;
+    while let Some(batch) = batches.next().await {
+        let batch = conform(&batch.map_err(part_err)?, schema, &name)?;
+        if tx.send(Ok(Read::Batch(batch))).await.is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(size))
 }
 
 #[cfg(test)]

@@ -113,6 +113,7 @@ pub fn run(a: MergeArgs) -> anyhow::Result<ExitCode> {
             a.name
         );
     }
+    // Two workers: one reads and decodes parts while the other encodes.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
