@@ -154,11 +154,6 @@ pub trait Upload: Send {
     fn abort(self) -> impl Future<Output = Result<(), StorageError>> + Send;
 }
 
-/// `uri` of `location` for messages.
-pub fn uri(location: &Location) -> String {
-    location.to_string()
-}
-
 /// Routes `file://` locations to a local directory and `s3://` ones to S3
 /// (when configured): `s3la merge` reads parts from one and writes to the other.
 #[derive(Clone)]

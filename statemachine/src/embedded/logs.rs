@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use s3la_shared::log_keys::date_folders;
 use s3la_shared::period::PartitionRange;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,19 +59,10 @@ fn walk(dir: &Path, out: &mut Vec<LogFile>) -> io::Result<()> {
     Ok(())
 }
 
-/// The `YYYY/MM/DD` of the folders holding `path`, if they are a real date.
+/// The `YYYY/MM/DD` of the folders holding `path`, if they are a real date
+/// (read as RemoveOriginalLogs reads S3 keys).
 pub fn partition_of(path: &Path) -> Option<NaiveDate> {
-    let mut dirs = path
-        .parent()?
-        .components()
-        .rev()
-        .map(|c| c.as_os_str().to_str());
-    let (d, m, y) = (dirs.next()??, dirs.next()??, dirs.next()??);
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    date_folders(path.to_str()?)
 }
 
 /// The files a query over `range` reads: those in its partitions, and every
