@@ -31,11 +31,67 @@ pub mod validate;
 /// Helpers for this crate's unit tests.
 #[cfg(test)]
 pub(crate) mod test_util {
+    use crate::location::Location;
+    use crate::storage::{ObjectStore, StorageError};
+
     /// Runs a future to completion on a fresh single-threaded runtime.
     pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a tokio runtime")
             .block_on(f)
+    }
+
+    /// A store where every object exists and every read is throttled.
+    #[derive(Clone)]
+    pub struct Throttled;
+
+    pub fn slow_down(at: &Location) -> StorageError {
+        StorageError::Transient {
+            uri: at.to_string(),
+            message: "SlowDown".into(),
+        }
+    }
+
+    impl ObjectStore for Throttled {
+        type Upload = crate::storage::local::LocalUpload;
+        async fn list(
+            &self,
+            at: &Location,
+        ) -> Result<Vec<crate::storage::ObjectMeta>, StorageError> {
+            Err(slow_down(at))
+        }
+        async fn size(&self, _: &Location) -> Result<Option<u64>, StorageError> {
+            Ok(Some(1 << 20))
+        }
+        async fn get_range(
+            &self,
+            at: &Location,
+            _: std::ops::Range<u64>,
+        ) -> Result<bytes::Bytes, StorageError> {
+            Err(slow_down(at))
+        }
+        async fn get(&self, at: &Location) -> Result<bytes::Bytes, StorageError> {
+            Err(slow_down(at))
+        }
+        async fn put(&self, at: &Location, _: bytes::Bytes) -> Result<(), StorageError> {
+            Err(slow_down(at))
+        }
+        async fn upload(&self, at: &Location) -> Result<Self::Upload, StorageError> {
+            Err(slow_down(at))
+        }
+        async fn delete(
+            &self,
+            _: &[Location],
+        ) -> Result<crate::storage::DeleteReport, StorageError> {
+            unreachable!("verification never deletes")
+        }
+        async fn presign_get(
+            &self,
+            at: &Location,
+            _: std::time::Duration,
+        ) -> Result<String, StorageError> {
+            Err(slow_down(at))
+        }
     }
 }

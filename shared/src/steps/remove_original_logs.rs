@@ -24,8 +24,8 @@ use crate::error::StepError;
 use crate::location::Location;
 use crate::log_keys::log_day;
 use crate::period::Period;
-use crate::results::verify::{csv_gz_records, parquet_rows};
-use crate::storage::{ObjectMeta, ObjectStore};
+use crate::results::verify::{Unverified, csv_gz_records, parquet_rows};
+use crate::storage::{ObjectMeta, ObjectStore, StorageError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -147,12 +147,15 @@ async fn verify_outputs<S: ObjectStore>(
             )));
         }
     }
-    let check = |what: &str, found: Result<u64, String>| match found {
+    let check = |what: &str, found: Result<u64, Unverified>| match found {
         Ok(rows) if rows == results.rows => Ok(rows),
         Ok(rows) => Err(unsafe_deletion(format!(
             "the {what} holds {rows} rows, but the merge wrote {}",
             results.rows
         ))),
+        // Nothing is deleted either way; a throttled or dropped read is
+        // retried by the definition instead of failing the cleanup.
+        Err(Unverified::Storage(e @ StorageError::Transient { .. })) => Err(e.into()),
         Err(why) => Err(unsafe_deletion(format!(
             "the {what} could not be verified: {why}"
         ))),
@@ -198,4 +201,34 @@ pub async fn period_log_objects<S: ObjectStore>(
             log_day(key, layout).is_some_and(|d| period.start <= d && d <= period.end)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{Throttled, block_on};
+    use serde_json::json;
+
+    #[test]
+    fn a_throttled_verification_is_transient_and_deletes_nothing() {
+        let config = CleanupConfig {
+            result_path: "s3://res-bkt/s3la/".into(),
+            logs_location: Some("s3://logs-bkt/AWSLogs/".into()),
+            layout: KeyLayout::Simple,
+        };
+        let label = "2024-01-01_2024-01-02";
+        let input = json!({
+            "period": {"kind": "custom", "start": "2024-01-01", "end": "2024-01-02", "days": 2,
+                       "label": label,
+                       "window": {"start": "2024-01-01T00:00:00Z", "end": "2024-01-03T00:00:00Z"},
+                       "partitions": {"first": "2024-01-01", "last": "2024-01-03"}},
+            "results": {"outputs": {
+                            "parquet": format!("s3://res-bkt/s3la/{label}/requests-{label}.parquet"),
+                            "csvGz": format!("s3://res-bkt/s3la/{label}/requests-{label}.csv.gz")},
+                        "rows": 5, "bytes": {"parquet": 1, "csvGz": 1}, "dataFiles": 1}
+        });
+        // Throttled panics if anything reaches delete.
+        let e = block_on(remove_original_logs(input, &config, &Throttled)).unwrap_err();
+        assert_eq!(e.name(), "Transient", "{e}");
+    }
 }
