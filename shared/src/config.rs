@@ -9,6 +9,8 @@ use chrono::NaiveDate;
 use crate::athena_ddl::KeyLayout;
 use crate::error::StepError;
 use crate::period::MAX_SLACK_DAYS;
+use crate::report::geo::Countries;
+use crate::report::pricing::Prices;
 use crate::validate::{athena_identifier, s3_prefix_uri};
 
 /// Where settings come from: `std::env::var` in production, pairs in tests.
@@ -234,12 +236,77 @@ impl QueryConfig {
     }
 }
 
+/// What the report needs: where countries come from and the prices of its
+/// cost estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportConfig {
+    /// `GEOIP_DB`: a MaxMind-format country database; without one, countries
+    /// are unknown.
+    pub geoip_db: Option<std::path::PathBuf>,
+    /// `PRICING_REGION` (default `us-east-1`), or explicit
+    /// `S3_PRICE_WRITE_PER_1000`, `S3_PRICE_READ_PER_1000` and
+    /// `S3_PRICE_TRANSFER_OUT_PER_GB`.
+    pub prices: Prices,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        Self {
+            geoip_db: None,
+            prices: Prices::for_region("us-east-1").expect("us-east-1 prices are built in"),
+        }
+    }
+}
+
+impl ReportConfig {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        let geoip_db = value(env, "GEOIP_DB").map(std::path::PathBuf::from);
+        if let Some(path) = &geoip_db {
+            // Checked at start, so a wrong path fails the deployment's first
+            // run loudly instead of every report saying "unknown".
+            Countries::open(path).map_err(|m| StepError::config("GEOIP_DB", m))?;
+        }
+        let region = value(env, "PRICING_REGION").unwrap_or_else(|| "us-east-1".into());
+        let explicit = [
+            "S3_PRICE_WRITE_PER_1000",
+            "S3_PRICE_READ_PER_1000",
+            "S3_PRICE_TRANSFER_OUT_PER_GB",
+        ];
+        let prices = if explicit.iter().any(|n| value(env, n).is_some()) {
+            if let Some(missing) = explicit.iter().find(|n| value(env, n).is_none()) {
+                return Err(StepError::config(
+                    *missing,
+                    format!("is not set: set all of {} or none", explicit.join(", ")),
+                ));
+            }
+            Prices {
+                region,
+                write_and_list_per_1000: number(env, explicit[0], 0.0, 0.0..=100.0)?,
+                read_and_other_per_1000: number(env, explicit[1], 0.0, 0.0..=100.0)?,
+                transfer_out_per_gb: number(env, explicit[2], 0.0, 0.0..=100.0)?,
+            }
+        } else {
+            Prices::for_region(&region)?
+        };
+        Ok(Self { geoip_db, prices })
+    }
+
+    /// The country lookups for one run.
+    pub fn countries(&self) -> Result<Countries, StepError> {
+        match &self.geoip_db {
+            Some(path) => Countries::open(path).map_err(|m| StepError::config("GEOIP_DB", m)),
+            None => Ok(Countries::unknown()),
+        }
+    }
+}
+
 /// What MergeResults needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeConfig {
     /// `RESULT_PATH`: `s3://bucket/prefix/`, or `file:///dir/` locally.
     pub result_path: String,
     pub layout: KeyLayout,
+    pub report: ReportConfig,
 }
 
 impl MergeConfig {
@@ -250,13 +317,15 @@ impl MergeConfig {
         Ok(Self {
             result_path,
             layout: key_layout(env)?,
+            report: ReportConfig::from_env(env)?,
         })
     }
 
-    pub fn local(result_dir: &std::path::Path, layout: KeyLayout) -> Self {
+    pub fn local(result_dir: &std::path::Path, layout: KeyLayout, report: ReportConfig) -> Self {
         Self {
             result_path: crate::location::file_uri(result_dir, true),
             layout,
+            report,
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct QueryInfo {
     /// The manifest listing the data files (UNLOAD), once succeeded.
     pub manifest: Option<String>,
     pub output_location: Option<String>,
+    /// Log lines the engine could not read as records, when it counts them
+    /// (the embedded engine does while parsing; Athena does not say).
+    pub malformed_lines: Option<u64>,
 }
 
 /// Runs a run's query.

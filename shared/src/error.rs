@@ -34,6 +34,9 @@ pub enum StepError {
     /// A deletion was refused before anything was deleted: the locations
     /// overlap, or the outputs it depends on are not verified.
     UnsafeDeletion { message: String },
+    /// The mail service refused the message (an unverified sender, the SES
+    /// sandbox, a paused account): fix the setting named, then redrive.
+    EmailRejected { message: String },
     /// Any other error from an AWS service, with its error code.
     Aws {
         service: &'static str,
@@ -54,12 +57,13 @@ impl StepError {
             StepError::MergeFailed { .. } => "MergeFailed",
             StepError::Storage { .. } => "StorageError",
             StepError::UnsafeDeletion { .. } => "UnsafeDeletion",
+            StepError::EmailRejected { .. } => "EmailRejected",
             StepError::Aws { .. } => "AwsError",
         }
     }
 
     /// Every name [`StepError::name`] can return, for docs and the definition's tests.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "InvalidInput",
         "ConfigError",
         "QueryRejected",
@@ -68,6 +72,7 @@ impl StepError {
         "MergeFailed",
         "StorageError",
         "UnsafeDeletion",
+        "EmailRejected",
         "AwsError",
     ];
 
@@ -119,6 +124,9 @@ impl fmt::Display for StepError {
             StepError::UnsafeDeletion { message } => {
                 write!(f, "refused to delete anything: {message}")
             }
+            StepError::EmailRejected { message } => {
+                write!(f, "the email was refused: {message}")
+            }
             StepError::Aws {
                 service,
                 code,
@@ -155,6 +163,9 @@ mod tests {
                 message: "m".into(),
             },
             StepError::UnsafeDeletion {
+                message: "m".into(),
+            },
+            StepError::EmailRejected {
                 message: "m".into(),
             },
             StepError::Aws {

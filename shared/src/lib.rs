@@ -13,6 +13,7 @@ pub mod athena_ddl;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;
+pub mod email;
 pub mod engine;
 pub mod error;
 pub mod location;
@@ -22,6 +23,7 @@ pub mod log_keys;
 pub mod loggen;
 pub mod period;
 pub mod query;
+pub mod report;
 pub mod request;
 pub mod results;
 pub mod steps;
@@ -90,7 +92,7 @@ pub(crate) mod test_util {
             &self,
             at: &Location,
             _: std::time::Duration,
-        ) -> Result<String, StorageError> {
+        ) -> Result<crate::storage::SignedUrl, StorageError> {
             Err(slow_down(at))
         }
     }

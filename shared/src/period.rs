@@ -119,6 +119,21 @@ impl Period {
         }
     }
 
+    /// The period of the same kind just before this one (the previous week,
+    /// month or quarter; for a custom range, as many days ending the day
+    /// before it starts): what a report compares itself with.
+    pub fn before(&self) -> Self {
+        let slack = u32::try_from((self.partitions.last - self.end).num_days()).unwrap_or(0);
+        let end = self.start - Days::new(1);
+        let start = match self.kind {
+            PeriodKind::Weekly => self.start - Days::new(7),
+            PeriodKind::Monthly => self.start - Months::new(1),
+            PeriodKind::Quarterly => self.start - Months::new(3),
+            PeriodKind::Custom => self.start - Days::new(self.days.into()),
+        };
+        Self::build(self.kind, start, end, slack)
+    }
+
     /// A custom range, both ends inclusive (`start <= end` is the caller's check).
     pub fn custom(start: NaiveDate, end: NaiveDate, slack_days: u32) -> Self {
         Self::build(PeriodKind::Custom, start, end, slack_days)
@@ -299,5 +314,26 @@ mod tests {
         );
         let back: Period = serde_json::from_value(v).unwrap();
         assert_eq!(back, p);
+    }
+
+    #[test]
+    fn the_period_before_has_the_same_kind_and_length() {
+        let now = "2024-05-15T10:00:00Z".parse().unwrap();
+        let q = Period::previous(Frequency::Quarterly, now, 1).before();
+        assert_eq!(
+            (q.label.as_str(), q.start.to_string().as_str()),
+            ("2023-Q4", "2023-10-01")
+        );
+        let m = Period::previous(Frequency::Monthly, now, 1).before();
+        assert_eq!((m.label.as_str(), m.days), ("2024-03", 31));
+        let w = Period::previous(Frequency::Weekly, now, 1).before();
+        assert_eq!(w.label, "2024-W18");
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let c = Period::custom(d("2024-01-10"), d("2024-01-12"), 2).before();
+        assert_eq!(
+            (c.label.as_str(), c.partitions.last),
+            ("2024-01-07_2024-01-09", d("2024-01-11"))
+        );
+        assert!(c.check().is_ok());
     }
 }

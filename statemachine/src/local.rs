@@ -4,16 +4,19 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use s3la_shared::config::{
-    CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig,
+    CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, ReportConfig, StatusConfig,
 };
+use s3la_shared::email::EmailConfig;
+use s3la_shared::email::outbox::Outbox;
+use s3la_shared::email::smtp::{Smtp, SmtpConfig};
 use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
 use s3la_shared::steps::{
-    compute_period, merge_results, query_status, remove_meta, remove_original_logs, start_query,
-    to_output,
+    compute_period, merge_results, query_status, remove_meta, remove_original_logs, send_report,
+    start_query, to_output,
 };
 use s3la_shared::storage::local::LocalStore;
 use serde_json::{Value, json};
@@ -85,6 +88,12 @@ pub struct LocalSettings {
     pub status: StatusConfig,
     pub merge: MergeConfig,
     pub cleanup: CleanupConfig,
+    pub email: EmailConfig,
+    /// `SMTP_HOST` and friends: the report goes out over SMTP instead of
+    /// into the outbox.
+    pub smtp: Option<SmtpConfig>,
+    /// Where SendReport writes `.eml` files: `<results>/outbox/`.
+    pub outbox: PathBuf,
 }
 
 impl LocalSettings {
@@ -95,8 +104,11 @@ impl LocalSettings {
         Ok(Self {
             query: QueryConfig::local(results, layout),
             status: StatusConfig::from_env(&ProcessEnv)?,
-            merge: MergeConfig::local(results, layout),
+            merge: MergeConfig::local(results, layout, ReportConfig::from_env(&ProcessEnv)?),
             cleanup: CleanupConfig::local(results, logs, layout),
+            email: EmailConfig::local(&ProcessEnv)?,
+            smtp: SmtpConfig::from_env(&ProcessEnv)?,
+            outbox: results.join("outbox"),
             period,
         })
     }
@@ -166,6 +178,21 @@ impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
                     &store,
                 ))
                 .map(|o| to_output(&o)),
+            Some("SendReport") => self.runtime.block_on(async {
+                match &settings.smtp {
+                    Some(smtp) => {
+                        let smtp = Smtp::new(smtp)?;
+                        send_report::send_report(input, &settings.email, &store, &smtp).await
+                    }
+                    None => {
+                        let outbox = Outbox {
+                            dir: settings.outbox.clone(),
+                        };
+                        send_report::send_report(input, &settings.email, &store, &outbox).await
+                    }
+                }
+                .map(|o| to_output(&o))
+            }),
             Some(step) if STEPS.contains(&step) => {
                 return Err(AslError::new(
                     "NotImplemented",

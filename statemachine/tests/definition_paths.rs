@@ -33,6 +33,7 @@ fn info(state: QueryState, reason: Option<&str>) -> QueryInfo {
         total_execution_ms: 4500,
         manifest: Some("s3://results/r/_athena/2024-01/run-1/q-1-manifest.csv".into()),
         output_location: None,
+        malformed_lines: None,
     }
 }
 
@@ -115,12 +116,19 @@ fn harness(engine: &ScriptedEngine) -> Harness<'_> {
                 period,
                 query,
                 status,
-                merge: MergeConfig::local(std::path::Path::new("/nonexistent"), KeyLayout::Simple),
+                merge: MergeConfig::local(
+                    std::path::Path::new("/nonexistent"),
+                    KeyLayout::Simple,
+                    Default::default(),
+                ),
                 cleanup: CleanupConfig::local(
                     std::path::Path::new("/nonexistent"),
                     std::path::Path::new("/nonexistent-logs"),
                     KeyLayout::Simple,
                 ),
+                email: s3la_shared::email::EmailConfig::local(&[("FROM_EMAIL", "")]).unwrap(),
+                smtp: None,
+                outbox: "/nonexistent/outbox".into(),
             },
             engine,
         )

@@ -140,6 +140,7 @@ impl QueryEngine for AthenaEngine {
         let stats = qe.and_then(|q| q.statistics());
         let non_negative = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
         Ok(QueryInfo {
+            malformed_lines: None,
             state,
             reason,
             error_category,

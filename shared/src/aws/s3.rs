@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
@@ -20,7 +22,8 @@ use tokio::task::JoinSet;
 
 use crate::location::Location;
 use crate::storage::{
-    DELETE_BATCH, DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, StorageError, Upload,
+    DELETE_BATCH, DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, SignedUrl, StorageError,
+    Upload,
 };
 
 /// Parts uploaded at once per object: enough to keep the link busy while
@@ -30,11 +33,53 @@ const PARTS_IN_FLIGHT: usize = 3;
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
+    /// The credentials the client signs with, to know when a presigned link
+    /// dies with them.
+    credentials: Option<SharedCredentialsProvider>,
 }
 
 impl S3Store {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    pub fn new(client: Client, credentials: Option<SharedCredentialsProvider>) -> Self {
+        Self {
+            client,
+            credentials,
+        }
+    }
+
+    /// How long a link signed now can work: `max`, or less when the
+    /// credentials expire sooner (a presigned URL dies with them). A minute
+    /// is kept in hand for clock skew.
+    async fn signing_lifetime(
+        &self,
+        at: &Location,
+        max: Duration,
+    ) -> Result<Duration, StorageError> {
+        let Some(provider) = &self.credentials else {
+            return Ok(max);
+        };
+        let credentials =
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| StorageError::Transient {
+                    uri: at.to_string(),
+                    message: format!("no credentials to sign a link with: {e}"),
+                })?;
+        let Some(expiry) = credentials.expiry() else {
+            return Ok(max);
+        };
+        let left = expiry
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(Duration::from_secs(60));
+        if left < Duration::from_secs(60) {
+            // Fresh credentials come with the next attempt.
+            return Err(StorageError::Transient {
+                uri: at.to_string(),
+                message: "the signing credentials expire within two minutes".into(),
+            });
+        }
+        Ok(left.min(max))
     }
 
     /// A client from the SDK's standard settings. With an endpoint override
@@ -44,7 +89,7 @@ impl S3Store {
         let s3 = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(config.endpoint_url().is_some())
             .build();
-        Self::new(Client::from_conf(s3))
+        Self::new(Client::from_conf(s3), config.credentials_provider())
     }
 }
 
@@ -255,9 +300,10 @@ impl ObjectStore for S3Store {
         Ok(report)
     }
 
-    async fn presign_get(&self, at: &Location, expires: Duration) -> Result<String, StorageError> {
+    async fn presign_get(&self, at: &Location, max: Duration) -> Result<SignedUrl, StorageError> {
         let (bucket, key) = bucket_key(at)?;
-        let config = PresigningConfig::expires_in(expires)
+        let lifetime = self.signing_lifetime(at, max).await?;
+        let config = PresigningConfig::expires_in(lifetime)
             .map_err(|e| StorageError::local(at.to_string(), e))?;
         let request = self
             .client
@@ -267,7 +313,10 @@ impl ObjectStore for S3Store {
             .presigned(config)
             .await
             .map_err(|e| classify(&at.to_string(), e))?;
-        Ok(request.uri().to_string())
+        Ok(SignedUrl {
+            url: request.uri().to_string(),
+            expires: Some(SystemTime::now() + lifetime),
+        })
     }
 }
 

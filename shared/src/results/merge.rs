@@ -17,6 +17,7 @@ use futures::StreamExt;
 
 use super::gzip_blocks::ParallelGzWriter;
 use crate::location::Location;
+use crate::report::tally::Tally;
 use crate::storage::parquet_reader::StoreParquetReader;
 use crate::storage::sink::PartSink;
 use crate::storage::{ObjectStore, StorageError};
@@ -207,18 +208,31 @@ pub async fn merge_parts<S: ObjectStore>(
     parquet_at: &Location,
     csv_at: &Location,
 ) -> Result<Merged, MergeError> {
-    merge_parts_reporting(store, parts, schema, parquet_at, csv_at, &mut |_, _, _| {}).await
+    let (merged, _) = merge_parts_reporting(
+        store,
+        parts,
+        schema,
+        parquet_at,
+        csv_at,
+        None,
+        &mut |_, _, _| {},
+    )
+    .await?;
+    Ok(merged)
 }
 
-/// [`merge_parts`], calling `on_part` as each part is done (progress).
+/// [`merge_parts`], counting every row written into `tally` (the report's
+/// data, on a thread of its own) and calling `on_part` as each part is done
+/// (progress).
 pub async fn merge_parts_reporting<S: ObjectStore>(
     store: &S,
     parts: &[Location],
     schema: SchemaRef,
     parquet_at: &Location,
     csv_at: &Location,
+    tally: Option<Tally>,
     on_part: OnPart<'_>,
-) -> Result<Merged, MergeError> {
+) -> Result<(Merged, Option<Tally>), MergeError> {
     let mut parquet = PartSink::new(store.upload(parquet_at).await?);
     let mut csv = match store.upload(csv_at).await {
         Ok(upload) => PartSink::new(upload),
@@ -227,8 +241,8 @@ pub async fn merge_parts_reporting<S: ObjectStore>(
             return Err(e.into());
         }
     };
-    let written = write_parts(store, parts, schema, &mut parquet, &mut csv, on_part).await;
-    let (rows, input_bytes) = match written {
+    let written = write_parts(store, parts, schema, &mut parquet, &mut csv, tally, on_part).await;
+    let (rows, input_bytes, tally) = match written {
         Ok(counts) => counts,
         Err(e) => {
             let _ = parquet.abort().await;
@@ -244,12 +258,47 @@ pub async fn merge_parts_reporting<S: ObjectStore>(
         }
     };
     let csv_gz_bytes = csv.complete().await?;
-    Ok(Merged {
+    let merged = Merged {
         rows,
         parquet_bytes,
         csv_gz_bytes,
         input_bytes,
-    })
+    };
+    Ok((merged, tally))
+}
+
+/// Counts batches for the report on a thread of its own, so counting
+/// overlaps with encoding the outputs.
+struct TallyThread {
+    batches: std::sync::mpsc::SyncSender<RecordBatch>,
+    thread: std::thread::JoinHandle<Tally>,
+}
+
+impl TallyThread {
+    fn start(mut tally: Tally) -> Self {
+        let (batches, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(BATCHES_IN_FLIGHT);
+        let thread = std::thread::spawn(move || {
+            for batch in rx {
+                tally.add_batch(&batch);
+            }
+            tally
+        });
+        Self { batches, thread }
+    }
+
+    fn add(&self, batch: &RecordBatch) -> Result<(), MergeError> {
+        // Cheap: a batch's columns are shared, not copied.
+        self.batches
+            .send(batch.clone())
+            .map_err(|_| MergeError::Io(std::io::Error::other("the report's counting stopped")))
+    }
+
+    fn finish(self) -> Result<Tally, MergeError> {
+        drop(self.batches);
+        self.thread
+            .join()
+            .map_err(|_| MergeError::Io(std::io::Error::other("the report's counting failed")))
+    }
 }
 
 /// What the reading task hands the writer.
@@ -270,8 +319,9 @@ async fn write_parts<S: ObjectStore>(
     schema: SchemaRef,
     parquet: &mut PartSink<S::Upload>,
     csv: &mut PartSink<S::Upload>,
+    tally: Option<Tally>,
     on_part: OnPart<'_>,
-) -> Result<(u64, u64), MergeError> {
+) -> Result<(u64, u64, Option<Tally>), MergeError> {
     // Reading and decoding the parts runs as its own task, so on a
     // multi-threaded runtime it overlaps with encoding the outputs.
     let (tx, mut rx) = tokio::sync::mpsc::channel(BATCHES_IN_FLIGHT);
@@ -282,10 +332,14 @@ async fn write_parts<S: ObjectStore>(
         tx,
     ));
     let mut merger = Merger::new(schema, parquet.writer(), csv.writer())?;
+    let counting = tally.map(TallyThread::start);
     let (mut input_bytes, mut parts_done) = (0, 0);
     while let Some(read) = rx.recv().await {
         match read? {
             Read::Batch(batch) => {
+                if let Some(c) = &counting {
+                    c.add(&batch)?;
+                }
                 merger.write(&batch)?;
                 parquet.upload_full_parts().await?;
                 csv.upload_full_parts().await?;
@@ -307,7 +361,8 @@ async fn write_parts<S: ObjectStore>(
         ))));
     }
     let (rows, _, _) = merger.finish()?;
-    Ok((rows, input_bytes))
+    let tally = counting.map(TallyThread::finish).transpose()?;
+    Ok((rows, input_bytes, tally))
 }
 
 /// Reads every part in order, a row group at a time, and sends its batches

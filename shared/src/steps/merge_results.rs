@@ -20,9 +20,11 @@ use crate::error::StepError;
 use crate::location::Location;
 use crate::period::Period;
 use crate::query::{Projection, result_schema};
+use crate::report::tally::Tally;
+use crate::report::{Context, Downloads, REPORT_HTML, REPORT_JSON, Report, html};
 use crate::request::Options;
-use crate::results::merge::{MergeError, merge_parts};
-use crate::storage::ObjectStore;
+use crate::results::merge::{MergeError, merge_parts_reporting};
+use crate::storage::{ObjectStore, StorageError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -39,6 +41,11 @@ struct Input {
 pub struct Outputs {
     pub parquet: String,
     pub csv_gz: String,
+    /// The report's data (`report.json`) and its page (`report.html`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_json: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_html: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,13 +55,31 @@ pub struct Sizes {
     pub csv_gz: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MergeOutput {
     pub outputs: Outputs,
     pub rows: u64,
+    /// The report's headline figures (the whole report is in `report.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
     pub bytes: Sizes,
     pub data_files: usize,
+}
+
+/// The report's headline, small enough for the step's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub requests: u64,
+    pub downloads: u64,
+    pub downloaded_bytes: u64,
+    pub unique_ips: u64,
+    pub estimated_cost_usd: f64,
+    pub malformed_lines: u64,
+    /// The period the report compared itself with, when its report existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
 }
 
 /// Output names for a period: `requests-<label>.parquet` / `.csv.gz`.
@@ -144,27 +169,95 @@ pub async fn merge_results<S: ObjectStore>(
     let out_dir = location(&config.result_path, "RESULT_PATH")?.join(&input.period.label);
     let (parquet_name, csv_name) = output_names(&input.period.label);
     let (parquet_at, csv_at) = (out_dir.join(&parquet_name), out_dir.join(&csv_name));
-    let merged = merge_parts(
+    let window = &input.period.window;
+    let tally = Tally::new(
+        window.start.timestamp_millis(),
+        window.end.timestamp_millis(),
+        config.report.countries()?,
+    );
+    let (merged, tally) = merge_parts_reporting(
         store,
         &parts,
         result_schema(projection, partitioned),
         &parquet_at,
         &csv_at,
+        Some(tally),
+        &mut |_, _, _| {},
     )
     .await
     .map_err(merge_error)?;
+    let tally = tally.ok_or_else(|| StepError::MergeFailed {
+        message: "the report's counts are missing".into(),
+    })?;
+    let mut report = Report::build(
+        tally,
+        &Context {
+            period: &input.period,
+            generated_at: chrono::Utc::now(),
+            prices: &config.report.prices,
+            athena_scan_usd: input.status.estimated_cost_usd,
+            engine_malformed_lines: input.status.malformed_lines.unwrap_or(0),
+        },
+    );
+    let results_root = location(&config.result_path, "RESULT_PATH")?;
+    if let Some(previous) = previous_report(store, &results_root, &input.period).await? {
+        report.compare_with(&previous);
+    }
+    let (json_at, html_at) = (out_dir.join(REPORT_JSON), out_dir.join(REPORT_HTML));
+    let json = serde_json::to_vec_pretty(&report).map_err(|e| StepError::MergeFailed {
+        message: format!("writing report.json: {e}"),
+    })?;
+    store.put(&json_at, json.into()).await?;
+    let downloads = Downloads {
+        parquet: &parquet_at.to_string(),
+        csv_gz: &csv_at.to_string(),
+        link: None,
+    };
+    store
+        .put(
+            &html_at,
+            html::render(&report, &downloads).into_bytes().into(),
+        )
+        .await?;
     Ok(MergeOutput {
         outputs: Outputs {
             parquet: parquet_at.to_string(),
             csv_gz: csv_at.to_string(),
+            report_json: Some(json_at.to_string()),
+            report_html: Some(html_at.to_string()),
         },
         rows: merged.rows,
+        summary: Some(Summary {
+            requests: report.overall.requests,
+            downloads: report.overall.downloads,
+            downloaded_bytes: report.overall.downloaded_bytes,
+            unique_ips: report.overall.unique_ips,
+            estimated_cost_usd: report.cost.total_usd,
+            malformed_lines: report.malformed_lines,
+            compared_with: report.change.as_ref().map(|c| c.previous_period.clone()),
+        }),
         bytes: Sizes {
             parquet: merged.parquet_bytes,
             csv_gz: merged.csv_gz_bytes,
         },
         data_files: parts.len(),
     })
+}
+
+/// The previous period's report, when one was written. One that cannot be
+/// read is left out of the comparison, not a reason to fail this run.
+async fn previous_report<S: ObjectStore>(
+    store: &S,
+    results_root: &Location,
+    period: &Period,
+) -> Result<Option<Report>, StepError> {
+    let before = period.before();
+    let at = results_root.join(&before.label).join(REPORT_JSON);
+    match store.get(&at).await {
+        Ok(bytes) => Ok(serde_json::from_slice::<Report>(&bytes).ok()),
+        Err(StorageError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod merge_results;
 pub mod query_status;
 pub mod remove_meta;
 pub mod remove_original_logs;
+pub mod send_report;
 pub mod start_query;
 
 use serde::Serialize;

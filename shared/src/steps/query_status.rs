@@ -33,6 +33,10 @@ pub struct QueryStatusOutput {
     pub manifest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_location: Option<String>,
+    /// Log lines the engine could not read, when it counts them (the
+    /// embedded engine); MergeResults adds them to the report's count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malformed_lines: Option<u64>,
 }
 
 pub async fn query_status<E: QueryEngine>(
@@ -74,6 +78,7 @@ pub async fn query_status<E: QueryEngine>(
         estimated_cost_usd: athena_cost_usd(info.data_scanned_bytes, config.price_per_tb_usd),
         manifest: info.manifest,
         output_location: info.output_location,
+        malformed_lines: info.malformed_lines,
     })
 }
 

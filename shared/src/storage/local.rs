@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, StorageError, Upload};
+use super::{
+    DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, SignedUrl, StorageError, Upload,
+};
 use crate::location::Location;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -157,10 +159,13 @@ impl ObjectStore for LocalStore {
         Ok(report)
     }
 
-    async fn presign_get(&self, at: &Location, _expires: Duration) -> Result<String, StorageError> {
-        // A local file needs no signature; its URI is the link.
+    async fn presign_get(&self, at: &Location, _max: Duration) -> Result<SignedUrl, StorageError> {
+        // A local file needs no signature; its URI is the link, for good.
         path_of(at)?;
-        Ok(at.to_string())
+        Ok(SignedUrl {
+            url: at.to_string(),
+            expires: None,
+        })
     }
 }
 

@@ -135,12 +135,22 @@ pub trait ObjectStore: Clone + Send + Sync + Unpin + 'static {
         objects: &[Location],
     ) -> impl Future<Output = Result<DeleteReport, StorageError>> + Send;
 
-    /// A URL that lets its holder GET the object until `expires` has passed.
+    /// A URL that lets its holder GET the object for at most `max`; less
+    /// when the signing credentials expire sooner (a Lambda role's last
+    /// hours, not days): the answer says when the link stops working.
     fn presign_get(
         &self,
         at: &Location,
-        expires: Duration,
-    ) -> impl Future<Output = Result<String, StorageError>> + Send;
+        max: Duration,
+    ) -> impl Future<Output = Result<SignedUrl, StorageError>> + Send;
+}
+
+/// A link to an object and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUrl {
+    pub url: String,
+    /// `None`: the link does not expire (a local file).
+    pub expires: Option<std::time::SystemTime>,
 }
 
 /// A large object being written.
@@ -246,7 +256,7 @@ impl<S: ObjectStore> ObjectStore for AnyStore<S> {
         }
         Ok(report)
     }
-    async fn presign_get(&self, at: &Location, expires: Duration) -> Result<String, StorageError> {
-        route!(self, at, presign_get(at, expires))
+    async fn presign_get(&self, at: &Location, max: Duration) -> Result<SignedUrl, StorageError> {
+        route!(self, at, presign_get(at, max))
     }
 }

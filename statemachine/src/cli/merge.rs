@@ -160,8 +160,17 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             );
         }
     };
-    let merged =
-        merge_parts_reporting(&store, &parts, schema, &parquet_at, &csv_at, &mut report).await?;
+    let merged = merge_parts_reporting(
+        &store,
+        &parts,
+        schema,
+        &parquet_at,
+        &csv_at,
+        None,
+        &mut report,
+    )
+    .await?
+    .0;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{}",

@@ -28,18 +28,8 @@ pub fn bytes_bar(total: Option<u64>, what: &str) -> ProgressBar {
     bar
 }
 
-/// `1234567` as `1,234,567`, for summaries people read.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `1234567` as `1,234,567`, for summaries people read (as the report writes counts).
+pub use s3la_shared::report::format::count as thousands;
 
 /// Bytes in human units (MB = 10^6 bytes).
 pub fn human_bytes(n: u64) -> String {

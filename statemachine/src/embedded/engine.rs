@@ -45,6 +45,8 @@ struct JobRecord {
     elapsed_ms: u64,
     manifest: Option<String>,
     output_location: String,
+    #[serde(default)]
+    malformed_lines: u64,
 }
 
 pub struct EmbeddedEngine {
@@ -98,7 +100,8 @@ impl EmbeddedEngine {
     }
 
     /// Runs `job` to completion on this thread (what the background thread does).
-    fn run(&self, job: &QueryJob, id: &str) -> Result<(u64, String), String> {
+    /// Returns the bytes scanned, the manifest's URI and the malformed lines seen.
+    fn run(&self, job: &QueryJob, id: &str) -> Result<(u64, String, u64), String> {
         let staging = local_dir(&job.staging_prefix)?;
         let output = local_dir(&job.output_location)?;
         let files = discover(&self.logs).map_err(|e| e.to_string())?;
@@ -153,6 +156,7 @@ impl EmbeddedEngine {
         Ok((
             stats.bytes.load(Ordering::Relaxed),
             file_uri(&manifest_path, false),
+            stats.malformed.load(Ordering::Relaxed),
         ))
     }
 }
@@ -246,6 +250,7 @@ impl QueryEngine for EmbeddedEngine {
             elapsed_ms: 0,
             manifest: None,
             output_location: job.output_location.clone(),
+            malformed_lines: 0,
         };
         self.save(&id, &record)
             .map_err(|m| StepError::QueryRejected { message: m })?;
@@ -256,9 +261,10 @@ impl QueryEngine for EmbeddedEngine {
             let result = engine.run(&job, &thread_id);
             record.elapsed_ms = started.elapsed().as_millis() as u64;
             match result {
-                Ok((scanned, manifest)) => {
+                Ok((scanned, manifest, malformed)) => {
                     record.state = QueryState::Succeeded;
                     record.scanned_bytes = scanned;
+                    record.malformed_lines = malformed;
                     record.manifest = Some(manifest);
                 }
                 Err(reason) => {
@@ -304,6 +310,7 @@ impl QueryEngine for EmbeddedEngine {
             total_execution_ms: j.elapsed_ms,
             manifest: j.manifest,
             output_location: Some(j.output_location),
+            malformed_lines: (j.state == QueryState::Succeeded).then_some(j.malformed_lines),
         })
     }
 }

@@ -1,0 +1,403 @@
+//! The usage report: `report.json` beside the results (schema below and in
+//! the README), `report.html`, and the email made from them.
+//!
+//! MergeResults counts every row it writes ([`tally`]), so the report costs
+//! no second pass; [`Report::build`] turns the counts into the document;
+//! [`html`] and [`text`] render it.
+
+pub mod columns;
+pub mod format;
+pub mod geo;
+pub mod glossary;
+pub mod html;
+pub mod pricing;
+pub mod tally;
+pub mod text;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::period::Period;
+use pricing::CostEstimate;
+use tally::{Counter, Scope, Tally};
+
+/// Bumped when a field changes meaning or disappears (adding one does not).
+pub const SCHEMA_VERSION: u32 = 1;
+/// How many entries each top list keeps.
+pub const TOP: usize = 5;
+/// Sections listed, by requests; the rest are counted in `sectionsOmitted`.
+pub const MAX_SECTIONS: usize = 50;
+/// The country of downloads whose IP the database does not know.
+pub const UNKNOWN_COUNTRY: &str = "unknown";
+/// The report's file name beside the results.
+pub const REPORT_JSON: &str = "report.json";
+pub const REPORT_HTML: &str = "report.html";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema_version: u32,
+    pub period: PeriodInfo,
+    /// The bucket(s) the logs are about (usually one).
+    pub buckets: Vec<String>,
+    pub generated_at: DateTime<Utc>,
+    pub first_request: Option<DateTime<Utc>>,
+    pub last_request: Option<DateTime<Utc>>,
+    pub overall: Metrics,
+    pub sections: Vec<Section>,
+    pub sections_omitted: usize,
+    pub daily: Vec<DailyCount>,
+    pub operations: Vec<Named>,
+    pub status_classes: Vec<Named>,
+    pub top_error_codes: Vec<Named>,
+    pub top_requesters: Vec<Named>,
+    /// Share of requests made without credentials (0 to 1).
+    pub anonymous_share: f64,
+    pub download_time_ms: Percentiles,
+    pub cost: CostEstimate,
+    pub security: Security,
+    /// Lines of the period's logs that could not be read as records.
+    pub malformed_lines: u64,
+    /// Where countries come from: the database's type and build date, or
+    /// null when no database was configured (every country is unknown).
+    pub geo_database: Option<String>,
+    /// The change against the previous period's report, when there is one.
+    pub change: Option<Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodInfo {
+    pub label: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub days: u32,
+}
+
+/// The original tool's metrics, for the whole bucket or one prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub requests: u64,
+    pub interactions: u64,
+    pub downloads: u64,
+    pub unique_objects_downloaded: u64,
+    pub uploads: u64,
+    pub uploaded_bytes: u64,
+    pub downloaded_bytes: u64,
+    pub unique_ips: u64,
+    pub unique_downloader_ips: u64,
+    pub top_downloads: Vec<TopDownload>,
+    pub top_countries: Vec<Named>,
+    pub top_referrers: Vec<Named>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Section {
+    /// The top-level prefix (`images/`); `""` for keys at the bucket's
+    /// root; null for bucket-level requests (no key).
+    pub prefix: Option<String>,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopDownload {
+    pub key: String,
+    pub downloads: u64,
+}
+
+/// A name and how many requests (or downloads) it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub name: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyCount {
+    pub date: NaiveDate,
+    pub requests: u64,
+    pub bytes_sent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: Option<u32>,
+    pub p95: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Security {
+    pub sig_v2_requests: u64,
+    pub tls_below_1_2_requests: u64,
+    pub anonymous_writes: u64,
+    pub acl_required_requests: u64,
+    pub forbidden_403: u64,
+}
+
+/// This period against the one before it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub previous_period: String,
+    pub requests: Delta,
+    pub downloads: Delta,
+    pub downloaded_bytes: Delta,
+    pub unique_ips: Delta,
+    pub uploads: Delta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delta {
+    pub previous: u64,
+    pub current: u64,
+    /// Percent change; null when the previous value was 0.
+    pub percent: Option<f64>,
+}
+
+impl Delta {
+    fn new(previous: u64, current: u64) -> Self {
+        let percent = (previous > 0).then(|| {
+            ((current as f64 - previous as f64) / previous as f64 * 1000.0).round() / 10.0
+        });
+        Self {
+            previous,
+            current,
+            percent,
+        }
+    }
+}
+
+impl Change {
+    pub fn between(previous: &Report, current: &Report) -> Self {
+        let (p, c) = (&previous.overall, &current.overall);
+        Self {
+            previous_period: previous.period.label.clone(),
+            requests: Delta::new(p.requests, c.requests),
+            downloads: Delta::new(p.downloads, c.downloads),
+            downloaded_bytes: Delta::new(p.downloaded_bytes, c.downloaded_bytes),
+            unique_ips: Delta::new(p.unique_ips, c.unique_ips),
+            uploads: Delta::new(p.uploads, c.uploads),
+        }
+    }
+}
+
+/// The `n` largest counts, ties by name so the order never depends on
+/// hashing.
+fn top<'a>(counts: impl Iterator<Item = (&'a str, u64)>, n: usize) -> Vec<Named> {
+    let mut all: Vec<(&str, u64)> = counts.collect();
+    all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    all.truncate(n);
+    all.into_iter()
+        .map(|(name, count)| Named {
+            name: name.to_string(),
+            count,
+        })
+        .collect()
+}
+
+fn top_of(counter: &Counter, n: usize) -> Vec<Named> {
+    top(counter.iter().map(|(k, v)| (k.as_ref(), *v)), n)
+}
+
+impl Metrics {
+    fn of(s: &Scope) -> Self {
+        Self {
+            requests: s.requests,
+            interactions: s.interactions,
+            downloads: s.downloads,
+            unique_objects_downloaded: s.downloads_by_key.len() as u64,
+            uploads: s.uploaded_keys.len() as u64,
+            uploaded_bytes: s.uploaded_bytes,
+            downloaded_bytes: s.downloaded_bytes,
+            unique_ips: s.ips.len() as u64,
+            unique_downloader_ips: s.downloader_ips.len() as u64,
+            top_downloads: top_of(&s.downloads_by_key, TOP)
+                .into_iter()
+                .map(|n| TopDownload {
+                    key: n.name,
+                    downloads: n.count,
+                })
+                .collect(),
+            top_countries: top_of(&s.downloads_by_country, TOP),
+            top_referrers: top_of(&s.referrers, TOP),
+        }
+    }
+}
+
+/// The `q`-quantile (nearest rank) of `values`, which it reorders.
+fn percentile(values: &mut [u32], q: f64) -> Option<u32> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
+    Some(*values.select_nth_unstable(rank).1)
+}
+
+/// What the report needs besides the counts.
+pub struct Context<'a> {
+    pub period: &'a Period,
+    pub generated_at: DateTime<Utc>,
+    pub prices: &'a pricing::Prices,
+    pub athena_scan_usd: f64,
+    /// Malformed lines the engine reported (the embedded engine counts them
+    /// while parsing; Athena's rows without a readable time are counted here).
+    pub engine_malformed_lines: u64,
+}
+
+impl Report {
+    pub fn build(mut t: Tally, ctx: &Context) -> Self {
+        let mut sections: Vec<(Option<Box<str>>, Scope)> = t.sections.drain().collect();
+        sections
+            .sort_unstable_by(|a, b| b.1.requests.cmp(&a.1.requests).then_with(|| a.0.cmp(&b.0)));
+        let sections_omitted = sections.len().saturating_sub(MAX_SECTIONS);
+        let sections = sections
+            .iter()
+            .take(MAX_SECTIONS)
+            .map(|(prefix, scope)| Section {
+                prefix: prefix.as_deref().map(str::to_string),
+                metrics: Metrics::of(scope),
+            })
+            .collect();
+        let daily = ctx
+            .period
+            .start
+            .iter_days()
+            .take(ctx.period.days as usize)
+            .map(|date| {
+                let day = date
+                    .signed_duration_since(DateTime::UNIX_EPOCH.date_naive())
+                    .num_days();
+                let counts = t.days.get(&day).copied().unwrap_or_default();
+                DailyCount {
+                    date,
+                    requests: counts.requests,
+                    bytes_sent: counts.bytes_sent,
+                }
+            })
+            .collect();
+        let mut operations = top_of(&t.operations, usize::MAX);
+        operations.retain(|o| o.count > 0);
+        let requests = t.overall.requests;
+        let cost = pricing::estimate(
+            ctx.prices,
+            t.billable.write_and_list,
+            t.billable.read_and_other,
+            t.bytes_sent,
+            ctx.athena_scan_usd,
+        );
+        let s = &t.signals;
+        let security = Security {
+            sig_v2_requests: s.sigv2,
+            tls_below_1_2_requests: s.tls_below_1_2,
+            anonymous_writes: s.anonymous_writes,
+            acl_required_requests: s.acl_required,
+            forbidden_403: s.forbidden,
+        };
+        let mut buckets: Vec<&str> = t.buckets.keys().map(AsRef::as_ref).collect();
+        buckets.sort_unstable();
+        let millis = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            period: PeriodInfo {
+                label: ctx.period.label.clone(),
+                start: ctx.period.start,
+                end: ctx.period.end,
+                days: ctx.period.days,
+            },
+            buckets: buckets.into_iter().map(str::to_string).collect(),
+            generated_at: ctx.generated_at,
+            first_request: millis(t.first_ms),
+            last_request: millis(t.last_ms),
+            overall: Metrics::of(&t.overall),
+            sections,
+            sections_omitted,
+            daily,
+            operations,
+            status_classes: {
+                let mut classes = top_of(&t.status_classes, usize::MAX);
+                classes.sort_by(|a, b| a.name.cmp(&b.name));
+                classes
+            },
+            top_error_codes: top_of(&t.error_codes, TOP),
+            top_requesters: top_of(&t.requesters, TOP),
+            anonymous_share: if requests == 0 {
+                0.0
+            } else {
+                (t.anonymous as f64 / requests as f64 * 10_000.0).round() / 10_000.0
+            },
+            download_time_ms: Percentiles {
+                p50: percentile(&mut t.download_times, 0.50),
+                p95: percentile(&mut t.download_times, 0.95),
+            },
+            cost,
+            security,
+            malformed_lines: ctx.engine_malformed_lines + t.unreadable_time,
+            geo_database: t.countries().source().map(str::to_string),
+            change: None,
+        }
+    }
+
+    /// Adds the comparison with the previous period's report.
+    pub fn compare_with(&mut self, previous: &Report) {
+        self.change = Some(Change::between(previous, self));
+    }
+
+    /// The security signals as people read them, in the order shown.
+    pub fn security_rows(&self) -> [(&'static str, u64); 6] {
+        let s = &self.security;
+        [
+            ("Signature Version 2 requests", s.sig_v2_requests),
+            ("TLS older than 1.2", s.tls_below_1_2_requests),
+            ("Anonymous writes that succeeded", s.anonymous_writes),
+            ("Requests that needed an ACL", s.acl_required_requests),
+            ("403 Forbidden responses", s.forbidden_403),
+            ("Malformed log lines", self.malformed_lines),
+        ]
+    }
+
+    /// Named counts as a map (for tests and templates).
+    pub fn map(list: &[Named]) -> HashMap<&str, u64> {
+        list.iter().map(|n| (n.name.as_str(), n.count)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Where the results are, for the report's "your data" block.
+pub struct Downloads<'a> {
+    pub parquet: &'a str,
+    pub csv_gz: &'a str,
+    /// A link a recipient can open, when there is one.
+    pub link: Option<Link>,
+}
+
+/// A link to the csv.gz and how long it works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    pub url: String,
+    /// When the link stops working; `None` when it does not expire.
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// `S3 usage of <bucket>: 2024-01 (2024-01-01 to 2024-01-31)`.
+pub fn title(report: &Report) -> String {
+    let bucket = match report.buckets.as_slice() {
+        [] => "your bucket".to_string(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    };
+    format!(
+        "S3 usage of {bucket}: {} ({} to {})",
+        report.period.label, report.period.start, report.period.end
+    )
+}

@@ -1,0 +1,382 @@
+//! The report's counting, one row at a time: what MergeResults does to
+//! every row it writes, so the report costs no second pass over the data.
+//!
+//! [`Scope`] holds the original tool's metrics for one scope (the whole
+//! bucket, or one top-level prefix); [`Tally`] holds the overall scope, the
+//! sections, and what only the whole bucket gets (per day, per operation,
+//! errors, requesters, timings, security signals).
+
+use std::collections::{HashMap, HashSet};
+
+use arrow_array::RecordBatch;
+
+use super::columns::{Columns, top_level_prefix};
+use super::geo::Countries;
+
+type Fast = foldhash::fast::RandomState;
+pub(crate) type Counter = HashMap<Box<str>, u64, Fast>;
+type Set = HashSet<Box<str>, Fast>;
+
+/// Increments `map[key]`, allocating the key only the first time.
+pub(crate) fn bump(map: &mut Counter, key: &str, by: u64) {
+    match map.get_mut(key) {
+        Some(n) => *n += by,
+        None => {
+            map.insert(key.into(), by);
+        }
+    }
+}
+
+fn remember(set: &mut Set, value: &str) {
+    if !set.contains(value) {
+        set.insert(value.into());
+    }
+}
+
+/// The parts of an operation name: `REST.GET.OBJECT` is a `GET`.
+pub fn method(operation: &str) -> &str {
+    operation.split('.').nth(1).unwrap_or("")
+}
+
+/// A download: an object GET (REST or website endpoint) answered 200 or 206.
+pub fn is_download(operation: Option<&str>, status: Option<i64>) -> bool {
+    matches!(operation, Some("REST.GET.OBJECT" | "WEBSITE.GET.OBJECT"))
+        && matches!(status, Some(200 | 206))
+}
+
+/// Operations that store an object's bytes (multipart parts included).
+const UPLOAD_BYTES_OPS: [&str; 3] = ["REST.PUT.OBJECT", "REST.POST.OBJECT", "REST.PUT.PART"];
+/// Operations after which a key holds a new object.
+const UPLOAD_KEY_OPS: [&str; 4] = [
+    "REST.PUT.OBJECT",
+    "REST.POST.OBJECT",
+    "REST.POST.UPLOAD",
+    "REST.COPY.OBJECT",
+];
+
+fn is_write(operation: &str) -> bool {
+    matches!(method(operation), "PUT" | "POST" | "DELETE")
+}
+
+/// The host of a referrer URL, lower-cased: `https://Www.Example.com:8443/a` is
+/// `www.example.com`.
+pub fn referrer_host(referrer: &str) -> Option<String> {
+    let rest = referrer
+        .split_once("://")
+        .map_or(referrer, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if host_port.starts_with('[') {
+        host_port.split(']').next().map(|h| &h[1..]).unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The original tool's metrics for one scope.
+#[derive(Default)]
+pub struct Scope {
+    pub requests: u64,
+    pub interactions: u64,
+    pub downloads: u64,
+    pub downloaded_bytes: u64,
+    pub uploaded_bytes: u64,
+    pub ips: Set,
+    pub downloader_ips: Set,
+    pub downloads_by_key: Counter,
+    pub uploaded_keys: Set,
+    pub downloads_by_country: Counter,
+    pub referrers: Counter,
+}
+
+/// One row's values the scopes need, read once.
+struct Row<'a> {
+    operation: Option<&'a str>,
+    key: Option<&'a str>,
+    ip: Option<&'a str>,
+    status: Option<i64>,
+    bytes_sent: i64,
+    object_size: i64,
+    referrer: Option<&'a str>,
+    download: bool,
+    country: Option<&'a str>,
+}
+
+impl Scope {
+    fn add(&mut self, r: &Row) {
+        self.requests += 1;
+        if !r.operation.is_some_and(is_write) {
+            self.interactions += 1;
+        }
+        if let Some(ip) = r.ip {
+            remember(&mut self.ips, ip);
+        }
+        if r.download {
+            self.downloads += 1;
+            self.downloaded_bytes += r.bytes_sent.max(0) as u64;
+            if let Some(key) = r.key {
+                bump(&mut self.downloads_by_key, key, 1);
+            }
+            if let Some(ip) = r.ip {
+                remember(&mut self.downloader_ips, ip);
+            }
+            bump(
+                &mut self.downloads_by_country,
+                r.country.unwrap_or(super::UNKNOWN_COUNTRY),
+                1,
+            );
+        }
+        let ok = r.status.is_some_and(|s| (200..300).contains(&s));
+        if let (true, Some(op)) = (ok, r.operation) {
+            if UPLOAD_BYTES_OPS.contains(&op) {
+                self.uploaded_bytes += r.object_size.max(0) as u64;
+            }
+            if let (true, Some(key)) = (UPLOAD_KEY_OPS.contains(&op), r.key) {
+                remember(&mut self.uploaded_keys, key);
+            }
+        }
+        if let Some(host) = r.referrer.and_then(referrer_host) {
+            bump(&mut self.referrers, &host, 1);
+        }
+    }
+}
+
+/// Requests and bytes sent on one UTC day.
+#[derive(Default, Clone, Copy)]
+pub struct Day {
+    pub requests: u64,
+    pub bytes_sent: u64,
+}
+
+/// Requests that would be billed at each S3 request price.
+#[derive(Default)]
+pub struct Billable {
+    /// PUT, COPY, POST and LIST requests (the dearer tier).
+    pub write_and_list: u64,
+    /// GET, HEAD and every other request but DELETE (the cheaper tier).
+    pub read_and_other: u64,
+    /// DELETE and CANCEL requests (free).
+    pub free: u64,
+}
+
+/// Security-relevant counts.
+#[derive(Default)]
+pub struct Signals {
+    pub sigv2: u64,
+    pub tls_below_1_2: u64,
+    pub anonymous_writes: u64,
+    pub acl_required: u64,
+    pub forbidden: u64,
+}
+
+/// Everything counted over a run's rows.
+pub struct Tally {
+    window_ms: (i64, i64),
+    pub overall: Scope,
+    pub sections: HashMap<Option<Box<str>>, Scope, Fast>,
+    pub days: HashMap<i64, Day, Fast>,
+    pub operations: Counter,
+    pub status_classes: Counter,
+    pub error_codes: Counter,
+    pub requesters: Counter,
+    pub anonymous: u64,
+    pub buckets: Counter,
+    /// Total time (ms) of each download, for percentiles.
+    pub download_times: Vec<u32>,
+    pub billable: Billable,
+    pub bytes_sent: u64,
+    pub signals: Signals,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    /// Rows without a readable request time (malformed lines).
+    pub unreadable_time: u64,
+    /// Rows whose time lies outside the period (none, when the query did its job).
+    pub outside_period: u64,
+    countries: Countries,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl Tally {
+    /// Counts rows whose request time lies in `[start_ms, end_ms)`.
+    pub fn new(start_ms: i64, end_ms: i64, countries: Countries) -> Self {
+        Self {
+            window_ms: (start_ms, end_ms),
+            overall: Scope::default(),
+            sections: HashMap::default(),
+            days: HashMap::default(),
+            operations: Counter::default(),
+            status_classes: Counter::default(),
+            error_codes: Counter::default(),
+            requesters: Counter::default(),
+            anonymous: 0,
+            buckets: Counter::default(),
+            download_times: Vec::new(),
+            billable: Billable::default(),
+            bytes_sent: 0,
+            signals: Signals::default(),
+            first_ms: None,
+            last_ms: None,
+            unreadable_time: 0,
+            outside_period: 0,
+            countries,
+        }
+    }
+
+    pub fn countries(&self) -> &Countries {
+        &self.countries
+    }
+
+    pub fn add_batch(&mut self, batch: &RecordBatch) {
+        let c = Columns::new(batch);
+        for i in 0..batch.num_rows() {
+            self.add_row(&c, i);
+        }
+    }
+
+    fn add_row(&mut self, c: &Columns, i: usize) {
+        let Some(time) = c.time.get(i) else {
+            self.unreadable_time += 1;
+            return;
+        };
+        if time < self.window_ms.0 || time >= self.window_ms.1 {
+            self.outside_period += 1;
+            return;
+        }
+        self.first_ms = Some(self.first_ms.map_or(time, |t| t.min(time)));
+        self.last_ms = Some(self.last_ms.map_or(time, |t| t.max(time)));
+
+        let operation = c.operation.get(i);
+        let status = c.http_status.get(i);
+        let ip = c.remote_ip.get(i);
+        let key = c.key.get(i);
+        let bytes_sent = c.bytes_sent.get(i).unwrap_or(0);
+        let download = is_download(operation, status);
+        let country = match (download, ip) {
+            (true, Some(ip)) => self.countries.of(ip),
+            _ => None,
+        };
+        let country = country.as_ref().map(|c| c.as_str());
+        let row = Row {
+            operation,
+            key,
+            ip,
+            status,
+            bytes_sent,
+            object_size: c.object_size.get(i).unwrap_or(0),
+            referrer: c.referrer.get(i),
+            download,
+            country,
+        };
+        self.overall.add(&row);
+        let section = top_level_prefix(key).map(Box::from);
+        self.sections.entry(section).or_default().add(&row);
+
+        let day = self.days.entry(time.div_euclid(DAY_MS)).or_default();
+        day.requests += 1;
+        day.bytes_sent += bytes_sent.max(0) as u64;
+        self.bytes_sent += bytes_sent.max(0) as u64;
+        bump(&mut self.operations, operation.unwrap_or("-"), 1);
+        let class = match status {
+            Some(s @ 100..=599) => ["1xx", "2xx", "3xx", "4xx", "5xx"][(s / 100 - 1) as usize],
+            _ => "other",
+        };
+        bump(&mut self.status_classes, class, 1);
+        if let Some(code) = c.error_code.get(i) {
+            bump(&mut self.error_codes, code, 1);
+        }
+        let requester = c.requester.get(i);
+        match requester {
+            Some(r) => bump(&mut self.requesters, r, 1),
+            None => self.anonymous += 1,
+        }
+        if let Some(b) = c.bucket.get(i) {
+            bump(&mut self.buckets, b, 1);
+        }
+        if download && let Some(t) = c.total_time.get(i) {
+            self.download_times
+                .push(u32::try_from(t.max(0)).unwrap_or(u32::MAX));
+        }
+        self.count_billable(operation);
+        self.count_signals(c, i, operation, requester, status);
+    }
+
+    fn count_billable(&mut self, operation: Option<&str>) {
+        let op = operation.unwrap_or("");
+        let m = method(op);
+        // Lifecycle transitions and expirations (S3.*) are not request charges.
+        if op.starts_with("S3.") {
+            return;
+        }
+        if matches!(m, "DELETE") || op.contains("ABORT") {
+            self.billable.free += 1;
+        } else if matches!(m, "PUT" | "POST" | "COPY")
+            || op == "REST.GET.BUCKET"
+            || op.contains("LIST")
+        {
+            self.billable.write_and_list += 1;
+        } else {
+            self.billable.read_and_other += 1;
+        }
+    }
+
+    fn count_signals(
+        &mut self,
+        c: &Columns,
+        i: usize,
+        operation: Option<&str>,
+        requester: Option<&str>,
+        status: Option<i64>,
+    ) {
+        let s = &mut self.signals;
+        if c.signature_version.get(i) == Some("SigV2") {
+            s.sigv2 += 1;
+        }
+        if matches!(c.tls_version.get(i), Some("TLSv1" | "TLSv1.1" | "SSLv3")) {
+            s.tls_below_1_2 += 1;
+        }
+        let ok = status.is_some_and(|s| (200..300).contains(&s));
+        if requester.is_none() && ok && operation.is_some_and(is_write) {
+            s.anonymous_writes += 1;
+        }
+        if c.acl_required.get(i) == Some("Yes") {
+            s.acl_required += 1;
+        }
+        if status == Some(403) {
+            s.forbidden += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referrer_hosts() {
+        assert_eq!(
+            referrer_host("https://Www.Example.com:8443/a?b").as_deref(),
+            Some("www.example.com")
+        );
+        assert_eq!(
+            referrer_host("http://u:p@h.example/").as_deref(),
+            Some("h.example")
+        );
+        assert_eq!(referrer_host("http://[::1]:80/").as_deref(), Some("::1"));
+        assert_eq!(
+            referrer_host("example.org/path").as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(referrer_host("https:///x"), None);
+    }
+
+    #[test]
+    fn downloads_are_object_gets_answered_200_or_206() {
+        assert!(is_download(Some("REST.GET.OBJECT"), Some(206)));
+        assert!(is_download(Some("WEBSITE.GET.OBJECT"), Some(200)));
+        assert!(!is_download(Some("REST.GET.OBJECT"), Some(304)));
+        assert!(!is_download(Some("REST.HEAD.OBJECT"), Some(200)));
+        assert!(!is_download(None, Some(200)));
+    }
+}

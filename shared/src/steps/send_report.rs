@@ -1,0 +1,121 @@
+//! SendReport: the period's report by email, HTML with a plain-text
+//! alternative, with a link to the csv.gz.
+//!
+//! The link: a presigned URL lives no longer than the credentials that
+//! signed it. A Lambda role's credentials last hours, so a "7-day" link
+//! would die that day; the link is signed for as long as the credentials
+//! still live (at most 7 days) and the email states when it stops working,
+//! beside the `s3://` locations that always work for people with access.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::compute_period::ExecutionContext;
+use super::from_input;
+use super::merge_results::MergeOutput;
+use super::query_status::QueryStatusOutput;
+use crate::email::{EmailConfig, MailTransport, compose};
+use crate::error::StepError;
+use crate::location::Location;
+use crate::period::Period;
+use crate::report::{Downloads, Link, Report, html, text, title};
+use crate::storage::ObjectStore;
+
+/// SigV4's longest presigned lifetime.
+pub const MAX_LINK_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Input {
+    execution: ExecutionContext,
+    period: Period,
+    results: MergeOutput,
+    #[allow(dead_code)]
+    status: Option<QueryStatusOutput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendReportOutput {
+    pub sent: bool,
+    /// `ses`, `smtp` or `outbox`.
+    pub transport: String,
+    pub subject: String,
+    pub recipients: usize,
+    /// One per message (batches of at most 50 recipients): the service's
+    /// message ids, or the `.eml` files written to the outbox.
+    pub message_ids: Vec<String>,
+    /// When the link to the csv.gz stops working (null: never, a local file).
+    pub link_expires: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn send_report<S: ObjectStore, T: MailTransport>(
+    input: Value,
+    config: &EmailConfig,
+    store: &S,
+    transport: &T,
+) -> Result<SendReportOutput, StepError> {
+    let input: Input = from_input(input)?;
+    super::check_execution_name(&input.execution.name)?;
+    input.period.check()?;
+    let outputs = &input.results.outputs;
+    let report_uri = outputs.report_json.as_deref().ok_or_else(|| {
+        StepError::invalid(
+            "results.outputs.reportJson",
+            "is missing: MergeResults writes report.json beside the results; re-run MergeResults",
+        )
+    })?;
+    let parse =
+        |uri: &str, field: &str| Location::parse(uri).map_err(|m| StepError::invalid(field, m));
+    let report_at = parse(report_uri, "results.outputs.reportJson")?;
+    let csv_at = parse(&outputs.csv_gz, "results.outputs.csvGz")?;
+    let bytes = store.get(&report_at).await?;
+    let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
+        StepError::invalid(
+            "results.outputs.reportJson",
+            format!("{report_uri} is not a report this version reads: {e}"),
+        )
+    })?;
+    if report.period.label != input.period.label {
+        return Err(StepError::invalid(
+            "results.outputs.reportJson",
+            format!(
+                "{report_uri} is the report of {}, not of {}",
+                report.period.label, input.period.label
+            ),
+        ));
+    }
+    let signed = store.presign_get(&csv_at, MAX_LINK_LIFETIME).await?;
+    let link = Link {
+        url: signed.url,
+        expires: signed.expires.map(chrono::DateTime::<chrono::Utc>::from),
+    };
+    let link_expires = link.expires;
+    let downloads = Downloads {
+        parquet: &outputs.parquet,
+        csv_gz: &outputs.csv_gz,
+        link: Some(link),
+    };
+    let subject = title(&report);
+    let messages = compose(
+        config,
+        &subject,
+        &text::render(&report, &downloads),
+        &html::render(&report, &downloads),
+        &format!("{}-{}", input.period.label, input.execution.name),
+    )?;
+    let mut message_ids = Vec::with_capacity(messages.len());
+    for m in &messages {
+        message_ids.push(transport.send(m).await?);
+    }
+    Ok(SendReportOutput {
+        sent: true,
+        transport: transport.kind().to_string(),
+        subject,
+        recipients: config.to.len(),
+        message_ids,
+        link_expires,
+    })
+}
