@@ -1,6 +1,8 @@
 """Shared fixtures: the s3la and Lambda binaries (built once), a generated log
 tree, and a moto server on 127.0.0.1 playing AWS."""
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -40,9 +42,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def moto():
-    """A moto server on 127.0.0.1; yields its endpoint URL."""
+@contextlib.contextmanager
+def moto_server(config: dict | None = None):
+    """A moto server on 127.0.0.1, with moto's `config` (as POST /moto-api/config
+    takes it) set; yields its endpoint URL."""
     port = free_port()
     server = REPO / ".venv" / "bin" / "moto_server"
     proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)],
@@ -58,9 +61,27 @@ def moto():
                 proc.kill()
                 raise RuntimeError(f"moto server did not start on {url}")
             time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        if config:
+            urllib.request.urlopen(urllib.request.Request(
+                url + "/moto-api/config", data=json.dumps(config).encode(), method="POST"),
+                timeout=10)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # Executions moto runs are threads that may still be waiting.
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """A moto server on 127.0.0.1; yields its endpoint URL."""
+    with moto_server() as url:
+        yield url
 
 
 S3S_ACCESS_KEY, S3S_SECRET_KEY = "s3la-e2e-access", "s3la-e2e-secret-key"

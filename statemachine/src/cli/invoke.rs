@@ -201,7 +201,7 @@ fn run_local(step: Step, input: Value, logs: &Path, results: &Path) -> anyhow::R
     }
 }
 
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod ddl;
 mod demo;
+mod executions;
 mod gen_logs;
 mod invoke;
 mod merge;
@@ -58,6 +59,8 @@ enum Command {
     Invoke(invoke::InvokeArgs),
     /// Merge any Athena UNLOAD output into one Parquet file and one csv.gz (S3 or local).
     Merge(merge::MergeArgs),
+    /// Start, list, show and redrive executions of the deployed state machine.
+    Executions(executions::ExecutionsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -71,5 +74,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => sql::run(args),
         Command::Invoke(args) => invoke::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Executions(args) => executions::run(args),
     }
 }

@@ -38,6 +38,20 @@ pub struct QueryFlags {
     pub verbose: bool,
 }
 
+/// What happens after the query: cleanup and the email.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ActionFlags {
+    /// Delete this query's staging data and metadata afterwards.
+    #[arg(long = "remove_meta", visible_alias = "remove-meta")]
+    pub remove_meta: bool,
+    /// Delete the period's own log files once the outputs are verified.
+    #[arg(long = "remove_original_logs", visible_alias = "remove-original-logs")]
+    pub remove_original_logs: bool,
+    /// Send the report by email.
+    #[arg(long)]
+    pub email: bool,
+}
+
 impl PeriodFlags {
     /// Adds these flags to an execution input.
     pub fn write(&self, input: &mut Map<String, Value>) {
@@ -67,6 +81,32 @@ impl QueryFlags {
     }
 }
 
+impl ActionFlags {
+    pub fn write(&self, input: &mut Map<String, Value>) {
+        for (name, on) in [
+            ("removeMeta", self.remove_meta),
+            ("removeOriginalLogs", self.remove_original_logs),
+            ("email", self.email),
+        ] {
+            if on {
+                input.insert(name.into(), json!(true));
+            }
+        }
+    }
+}
+
+/// The arguments of every flag above, for `conflicts_with_all` on `--input`.
+pub const INPUT_FLAGS: [&str; 8] = [
+    "frequency",
+    "date_range",
+    "now",
+    "select_all",
+    "exclude_bucket_operations",
+    "remove_meta",
+    "remove_original_logs",
+    "email",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +118,8 @@ mod tests {
         period: PeriodFlags,
         #[command(flatten)]
         query: QueryFlags,
+        #[command(flatten)]
+        actions: ActionFlags,
     }
 
     fn input(args: &[&str]) -> Result<Value, clap::Error> {
@@ -85,6 +127,7 @@ mod tests {
         let mut m = Map::new();
         t.period.write(&mut m);
         t.query.write(&mut m);
+        t.actions.write(&mut m);
         Ok(Value::Object(m))
     }
 
@@ -108,6 +151,10 @@ mod tests {
         assert_eq!(
             input(&["--frequency", "weekly"]).unwrap(),
             json!({"frequency": "weekly"})
+        );
+        assert_eq!(
+            input(&["--remove_meta", "--remove-original-logs", "--email"]).unwrap(),
+            json!({"removeMeta": true, "removeOriginalLogs": true, "email": true})
         );
     }
 

@@ -12,10 +12,10 @@ use s3la::asl::run::{Executor, Outcome, RealSleep};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, readable_cause, substitutions};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::invoke::read_input;
-use super::request_flags::{PeriodFlags, QueryFlags};
+use super::request_flags::{ActionFlags, INPUT_FLAGS, PeriodFlags, QueryFlags};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -35,19 +35,10 @@ pub struct RunArgs {
     period: PeriodFlags,
     #[command(flatten)]
     query: QueryFlags,
-    /// Delete this query's staging data and metadata afterwards.
-    #[arg(long = "remove_meta", visible_alias = "remove-meta")]
-    remove_meta: bool,
-    /// Delete the period's own log files once the outputs are verified.
-    #[arg(long = "remove_original_logs", visible_alias = "remove-original-logs")]
-    remove_original_logs: bool,
-    /// Send the report by email (locally: written to an outbox).
-    #[arg(long)]
-    email: bool,
+    #[command(flatten)]
+    actions: ActionFlags,
     /// The whole execution input as JSON (instead of the flags above).
-    #[arg(long, value_name = "JSON|FILE", conflicts_with_all = [
-        "frequency", "date_range", "now", "select_all", "exclude_bucket_operations",
-        "remove_meta", "remove_original_logs", "email"])]
+    #[arg(long, value_name = "JSON|FILE", conflicts_with_all = INPUT_FLAGS)]
     input: Option<String>,
     /// Write the execution history (as the console shows it) to this JSON file.
     #[arg(long, value_name = "FILE")]
@@ -75,9 +66,7 @@ impl RunArgs {
                 ..PeriodFlags::default()
             },
             query: QueryFlags::default(),
-            remove_meta: false,
-            remove_original_logs: false,
-            email: false,
+            actions: ActionFlags::default(),
             input: None,
             history: None,
             name: Some(format!(
@@ -96,15 +85,7 @@ impl RunArgs {
         let mut input = Map::new();
         self.period.write(&mut input);
         self.query.write(&mut input);
-        for (name, on) in [
-            ("removeMeta", self.remove_meta),
-            ("removeOriginalLogs", self.remove_original_logs),
-            ("email", self.email),
-        ] {
-            if on {
-                input.insert(name.into(), json!(true));
-            }
-        }
+        self.actions.write(&mut input);
         Ok(Value::Object(input))
     }
 }
