@@ -1,0 +1,108 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag';
+import { Step } from './pipeline-functions';
+
+/** The definition `s3la run` executes locally, deployed as written. */
+export const DEFINITION_FILE = path.join(
+  __dirname,
+  '..',
+  '..',
+  'statemachine',
+  'definition',
+  's3la.asl.json',
+);
+
+/** The `${Name}` placeholders of a definition, in order of first use. */
+export function placeholders(definition: string): string[] {
+  return [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))];
+}
+
+export interface ReportStateMachineProps {
+  /** @default DEFINITION_FILE */
+  readonly definitionFile?: string;
+  readonly functions: Record<Step, lambda.IFunction>;
+  readonly queryWaitSeconds: number;
+  readonly queryMaxPolls: number;
+  readonly logRetentionDays: number;
+  readonly tracing: boolean;
+}
+
+/**
+ * The report state machine from statemachine/definition/s3la.asl.json. The
+ * file is inlined (`fromString`), not uploaded (`fromFile`), so the
+ * template's tests and linters see the definition.
+ */
+export class ReportStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ReportStateMachineProps) {
+    super(scope, id);
+    const definitionFile = props.definitionFile ?? DEFINITION_FILE;
+    const definition = fs.readFileSync(definitionFile, 'utf8');
+
+    const substitutions: Record<string, string> = {
+      QueryWaitSeconds: String(props.queryWaitSeconds),
+      QueryMaxPolls: String(props.queryMaxPolls),
+    };
+    for (const [step, fn] of Object.entries(props.functions)) {
+      substitutions[`${step}FunctionArn`] = fn.functionArn;
+    }
+    // A placeholder left in the deployed definition fails at run time, in the state that uses
+    // it; refuse it at synth instead.
+    const missing = placeholders(definition).filter((name) => !(name in substitutions));
+    if (missing.length > 0) {
+      throw new Error(
+        `${definitionFile} uses \${${missing.join('}, ${')}}, which the stack does not substitute`,
+      );
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'S3 Logs Analyzer: one period of S3 server access logs to Parquet, csv.gz and a report',
+      definitionBody: sfn.DefinitionBody.fromString(definition),
+      definitionSubstitutions: substitutions,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: props.tracing,
+      // No `timeout`: CDK cannot add TimeoutSeconds to a definition given as a string, and the file
+      // is deployed as written. Every state is bounded anyway (QueryMaxPolls, Lambda timeouts, retries).
+    });
+
+    // CDK cannot see the ARNs inside the definition: allow exactly the step functions,
+    // unqualified, as the definition invokes them.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(props.functions).map((fn) => fn.functionArn),
+      }),
+    );
+
+    acknowledge(
+      this.stateMachine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions logging to CloudWatch Logs uses the vended-log delivery actions ' +
+        '(logs:CreateLogDelivery, logs:PutResourcePolicy, ...), which have no resource-level permissions' +
+        (props.tracing ? '; so do X-Ray tracing\'s xray:PutTraceSegments and xray:GetSamplingRules.' : '.'),
+    );
+    if (!props.tracing) {
+      acknowledge(
+        this.stateMachine,
+        'AwsSolutions-SF2',
+        'X-Ray tracing is optional (-c tracing=true): the execution history and the ALL-level ' +
+          'execution log already show each state with its input, output and error.',
+      );
+    }
+  }
+}

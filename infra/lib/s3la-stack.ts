@@ -1,0 +1,364 @@
+import { Annotations, Aws, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import { Construct } from 'constructs';
+import { QueryWorkgroup } from './athena-workgroup';
+import { addressOf, S3laConfig, splitAddresses } from './config';
+import { ExecutionAlarms } from './execution-alarms';
+import { GeoIpLayer } from './geoip-layer';
+import { LogsTable } from './logs-table';
+import { PipelineFunction, Step } from './pipeline-functions';
+import { ReportSchedules } from './report-schedules';
+import { ReportStateMachine } from './report-state-machine';
+import { ResultsStorage } from './results-bucket';
+import { allowListUnder, allowObjects, S3Prefix } from './s3-access';
+
+function mapSteps<A, B>(steps: Record<Step, A>, f: (a: A) => B): Record<Step, B> {
+  const out: Partial<Record<Step, B>> = {};
+  for (const step of Object.keys(steps) as Step[]) out[step] = f(steps[step]);
+  return out as Record<Step, B>;
+}
+
+export interface S3laStackProps extends StackProps {
+  readonly config: S3laConfig;
+}
+
+/**
+ * The whole product in one stack: the logs table, the Athena workgroup, the
+ * results bucket, one Lambda per step with only the permissions its step
+ * needs, the state machine, its schedules and its alarms.
+ */
+export class S3laStack extends Stack {
+  readonly functions: Record<Step, PipelineFunction>;
+  readonly reportStateMachine: ReportStateMachine;
+  readonly results: ResultsStorage;
+  readonly logsTable: LogsTable;
+  readonly workgroup: QueryWorkgroup;
+  readonly schedules?: ReportSchedules;
+  readonly alarms: ExecutionAlarms;
+  readonly emailIdentity?: ses.EmailIdentity;
+
+  constructor(scope: Construct, id: string, props: S3laStackProps) {
+    super(scope, id, props);
+    const config = props.config;
+    if (config.logs.placeholder) {
+      Annotations.of(this).addWarningV2(
+        's3la:logsBucketNotSet',
+        `logsBucket is not set: the stack reads logs from the placeholder s3://${config.logs.bucket}/. ` +
+          'Deploy with -c logsBucket=<your log bucket> -c logsPrefix=<prefix> (infra/README.md).',
+      );
+    }
+
+    // Where the logs are (an existing bucket, never changed by this stack) and where results go.
+    const logsBucket = s3.Bucket.fromBucketName(this, 'LogsBucket', config.logs.bucket);
+    const logs = new S3Prefix(logsBucket, config.logs.prefix);
+    this.results = new ResultsStorage(this, 'Results', {
+      existingBucketName: config.results.existingBucket,
+      prefix: config.results.prefix,
+      stagingExpirationDays: config.results.stagingExpirationDays,
+      transitionToInfrequentAccessDays: config.results.transitionToInfrequentAccessDays,
+      expirationDays: config.results.expirationDays,
+    });
+    const results = this.results;
+
+    this.logsTable = new LogsTable(this, 'LogsTable', {
+      databaseName: config.athena.database,
+      tableName: config.athena.table,
+      location: logs.uri,
+      layout: config.logs.layout,
+      projectionStart: config.athena.projectionStart,
+    });
+    this.workgroup = new QueryWorkgroup(this, 'Athena', {
+      name: config.athena.workgroup,
+      resultLocation: results.athenaMetadata,
+      bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+    });
+
+    // Settings of the Lambdas, as shared/src/config.rs reads them.
+    const layout: Record<string, string> = {
+      S3_LOGS_LAYOUT: config.logs.layout,
+      ...(config.logs.layout === 'date-based' ? { PROJECTION_START: config.athena.projectionStart } : {}),
+    };
+    const resultPath = { RESULT_PATH: results.root.uri };
+    const optional = (entries: Record<string, string | number | undefined>): Record<string, string> =>
+      Object.fromEntries(
+        Object.entries(entries)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)]),
+      );
+    const geoip = config.geoip ? new GeoIpLayer(this, 'GeoIp') : undefined;
+
+    const common = { logRetentionDays: config.logRetentionDays, tracing: config.tracing };
+    const small = { ...common, memoryMb: config.lambda.memoryMb };
+    const large = { ...common, memoryMb: config.lambda.mergeMemoryMb };
+    this.functions = {
+      ComputePeriod: new PipelineFunction(this, 'ComputePeriod', {
+        ...small,
+        step: 'ComputePeriod',
+        description: 'S3 Logs Analyzer: execution input -> period, options',
+        timeout: Duration.seconds(30),
+        environment: {
+          ...layout,
+          ...optional({
+            MAX_RANGE_DAYS: config.period.maxRangeDays,
+            LATE_DELIVERY_SLACK_DAYS: config.period.lateDeliverySlackDays,
+          }),
+        },
+      }),
+      StartQuery: new PipelineFunction(this, 'StartQuery', {
+        ...small,
+        step: 'StartQuery',
+        description: "S3 Logs Analyzer: starts the period's Athena UNLOAD",
+        timeout: Duration.minutes(1),
+        environment: {
+          ATHENA_DATABASE: config.athena.database,
+          ATHENA_TABLE: config.athena.table,
+          ATHENA_WORKGROUP: this.workgroup.name,
+          ...resultPath,
+          ...layout,
+        },
+      }),
+      QueryStatus: new PipelineFunction(this, 'QueryStatus', {
+        ...small,
+        step: 'QueryStatus',
+        description: "S3 Logs Analyzer: reads the query's state, data scanned and cost",
+        timeout: Duration.seconds(30),
+        environment: optional({ ATHENA_PRICE_PER_TB_USD: config.athena.pricePerTbUsd }),
+      }),
+      MergeResults: new PipelineFunction(this, 'MergeResults', {
+        ...large,
+        step: 'MergeResults',
+        description: "S3 Logs Analyzer: merges the query's parts into one Parquet and one csv.gz",
+        timeout: Duration.minutes(15),
+        environment: {
+          ...resultPath,
+          ...layout,
+          PRICING_REGION: config.pricingRegion,
+          ...(config.s3Prices
+            ? {
+                S3_PRICE_WRITE_PER_1000: String(config.s3Prices.writePer1000),
+                S3_PRICE_READ_PER_1000: String(config.s3Prices.readPer1000),
+                S3_PRICE_TRANSFER_OUT_PER_GB: String(config.s3Prices.transferOutPerGb),
+              }
+            : {}),
+          ...(geoip ? { GEOIP_DB: geoip.databasePath } : {}),
+        },
+        layers: geoip ? [geoip.layer] : undefined,
+      }),
+      RemoveMeta: new PipelineFunction(this, 'RemoveMeta', {
+        ...small,
+        step: 'RemoveMeta',
+        description: "S3 Logs Analyzer: deletes this query's staging data and metadata",
+        timeout: Duration.minutes(5),
+        environment: { ...resultPath, ...layout },
+      }),
+      RemoveOriginalLogs: new PipelineFunction(this, 'RemoveOriginalLogs', {
+        // Verifying the outputs reads the whole csv.gz.
+        ...large,
+        step: 'RemoveOriginalLogs',
+        description: "S3 Logs Analyzer: deletes the period's own log objects once the outputs are verified",
+        timeout: Duration.minutes(15),
+        environment: { ...resultPath, S3_LOGS_LOCATION: logs.uri, ...layout },
+      }),
+      SendReport: new PipelineFunction(this, 'SendReport', {
+        ...small,
+        step: 'SendReport',
+        description: 'S3 Logs Analyzer: emails the report with a link to the csv.gz',
+        timeout: Duration.minutes(2),
+        environment: {
+          ...resultPath,
+          ...(config.email
+            ? {
+                FROM_EMAIL: config.email.fromEmail,
+                TARGET_EMAIL_ADDRESS: config.email.targetEmailAddress,
+                ...optional({ REPLY_TO_EMAIL: config.email.replyToEmail }),
+              }
+            : {}),
+        },
+      }),
+    };
+
+    this.grantStepPermissions(config, logs);
+
+    if (config.email?.createIdentity) {
+      this.emailIdentity = new ses.EmailIdentity(this, 'SenderIdentity', {
+        identity: ses.Identity.email(addressOf('fromEmail', config.email.fromEmail)),
+      });
+    }
+
+    this.reportStateMachine = new ReportStateMachine(this, 'Report', {
+      functions: mapSteps(this.functions, (f) => f.fn),
+      queryWaitSeconds: config.polling.waitSeconds,
+      queryMaxPolls: config.polling.maxPolls,
+      logRetentionDays: config.logRetentionDays,
+      tracing: config.tracing,
+    });
+    const stateMachine = this.reportStateMachine.stateMachine;
+
+    if (config.schedules.length > 0) {
+      this.schedules = new ReportSchedules(this, 'Schedules', {
+        stateMachine,
+        schedules: config.schedules,
+        slackDays: config.period.lateDeliverySlackDays ?? 1,
+      });
+    }
+    this.alarms = new ExecutionAlarms(this, 'Alarms', {
+      stateMachine,
+      scheduleDeadLetterQueue: this.schedules?.deadLetterQueue,
+      email: config.alarmEmail,
+    });
+
+    // The CLI finds the state machine by this output's key: keep it.
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'The report state machine',
+      value: stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'StateMachineConsoleUrl', {
+      description: 'The state machine in the Step Functions console: executions, their steps and errors',
+      value: `https://${Aws.REGION}.console.aws.amazon.com/states/home?region=${Aws.REGION}#/statemachines/view/${stateMachine.stateMachineArn}`,
+    });
+    new CfnOutput(this, 'ResultsLocation', {
+      description: 'RESULT_PATH: one folder of outputs per period (<label>/requests-<label>.parquet and .csv.gz)',
+      value: results.root.uri,
+    });
+    new CfnOutput(this, 'LogsTableName', {
+      description: 'The Glue table over the logs, for ad-hoc Athena queries in the workgroup below',
+      value: `${config.athena.database}.${config.athena.table}`,
+    });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.workgroup.name });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe to be told of failed executions',
+      value: this.alarms.topic.topicArn,
+    });
+    new CfnOutput(this, 'StartExecutionCommand', {
+      description: 'Starts a report for a custom period from a shell',
+      value:
+        `aws stepfunctions start-execution --state-machine-arn ${stateMachine.stateMachineArn} ` +
+        `--input '{"dateRange": {"start": "2026-10-01", "end": "2026-10-31"}}'`,
+    });
+  }
+
+  /** Exactly what each step does, and nothing else (infra/README.md, "Permissions"). */
+  private grantStepPermissions(config: S3laConfig, logs: S3Prefix): void {
+    const f = this.functions;
+    const results = this.results;
+    const glueArn = (resource: string, resourceName?: string): string =>
+      this.formatArn({ service: 'glue', resource, resourceName });
+
+    // StartQuery submits the UNLOAD: Athena runs it with this role's permissions, reading the
+    // table (Glue) and the logs, and writing the parts and its metadata under the results prefix.
+    const startQuery = f.StartQuery.role;
+    startQuery.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution'],
+        resources: [this.workgroup.arn],
+      }),
+    );
+    startQuery.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          glueArn('catalog'),
+          glueArn('database', config.athena.database),
+          glueArn('table', `${config.athena.database}/${config.athena.table}`),
+        ],
+      }),
+    );
+    startQuery.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation'],
+        resources: [...new Set([logs.bucket.bucketArn, results.bucket.bucketArn])],
+      }),
+    );
+    allowObjects(startQuery, ['s3:GetObject'], [logs], 'Athena reads the logs of the period.');
+    allowListUnder(startQuery, [logs]);
+    startQuery.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucketMultipartUploads'],
+        resources: [results.bucket.bucketArn],
+      }),
+    );
+    allowListUnder(startQuery, [results.staging, results.athenaMetadata]);
+    allowObjects(
+      startQuery,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      [results.staging, results.athenaMetadata],
+      "Athena writes the UNLOAD's Parquet parts and the query's metadata and manifest.",
+    );
+
+    f.QueryStatus.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:GetQueryExecution'],
+        resources: [this.workgroup.arn],
+      }),
+    );
+
+    // MergeResults reads the manifest and parts, and writes the outputs by multipart upload.
+    allowListUnder(f.MergeResults.role, [results.root]);
+    allowObjects(
+      f.MergeResults.role,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      [results.root],
+      'MergeResults reads the query parts and manifest and writes the merged outputs.',
+    );
+
+    // RemoveMeta deletes only under _staging/ and _athena/.
+    allowListUnder(f.RemoveMeta.role, [results.staging, results.athenaMetadata]);
+    allowObjects(
+      f.RemoveMeta.role,
+      ['s3:DeleteObject'],
+      [results.staging, results.athenaMetadata],
+      "RemoveMeta deletes one query's staging parts and Athena metadata.",
+    );
+
+    // RemoveOriginalLogs verifies the outputs, lists the period's days, and deletes their logs
+    // only when the deployment allows it.
+    const removeLogs = f.RemoveOriginalLogs.role;
+    allowListUnder(removeLogs, [results.root]);
+    allowObjects(
+      removeLogs,
+      ['s3:GetObject'],
+      [results.root],
+      'RemoveOriginalLogs reads the outputs back to verify them before deleting anything.',
+    );
+    allowListUnder(removeLogs, [logs]);
+    if (config.logRemoval) {
+      allowObjects(
+        removeLogs,
+        ['s3:DeleteObject'],
+        [logs],
+        'RemoveOriginalLogs deletes the log objects of the period (logRemoval is enabled).',
+      );
+    }
+
+    // SendReport presigns a link to the csv.gz (the link carries this role's s3:GetObject).
+    allowObjects(
+      f.SendReport.role,
+      ['s3:GetObject'],
+      [results.root],
+      'SendReport presigns download links to the outputs.',
+    );
+    if (config.email) {
+      // SES authorizes a send on the identity that covers the sender: the address, or its domain.
+      const from = addressOf('fromEmail', config.email.fromEmail);
+      const identities = [from, from.slice(from.indexOf('@') + 1)];
+      if (config.email.sandbox) {
+        // In the SES sandbox, sending also checks the permission on each (verified) recipient.
+        identities.push(
+          ...splitAddresses(config.email.targetEmailAddress).map((a) => addressOf('targetEmailAddress', a)),
+        );
+      }
+      f.SendReport.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          // SendReport sends one MIME message through SES v2 SendEmail with raw content, which
+          // SES authorizes as ses:SendRawEmail; ses:SendEmail covers SES v2's other content types.
+          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          resources: [...new Set(identities)].map((identity) =>
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+          ),
+        }),
+      );
+    }
+  }
+}

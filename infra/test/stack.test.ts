@@ -1,0 +1,450 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { GEOIP_DB_PATH } from '../lib/geoip-layer';
+import { STEPS } from '../lib/pipeline-functions';
+import { logicalId, render, synth } from './helpers';
+
+const LOGS_URI = 's3://acme-access-logs/logs/123456789012/eu-west-1/acme-data/';
+
+describe('the stack with default settings', () => {
+  const { stack, template } = synth();
+
+  test('the results bucket: encrypted, private, TLS only, lifecycle for uploads, staging and metadata', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            { Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+            { Id: 'ExpireStaging', Prefix: 's3la/_staging/', ExpirationInDays: 7, Status: 'Enabled' },
+            { Id: 'ExpireAthenaMetadata', Prefix: 's3la/_athena/', ExpirationInDays: 7, Status: 'Enabled' },
+          ],
+        },
+      },
+    });
+    // enforceSSL: a bucket policy denies any request without TLS.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('the Athena workgroup: engine 3, enforced settings, results under the prefix, a scan cutoff', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 's3la',
+      State: 'ENABLED',
+      WorkGroupConfiguration: {
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 1024 ** 4,
+        ResultConfiguration: {
+          OutputLocation: {
+            'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^ResultsBucket') }, '/s3la/_athena/']],
+          },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+  });
+
+  test('one arm64 provided.al2023 function per step, built from the workspace', () => {
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(STEPS).length);
+    for (const step of Object.keys(STEPS)) {
+      const id = logicalId(template, 'AWS::Lambda::Function', `${step}Function`);
+      const fn = template.toJSON().Resources[id];
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'provided.al2023',
+        Handler: 'bootstrap',
+        Architectures: ['arm64'],
+        Role: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${step}Role`)), 'Arn'] },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${step}LogGroup`)) } },
+      });
+    }
+    // Each binary is built by name from the workspace manifest at the repository root.
+    const binaries = stack.node
+      .findAll()
+      .filter((c) => c.constructor.name === 'RustFunction')
+      .map((c) => c.node.scope!.node.id);
+    expect(binaries.sort()).toEqual(Object.keys(STEPS).sort());
+  });
+
+  test('each function has exactly the settings its step reads (shared/src/config.rs)', () => {
+    const env = (step: string) =>
+      template.toJSON().Resources[logicalId(template, 'AWS::Lambda::Function', `${step}Function`)].Properties
+        .Environment?.Variables ?? {};
+    const layout = { S3_LOGS_LAYOUT: 'date-based', PROJECTION_START: '2020-01-01' };
+    expect(env('ComputePeriod')).toEqual(layout);
+    expect(env('StartQuery')).toEqual({
+      ATHENA_DATABASE: 's3_access_logs_db',
+      ATHENA_TABLE: 's3_access_logs',
+      ATHENA_WORKGROUP: { Ref: expect.stringMatching(/^AthenaWorkGroup/) },
+      RESULT_PATH: expect.anything(),
+      ...layout,
+    });
+    expect(env('QueryStatus')).toEqual({});
+    expect(env('MergeResults')).toEqual({
+      RESULT_PATH: expect.anything(),
+      ...layout,
+      PRICING_REGION: 'us-east-1',
+      GEOIP_DB: GEOIP_DB_PATH,
+    });
+    expect(env('RemoveMeta')).toEqual({ RESULT_PATH: expect.anything(), ...layout });
+    expect(env('RemoveOriginalLogs')).toEqual({ RESULT_PATH: expect.anything(), S3_LOGS_LOCATION: LOGS_URI, ...layout });
+    expect(env('SendReport')).toEqual({ RESULT_PATH: expect.anything() });
+    for (const step of ['StartQuery', 'MergeResults', 'RemoveMeta', 'RemoveOriginalLogs', 'SendReport']) {
+      expect(render(env(step).RESULT_PATH)).toMatch(/^s3:\/\/<ResultsBucket\w+>\/s3la\/$/);
+    }
+  });
+
+  test('memory and timeouts: the merge and the verification get more', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GEOIP_DB: GEOIP_DB_PATH }) },
+      MemorySize: 2048,
+      Timeout: 900,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ S3_LOGS_LOCATION: LOGS_URI }) },
+      MemorySize: 2048,
+      Timeout: 900,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: Match.absent(),
+      MemorySize: 256,
+      Timeout: 30,
+    });
+  });
+
+  test('the GeoIP layer is attached to MergeResults only', () => {
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    const layer = logicalId(template, 'AWS::Lambda::LayerVersion', 'GeoIp');
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
+    const withLayers = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+      ([, r]) => r.Properties.Layers,
+    );
+    expect(withLayers.map(([id]) => id)).toEqual([expect.stringMatching(/^MergeResultsFunction/)]);
+    expect(withLayers[0][1].Properties.Layers).toEqual([{ Ref: layer }]);
+  });
+
+  test('every function and the state machine log to their own group, kept 90 days', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', Object.keys(STEPS).length + 1);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('the state machine: standard, the definition inlined, logging ALL with execution data', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      DefinitionString: Match.stringLikeRegexp('"StartAt": "ComputePeriod"'),
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReportLogGroup'), 'Arn'] } } },
+        ],
+      },
+      TracingConfiguration: { Enabled: false },
+    });
+  });
+
+  test('the monthly schedule: the 2nd at 03:00 UTC, its input, retries and dead-letter queue', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 2 * ? *)',
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { Ref: Match.stringLikeRegexp('^ReportStateMachine') },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulesRole'), 'Arn'] },
+        Input: JSON.stringify({ frequency: 'monthly', removeMeta: true }),
+        RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 6 * 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulesDeadLetterQueue'), 'Arn'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86400 });
+  });
+
+  test('the scheduler role can be assumed only by the scheduler of this account', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+  });
+
+  test('an alarm on failed plus timed-out executions notifies an encrypted, TLS-only topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'failed + timedOut', ReturnData: true }),
+        Match.objectLike({ Id: 'failed', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' }), Stat: 'Sum' }) }),
+        Match.objectLike({ Id: 'timedOut', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsTimedOut' }) }) }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsTopicKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('no SES identity unless asked', () => {
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+  });
+
+  test('outputs: the state machine ARN under its fixed key, console link, results, a start command', () => {
+    template.hasOutput('StateMachineArn', { Value: { Ref: Match.stringLikeRegexp('^ReportStateMachine') } });
+    const outputs = template.toJSON().Outputs;
+    expect(render(outputs.StateMachineConsoleUrl.Value)).toMatch(
+      /^https:\/\/<AWS::Region>\.console\.aws\.amazon\.com\/states\/home\?region=<AWS::Region>#\/statemachines\/view\/<ReportStateMachine\w+>$/,
+    );
+    expect(render(outputs.ResultsLocation.Value)).toMatch(/^s3:\/\/<ResultsBucket\w+>\/s3la\/$/);
+    const command = render(outputs.StartExecutionCommand.Value);
+    expect(command).toMatch(/^aws stepfunctions start-execution --state-machine-arn <ReportStateMachine\w+> --input '/);
+    expect(JSON.parse(command.split("--input '")[1].slice(0, -1))).toEqual({
+      dateRange: { start: '2026-10-01', end: '2026-10-31' },
+    });
+    expect(outputs.LogsTableName.Value).toBe('s3_access_logs_db.s3_access_logs');
+  });
+
+  test('no warning with logsBucket set', () => {
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+});
+
+describe('settings change the stack', () => {
+  test('without logsBucket the synth works and warns', () => {
+    const { stack } = synth({ logsBucket: undefined });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('logsBucket is not set'));
+  });
+
+  test('simple layout: no PROJECTION_START anywhere, S3_LOGS_LAYOUT simple everywhere it is read', () => {
+    const { template } = synth({ logsLayout: 'simple', logsPrefix: 'access-logs/' });
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const vars = fn.Properties.Environment?.Variables ?? {};
+      expect(vars.PROJECTION_START).toBeUndefined();
+      if (vars.S3_LOGS_LAYOUT !== undefined) expect(vars.S3_LOGS_LAYOUT).toBe('simple');
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ S3_LOGS_LOCATION: 's3://acme-access-logs/access-logs/' }) },
+    });
+  });
+
+  test('an existing results bucket: no bucket created, everything points at it', () => {
+    const { template } = synth({ resultsBucket: 'acme-reports', resultsPrefix: 'usage/' });
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RESULT_PATH: 's3://acme-reports/usage/' }) },
+    });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: { ResultConfiguration: { OutputLocation: 's3://acme-reports/usage/_athena/' } },
+    });
+    template.hasOutput('ResultsLocation', { Value: 's3://acme-reports/usage/' });
+  });
+
+  test('results lifecycle: transition and expiry when asked', () => {
+    const { template } = synth({ resultsTransitionDays: 30, resultsExpirationDays: 400, stagingExpirationDays: 3 });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'ExpireStaging', ExpirationInDays: 3 }),
+          {
+            Id: 'Results',
+            Prefix: 's3la/',
+            Status: 'Enabled',
+            ExpirationInDays: 400,
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+          },
+        ]),
+      },
+    });
+  });
+
+  test('tuning: cutoff, polling, memory, optional step settings, pricing region, no GeoIP', () => {
+    const { template } = synth({
+      bytesScannedCutoffPerQuery: 50_000_000_000,
+      queryWaitSeconds: 20,
+      queryMaxPolls: 90,
+      lambdaMemoryMb: 512,
+      mergeMemoryMb: 4096,
+      maxRangeDays: 93,
+      lateDeliverySlackDays: 2,
+      athenaPricePerTbUsd: 6.25,
+      pricingRegion: 'eu-west-1',
+      geoip: false,
+      athenaWorkgroup: 'reports-wg',
+    });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'reports-wg',
+      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 50_000_000_000 }),
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      DefinitionSubstitutions: Match.objectLike({ QueryWaitSeconds: '20', QueryMaxPolls: '90' }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      Environment: {
+        Variables: {
+          S3_LOGS_LAYOUT: 'date-based',
+          PROJECTION_START: '2020-01-01',
+          MAX_RANGE_DAYS: '93',
+          LATE_DELIVERY_SLACK_DAYS: '2',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { ATHENA_PRICE_PER_TB_USD: '6.25' } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 4096,
+      Environment: { Variables: Match.objectLike({ PRICING_REGION: 'eu-west-1', GEOIP_DB: Match.absent() }) },
+    });
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
+    // Two slack days: the monthly run moves to the 3rd.
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 3 3 * ? *)' });
+  });
+
+  test('email without a reply-to address: REPLY_TO_EMAIL is not set', () => {
+    const { template } = synth({ fromEmail: 'reports@acme.example', targetEmailAddress: 'ops@acme.example' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          RESULT_PATH: Match.anyValue(),
+          FROM_EMAIL: 'reports@acme.example',
+          TARGET_EMAIL_ADDRESS: 'ops@acme.example',
+        },
+      },
+    });
+  });
+
+  test('explicit S3 prices reach MergeResults', () => {
+    const { template } = synth({
+      pricingRegion: 'ap-southeast-2',
+      s3PriceWritePer1000: '0.0055',
+      s3PriceReadPer1000: 0.00044,
+      s3PriceTransferOutPerGb: '0.114',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PRICING_REGION: 'ap-southeast-2',
+          S3_PRICE_WRITE_PER_1000: '0.0055',
+          S3_PRICE_READ_PER_1000: '0.00044',
+          S3_PRICE_TRANSFER_OUT_PER_GB: '0.114',
+        }),
+      },
+    });
+  });
+
+  test('every frequency with its own time and flags', () => {
+    const { template } = synth({
+      logRemoval: true,
+      schedules: {
+        weekly: { time: '06:15', selectAll: true },
+        monthly: { time: '01:00', removeMeta: true, removeOriginalLogs: true },
+        quarterly: { excludeBucketOperations: true, verbose: true },
+      },
+    });
+    const byInput = Object.fromEntries(
+      Object.values(template.findResources('AWS::Scheduler::Schedule')).map((s) => [
+        JSON.parse(s.Properties.Target.Input).frequency,
+        { cron: s.Properties.ScheduleExpression, input: JSON.parse(s.Properties.Target.Input) },
+      ]),
+    );
+    expect(byInput).toEqual({
+      weekly: { cron: 'cron(15 6 ? * TUE *)', input: { frequency: 'weekly', selectAll: true } },
+      monthly: {
+        cron: 'cron(0 1 2 * ? *)',
+        input: { frequency: 'monthly', removeMeta: true, removeOriginalLogs: true },
+      },
+      quarterly: {
+        cron: 'cron(0 3 2 1,4,7,10 ? *)',
+        input: { frequency: 'quarterly', excludeBucketOperations: true, verbose: true },
+      },
+    });
+  });
+
+  test('no schedules: no schedule, role, queue or dead-letter alarm', () => {
+    const { template } = synth({ schedules: 'none' });
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+  });
+
+  test('tracing: functions and state machine traced', () => {
+    const { template } = synth({ tracing: true });
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
+  });
+
+  test('email: the settings reach SendReport, the SES identity and an alarm subscription when asked', () => {
+    const { template } = synth({
+      fromEmail: 'reports@acme.example',
+      replyToEmail: 'ops@acme.example',
+      targetEmailAddress: 'finops@acme.example',
+      createEmailIdentity: true,
+      alarmEmail: 'oncall@acme.example',
+      schedules: { weekly: { email: true } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          RESULT_PATH: Match.anyValue(),
+          FROM_EMAIL: 'reports@acme.example',
+          REPLY_TO_EMAIL: 'ops@acme.example',
+          TARGET_EMAIL_ADDRESS: 'finops@acme.example',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'reports@acme.example' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@acme.example' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ Input: JSON.stringify({ frequency: 'weekly', email: true }) }),
+    });
+  });
+});
