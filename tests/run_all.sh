@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting and lints, the Rust tests of all
-# crates, and the end-to-end tests that read our outputs back with
-# independent tools (pyarrow, DuckDB, sqlglot, moto, asl-validator). CI runs
+# crates, the end-to-end tests that read our outputs back with independent
+# tools (pyarrow, DuckDB, sqlglot, moto, s3s-fs, aiosmtpd, Chromium,
+# asl-validator), and the CDK app's tests (jest, cdk-nag, cfn-lint). CI runs
 # exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,12 @@ fi
 step "Node tools for the definition's checkers (tests/js, from its package-lock.json)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
+step "Headless Chromium for the report's rendering test"
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "error: chromium is not installed (Debian: apt-get install chromium; .ci/run does it)" >&2
+  exit 1
+fi
+
 step "S3-compatible test server (s3s-fs 0.14.1, checks SigV4; built once into .tools/)"
 if [ ! -x .tools/s3s-fs/bin/s3s-fs ]; then
   cargo install s3s-fs --version 0.14.1 --features binary --locked --root .tools/s3s-fs --quiet
@@ -39,3 +46,6 @@ cargo test --workspace --all-features
 
 step "end-to-end tests (pytest)"
 .venv/bin/python -m pytest tests/e2e -q
+
+step "the CDK app (tests/infra.sh)"
+tests/infra.sh

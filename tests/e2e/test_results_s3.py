@@ -109,7 +109,14 @@ def test_merge_and_cleanups_on_s3(lambda_bin, s3la, s3s, s3, local_result, logs)
     assert merged["outputs"] == {
         "parquet": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.parquet",
         "csvGz": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.csv.gz",
+        "reportJson": f"{RESULT_PATH}{LABEL}/report.json",
+        "reportHtml": f"{RESULT_PATH}{LABEL}/report.html",
     }
+    # The report counted the same rows, in the same pass; Athena does not
+    # count malformed lines, and the report says so instead of showing 0.
+    report = json.loads(s3.get_object(Bucket="res-bkt", Key=f"s3la/{LABEL}/report.json")["Body"].read())
+    assert report["overall"]["requests"] == merged["summary"]["requests"] == merged["rows"]
+    assert report["malformedLines"] is None and "malformedLines" not in merged["summary"]
 
     # Read back independently: the same rows and values as the local run.
     body = s3.get_object(Bucket="res-bkt", Key=split_s3(merged["outputs"]["parquet"])[1])["Body"]

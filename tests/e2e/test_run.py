@@ -133,11 +133,18 @@ def test_rerun_replaces_outputs_and_select_all_is_raw(s3la, logs, tmp_path):
     again = json.loads(p.stdout)
     assert again["outputs"] == first["outputs"] and again["rows"] == first["rows"]
     assert sorted(x.name for x in (tmp_path / label).iterdir()) == \
-        [f"requests-{label}.csv.gz", f"requests-{label}.parquet"]
+        ["report.html", "report.json", f"requests-{label}.csv.gz", f"requests-{label}.parquet"]
     table = pq.read_table(tmp_path / label / f"requests-{label}.parquet")
     assert len(table.schema) == 28 and table.schema.names[-1] == "timestamp"
     row = table.slice(0, 1).to_pylist()[0]
     assert row["requestdatetime"].endswith(" +0000") and row["requestdatetime"][2] == "/"
+    # The report reads selectAll's raw text columns to the same figures as the typed ones.
+    raw_report = json.loads((tmp_path / label / "report.json").read_text())
+    typed = run_period(s3la, logs, tmp_path / "typed", "--name", "typed-1")
+    typed_report = json.loads((tmp_path / "typed" / label / "report.json").read_text())
+    assert json.loads(typed.stdout)["rows"] == raw_report["overall"]["requests"]
+    for field in ("overall", "daily", "operations", "statusClasses", "security", "downloadTimeMs"):
+        assert raw_report[field] == typed_report[field], field
     assert row["request_uri"] == "-" or row["request_uri"].startswith('"')
 
 
@@ -176,6 +183,7 @@ def test_cleanups_delete_only_the_runs_staging_and_the_periods_logs(s3la, logs, 
     label = "2024-02-27_2024-02-29"
     # The outputs stay; the run's parts, manifest and metadata are gone.
     assert [f for f in files if not f.startswith("_athena/queries/")] == [
+        f"{label}/report.html", f"{label}/report.json",
         f"{label}/requests-{label}.csv.gz", f"{label}/requests-{label}.parquet"]
     assert out["cleanup"]["meta"]["deletedObjects"] >= 3
 

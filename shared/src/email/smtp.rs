@@ -109,7 +109,10 @@ impl Smtp {
             Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host).map_err(setup)?,
             Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
         }
-        .port(c.port);
+        .port(c.port)
+        // A server that stops answering must not hold the step until the
+        // Lambda's own timeout: fail, and let the definition retry.
+        .timeout(Some(std::time::Duration::from_secs(30)));
         if let Some((user, password)) = &c.credentials {
             b = b.credentials(Credentials::new(user.clone(), password.clone()));
         }

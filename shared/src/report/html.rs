@@ -424,11 +424,14 @@ fn security(h: &mut String, r: &Report) {
     let rows = r.security_rows();
     h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"font-size:13px\">");
     for (label, n) in rows {
-        let color = if n > 0 { "#c9372c" } else { BYTES_COLOR };
+        let (color, shown) = match n {
+            Some(0) => (BYTES_COLOR, "0".to_string()),
+            Some(n) => ("#c9372c", count(n)),
+            None => (MUTED, super::NOT_COUNTED.to_string()),
+        };
         let _ = write!(
             h,
-            "<tr><td style=\"padding:2px 0\">{label}</td><td align=\"right\" style=\"color:{color};font-weight:600\">{}</td></tr>",
-            count(n)
+            "<tr><td style=\"padding:2px 0\">{label}</td><td align=\"right\" style=\"color:{color};font-weight:600\">{shown}</td></tr>"
         );
     }
     h.push_str("</table>");

@@ -123,7 +123,7 @@ fn report_of(rows: &[Req]) -> Report {
             generated_at: "2024-01-03T06:00:00Z".parse().unwrap(),
             prices: &prices,
             athena_scan_usd: 0.01,
-            engine_malformed_lines: 2,
+            engine_malformed_lines: Some(2),
         },
     )
 }
@@ -276,7 +276,7 @@ fn counts_what_the_original_tool_lacked() {
     assert_eq!(r.security.tls_below_1_2_requests, 1);
     assert_eq!(r.security.anonymous_writes, 1);
     assert_eq!(r.security.forbidden_403, 1);
-    assert_eq!(r.malformed_lines, 2);
+    assert_eq!(r.malformed_lines, Some(2));
     assert_eq!(r.cost.write_and_list_requests, 3, "two PUTs and a LIST");
     assert_eq!(r.cost.read_and_other_requests, 5);
     assert_eq!(r.cost.athena_scan_usd, 0.01);
@@ -382,4 +382,31 @@ fn the_change_against_the_previous_period() {
     let back: Report = serde_json::from_str(&json).unwrap();
     assert_eq!(back, current, "report.json reads back as written");
     assert!(html::render(&current, &downloads(None)).contains("+300.0% vs 2024-01-01_2024-01-02"));
+}
+
+#[test]
+fn malformed_lines_athena_does_not_count_are_not_shown_as_zero() {
+    let p = period();
+    let t = Tally::new(
+        p.window.start.timestamp_millis(),
+        p.window.end.timestamp_millis(),
+        Countries::unknown(),
+    );
+    let prices = Prices::for_region("us-east-1").unwrap();
+    let r = Report::build(
+        t,
+        &Context {
+            period: &p,
+            generated_at: "2024-01-03T06:00:00Z".parse().unwrap(),
+            prices: &prices,
+            athena_scan_usd: 0.0,
+            engine_malformed_lines: None,
+        },
+    );
+    assert_eq!(r.malformed_lines, None);
+    assert!(html::render(&r, &downloads(None)).contains("not counted by Athena"));
+    assert!(
+        text::render(&r, &downloads(None))
+            .contains("Malformed log lines:             not counted by Athena")
+    );
 }

@@ -76,7 +76,8 @@ pub struct Summary {
     pub downloaded_bytes: u64,
     pub unique_ips: u64,
     pub estimated_cost_usd: f64,
-    pub malformed_lines: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malformed_lines: Option<u64>,
     /// The period the report compared itself with, when its report existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared_with: Option<String>,
@@ -196,7 +197,7 @@ pub async fn merge_results<S: ObjectStore>(
             generated_at: chrono::Utc::now(),
             prices: &config.report.prices,
             athena_scan_usd: input.status.estimated_cost_usd,
-            engine_malformed_lines: input.status.malformed_lines.unwrap_or(0),
+            engine_malformed_lines: input.status.malformed_lines,
         },
     );
     let results_root = location(&config.result_path, "RESULT_PATH")?;

@@ -60,6 +60,21 @@ fn run_prefix(prefix: &str, field: &str, root: &str, kind: &str) -> Result<Locat
     Location::parse(prefix).map_err(|m| StepError::invalid(field, m))
 }
 
+/// The folder of Athena's manifest, which must lie under `<RESULT_PATH>_athena/`.
+fn metadata_folder(manifest: &str, root: &str) -> Result<Location, StepError> {
+    let base = format!("{root}_athena/");
+    let folder = manifest.rsplit_once('/').map(|(f, _)| format!("{f}/"));
+    match folder {
+        Some(f) if f.starts_with(&base) && !f.split('/').any(|s| s == "..") => {
+            Location::parse(&f).map_err(|m| StepError::invalid("status.manifest", m))
+        }
+        _ => Err(StepError::invalid(
+            "status.manifest",
+            format!("{manifest} is not under this deployment's {base}"),
+        )),
+    }
+}
+
 pub async fn remove_meta<S: ObjectStore>(
     input: Value,
     config: &CleanupConfig,
@@ -73,12 +88,18 @@ pub async fn remove_meta<S: ObjectStore>(
         root,
         "_staging",
     )?;
-    let metadata = run_prefix(
-        &input.query.output_location,
-        "query.outputLocation",
-        root,
-        "_athena",
-    )?;
+    let metadata = match input.status.manifest.as_deref() {
+        // Athena writes its files where the manifest is: the run's own
+        // prefix, or the workgroup's result location when the workgroup
+        // enforces one (the CDK stack's does).
+        Some(manifest) => metadata_folder(manifest, root)?,
+        None => run_prefix(
+            &input.query.output_location,
+            "query.outputLocation",
+            root,
+            "_athena",
+        )?,
+    };
     let id = &input.query.query_execution_id;
     if id != &input.status.query_execution_id || id.is_empty() {
         return Err(StepError::invalid(
@@ -104,6 +125,28 @@ pub async fn remove_meta<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn athena_files_are_found_where_the_manifest_is() {
+        let root = "s3://res-bkt/s3la/";
+        // A workgroup that enforces its result location puts them at its root.
+        let f = metadata_folder("s3://res-bkt/s3la/_athena/q-1-manifest.csv", root).unwrap();
+        assert_eq!(f.to_string(), "s3://res-bkt/s3la/_athena/");
+        let f = metadata_folder(
+            "s3://res-bkt/s3la/_athena/2024-01/e-1/q-1-manifest.csv",
+            root,
+        )
+        .unwrap();
+        assert_eq!(f.to_string(), "s3://res-bkt/s3la/_athena/2024-01/e-1/");
+        for bad in [
+            "s3://res-bkt/s3la/q-1-manifest.csv",
+            "s3://other/_athena/q-1-manifest.csv",
+            "s3://res-bkt/s3la/_athena/../logs/q-1-manifest.csv",
+        ] {
+            let e = metadata_folder(bad, root).unwrap_err();
+            assert!(e.to_string().starts_with("status.manifest: "), "{e}");
+        }
+    }
 
     #[test]
     fn only_this_deployments_run_prefixes_are_accepted() {

@@ -11,14 +11,17 @@ use s3la::asl::run::Tasks;
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, substitutions};
 use s3la_shared::aws::s3::S3Store;
+use s3la_shared::aws::ses::Ses;
 use s3la_shared::aws::{athena::AthenaEngine, sdk_config};
 use s3la_shared::config::{
     CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig,
 };
+use s3la_shared::email::EmailConfig;
+use s3la_shared::email::smtp::{Smtp, SmtpConfig};
 use s3la_shared::error::StepError;
 use s3la_shared::steps::{
-    compute_period, merge_results, query_status, remove_meta, remove_original_logs, start_query,
-    to_output,
+    compute_period, merge_results, query_status, remove_meta, remove_original_logs, send_report,
+    start_query, to_output,
 };
 use serde_json::Value;
 
@@ -42,6 +45,9 @@ pub enum Step {
     /// {period, results, query} -> the period's own log objects deleted, after the outputs check.
     #[value(name = "RemoveOriginalLogs", alias = "remove-original-logs")]
     RemoveOriginalLogs,
+    /// {execution, period, results, status} -> the report emailed (SES v2, SMTP or the outbox).
+    #[value(name = "SendReport", alias = "send-report")]
+    SendReport,
 }
 
 impl Step {
@@ -53,6 +59,7 @@ impl Step {
             Step::MergeResults => "MergeResults",
             Step::RemoveMeta => "RemoveMeta",
             Step::RemoveOriginalLogs => "RemoveOriginalLogs",
+            Step::SendReport => "SendReport",
         }
     }
 }
@@ -153,6 +160,25 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
                 remove_original_logs::remove_original_logs(input, &config, &store)
                     .await
                     .map(|o| to_output(&o))
+            })?
+        }
+        Step::SendReport => {
+            let config = EmailConfig::from_env(&ProcessEnv)?;
+            let smtp = SmtpConfig::from_env(&ProcessEnv)?;
+            block_on(async {
+                let sdk = sdk_config().await;
+                let store = S3Store::from_config(&sdk);
+                match smtp {
+                    Some(smtp) => {
+                        let smtp = Smtp::new(&smtp)?;
+                        send_report::send_report(input, &config, &store, &smtp).await
+                    }
+                    None => {
+                        let ses = Ses::from_config(&sdk);
+                        send_report::send_report(input, &config, &store, &ses).await
+                    }
+                }
+                .map(|o| to_output(&o))
             })?
         }
     };
