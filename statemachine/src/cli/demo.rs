@@ -58,13 +58,16 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         "2024-01-01",
         "2024-01-07",
     ))?;
-    let parquet = results.join("2024-01-01_2024-01-07/requests-2024-01-01_2024-01-07.parquet");
+    let week = results.join("2024-01-01_2024-01-07");
+    let parquet = week.join("requests-2024-01-01_2024-01-07.parquet");
     eprintln!(
         "\nDone. The week's requests are in {} (and a .csv.gz beside it).\n\
+         The report: open {} in a browser (its data: report.json beside it).\n\
          Ask the logs anything with SQL, e.g.\n  \
          s3la query \"SELECT operation, count(*) AS requests, sum(bytessent) AS bytes FROM logs \
          GROUP BY 1 ORDER BY 2 DESC\" --logs {}",
         parquet.display(),
+        week.join("report.html").display(),
         logs.display()
     );
     Ok(code)
