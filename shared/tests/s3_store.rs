@@ -524,9 +524,12 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
         .into_iter()
         .map(|o| o.location.to_string())
         .collect();
+    // The outputs and the report stay.
     assert_eq!(
         left,
         vec![
+            merged.outputs.report_html.clone().unwrap(),
+            merged.outputs.report_json.clone().unwrap(),
             merged.outputs.csv_gz.clone(),
             merged.outputs.parquet.clone()
         ]

@@ -62,6 +62,10 @@ def test_default_query_parses_and_filters_exactly(s3la, args, first, last, windo
     outer_where = tree.args["where"]
     assert {c.__class__ for c in outer_where.find_all(exp.GTE, exp.LT)} == {exp.GTE, exp.LT}
     assert literals(outer_where) == {f"{window[0]} 00:00:00.000 UTC", f"{window[1]} 00:00:00.000 UTC"}
+    # OR the rows without a time: the lines the table cannot read, counted by the report.
+    assert isinstance(outer_where.this, exp.Or)
+    [is_null] = [n for n in outer_where.find_all(exp.Is) if isinstance(n.expression, exp.Null)]
+    assert is_null.this.name == "s3la_request_time"
     assert m["to"].startswith("s3://results-bucket/reports/_staging/")
     assert m["to"].endswith("/exec-1/")
     assert m["compression"] == "ZSTD"

@@ -68,13 +68,18 @@ pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
     }
     let _ = write!(
         sql,
-        "\n)\nWHERE {PARSED_TIME} >= {}\n  AND {PARSED_TIME} < {}",
+        "\n)\nWHERE ({PARSED_TIME} >= {}\n  AND {PARSED_TIME} < {}",
         timestamp_literal(spec.window.start),
         timestamp_literal(spec.window.end),
     );
     if spec.exclude_bucket_operations {
         sql.push_str("\n  AND \"key\" IS NOT NULL AND \"key\" <> '-'");
     }
+    // Lines the table cannot read (the regex does not match, or the time is
+    // not a time) come back as rows without a time: MergeResults counts them
+    // as the report's malformed lines and leaves them out of the outputs.
+    // Athena would otherwise skip them without a trace.
+    let _ = write!(sql, ")\n  OR {PARSED_TIME} IS NULL");
     sql
 }
 
@@ -162,6 +167,10 @@ mod tests {
             "{sql}"
         );
         assert!(
+            sql.ends_with("UTC')\n  OR s3la_request_time IS NULL"),
+            "rows without a time come back, to be counted as malformed: {sql}"
+        );
+        assert!(
             !sql.contains("\"key\" <> '-'"),
             "bucket operations are kept by default"
         );
@@ -181,7 +190,9 @@ mod tests {
         assert!(!sql.contains("BETWEEN"), "{sql}");
         assert!(!sql.contains("\"timestamp\""), "{sql}");
         assert!(
-            sql.contains("AND \"key\" IS NOT NULL AND \"key\" <> '-'"),
+            sql.contains(
+                "AND \"key\" IS NOT NULL AND \"key\" <> '-')\n  OR s3la_request_time IS NULL"
+            ),
             "{sql}"
         );
         for f in FIELDS {

@@ -424,11 +424,8 @@ fn security(h: &mut String, r: &Report) {
     let rows = r.security_rows();
     h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"font-size:13px\">");
     for (label, n) in rows {
-        let (color, shown) = match n {
-            Some(0) => (BYTES_COLOR, "0".to_string()),
-            Some(n) => ("#c9372c", count(n)),
-            None => (MUTED, super::NOT_COUNTED.to_string()),
-        };
+        let color = if n > 0 { "#c9372c" } else { BYTES_COLOR };
+        let shown = count(n);
         let _ = write!(
             h,
             "<tr><td style=\"padding:2px 0\">{label}</td><td align=\"right\" style=\"color:{color};font-weight:600\">{shown}</td></tr>"

@@ -31,8 +31,6 @@ pub const TOP: usize = 5;
 pub const MAX_SECTIONS: usize = 50;
 /// The country of downloads whose IP the database does not know.
 pub const UNKNOWN_COUNTRY: &str = "unknown";
-/// What the report shows for a figure its engine does not count.
-pub const NOT_COUNTED: &str = "not counted by Athena";
 /// The report's file name beside the results.
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_HTML: &str = "report.html";
@@ -60,10 +58,9 @@ pub struct Report {
     pub download_time_ms: Percentiles,
     pub cost: CostEstimate,
     pub security: Security,
-    /// Lines of the logs read that could not be read as records; null when
-    /// the engine does not count them (Athena skips lines its table's
-    /// regular expression does not match without saying how many).
-    pub malformed_lines: Option<u64>,
+    /// Lines of the logs read (the period's partitions and the slack days)
+    /// that could not be read as records.
+    pub malformed_lines: u64,
     /// Where countries come from: the database's type and build date, or
     /// null when no database was configured (every country is unknown).
     pub geo_database: Option<String>,
@@ -251,8 +248,9 @@ pub struct Context<'a> {
     pub generated_at: DateTime<Utc>,
     pub prices: &'a pricing::Prices,
     pub athena_scan_usd: f64,
-    /// Malformed lines the engine reported (the embedded engine counts them
-    /// while parsing; Athena's rows without a readable time are counted here).
+    /// Malformed lines the engine reported: the embedded engine counts them
+    /// while parsing; Athena returns them as rows without a time, which the
+    /// tally counts.
     pub engine_malformed_lines: Option<u64>,
 }
 
@@ -343,7 +341,7 @@ impl Report {
             },
             cost,
             security,
-            malformed_lines: ctx.engine_malformed_lines.map(|n| n + t.unreadable_time),
+            malformed_lines: ctx.engine_malformed_lines.unwrap_or(0) + t.unreadable_time,
             geo_database: t.countries().source().map(str::to_string),
             change: None,
         }
@@ -355,15 +353,14 @@ impl Report {
     }
 
     /// The security signals as people read them, in the order shown.
-    /// `None`: not counted (malformed lines, on Athena).
-    pub fn security_rows(&self) -> [(&'static str, Option<u64>); 6] {
+    pub fn security_rows(&self) -> [(&'static str, u64); 6] {
         let s = &self.security;
         [
-            ("Signature Version 2 requests", Some(s.sig_v2_requests)),
-            ("TLS older than 1.2", Some(s.tls_below_1_2_requests)),
-            ("Anonymous writes that succeeded", Some(s.anonymous_writes)),
-            ("Requests that needed an ACL", Some(s.acl_required_requests)),
-            ("403 Forbidden responses", Some(s.forbidden_403)),
+            ("Signature Version 2 requests", s.sig_v2_requests),
+            ("TLS older than 1.2", s.tls_below_1_2_requests),
+            ("Anonymous writes that succeeded", s.anonymous_writes),
+            ("Requests that needed an ACL", s.acl_required_requests),
+            ("403 Forbidden responses", s.forbidden_403),
             ("Malformed log lines", self.malformed_lines),
         ]
     }

@@ -276,7 +276,7 @@ fn counts_what_the_original_tool_lacked() {
     assert_eq!(r.security.tls_below_1_2_requests, 1);
     assert_eq!(r.security.anonymous_writes, 1);
     assert_eq!(r.security.forbidden_403, 1);
-    assert_eq!(r.malformed_lines, Some(2));
+    assert_eq!(r.malformed_lines, 2);
     assert_eq!(r.cost.write_and_list_requests, 3, "two PUTs and a LIST");
     assert_eq!(r.cost.read_and_other_requests, 5);
     assert_eq!(r.cost.athena_scan_usd, 0.01);
@@ -385,28 +385,18 @@ fn the_change_against_the_previous_period() {
 }
 
 #[test]
-fn malformed_lines_athena_does_not_count_are_not_shown_as_zero() {
-    let p = period();
-    let t = Tally::new(
-        p.window.start.timestamp_millis(),
-        p.window.end.timestamp_millis(),
-        Countries::unknown(),
-    );
-    let prices = Prices::for_region("us-east-1").unwrap();
-    let r = Report::build(
-        t,
-        &Context {
-            period: &p,
-            generated_at: "2024-01-03T06:00:00Z".parse().unwrap(),
-            prices: &prices,
-            athena_scan_usd: 0.0,
-            engine_malformed_lines: None,
-        },
-    );
-    assert_eq!(r.malformed_lines, None);
-    assert!(html::render(&r, &downloads(None)).contains("not counted by Athena"));
-    assert!(
-        text::render(&r, &downloads(None))
-            .contains("Malformed log lines:             not counted by Athena")
+fn rows_without_a_time_are_counted_as_malformed_lines() {
+    // Athena returns a line its table cannot read as a row without a time.
+    let rows = sample();
+    let mut t = Tally::new(0, i64::MAX, Countries::unknown());
+    let b = batch(&rows);
+    let mut columns: Vec<arrow_array::ArrayRef> = b.columns().to_vec();
+    let mut times: Vec<Option<i64>> = vec![Some(1); rows.len()];
+    times[0] = None;
+    columns[0] = Arc::new(TimestampMillisecondArray::from(times).with_timezone("UTC"));
+    t.add_batch(&RecordBatch::try_new(b.schema(), columns).unwrap());
+    assert_eq!(
+        (t.unreadable_time, t.overall.requests),
+        (1, rows.len() as u64 - 1)
     );
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::format::{bytes, change, count, share, shorten, usd};
 use super::html::section_name;
-use super::{Downloads, NOT_COUNTED, Named, Report, glossary};
+use super::{Downloads, Named, Report, glossary};
 
 pub fn render(r: &Report, d: &Downloads) -> String {
     let mut t = String::with_capacity(8 * 1024);
@@ -134,8 +134,7 @@ pub fn render(r: &Report, d: &Downloads) -> String {
 
     heading(&mut t, "Security signals");
     for (label, n) in r.security_rows() {
-        let shown = n.map_or_else(|| NOT_COUNTED.to_string(), count);
-        let _ = writeln!(t, "  {:<32} {shown}", format!("{label}:"));
+        let _ = writeln!(t, "  {:<32} {}", format!("{label}:"), count(n));
     }
 
     heading(&mut t, "Estimated cost (an estimate, not a bill)");

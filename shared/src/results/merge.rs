@@ -17,10 +17,13 @@ use futures::StreamExt;
 
 use super::gzip_blocks::ParallelGzWriter;
 use crate::location::Location;
+use crate::report::columns::{Columns, Time};
 use crate::report::tally::Tally;
 use crate::storage::parquet_reader::StoreParquetReader;
 use crate::storage::sink::PartSink;
 use crate::storage::{ObjectStore, StorageError};
+use arrow_array::{Array, BooleanArray};
+use arrow_select::filter::filter_record_batch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::basic::{Compression, ZstdLevel};
@@ -267,6 +270,28 @@ pub async fn merge_parts_reporting<S: ObjectStore>(
     Ok((merged, tally))
 }
 
+/// `batch` without the rows whose request time cannot be read: Athena
+/// returns each log line its table cannot read as such a row (the query
+/// asks for them, so the report can count them).
+fn without_unreadable_times(batch: RecordBatch) -> Result<RecordBatch, MergeError> {
+    let time = Columns::new(&batch).time;
+    if let Time::Millis(t) = &time
+        && t.null_count() == 0
+    {
+        return Ok(batch);
+    }
+    if matches!(time, Time::Missing) {
+        return Ok(batch);
+    }
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(time.get(i).is_some()))
+        .collect();
+    if keep.true_count() == batch.num_rows() {
+        return Ok(batch);
+    }
+    Ok(filter_record_batch(&batch, &keep)?)
+}
+
 /// Counts batches for the report on a thread of its own, so counting
 /// overlaps with encoding the outputs.
 struct TallyThread {
@@ -337,9 +362,14 @@ async fn write_parts<S: ObjectStore>(
     while let Some(read) = rx.recv().await {
         match read? {
             Read::Batch(batch) => {
-                if let Some(c) = &counting {
-                    c.add(&batch)?;
-                }
+                let batch = match &counting {
+                    Some(c) => {
+                        c.add(&batch)?;
+                        // Counted as malformed lines; not requests of the period.
+                        without_unreadable_times(batch)?
+                    }
+                    None => batch,
+                };
                 merger.write(&batch)?;
                 parquet.upload_full_parts().await?;
                 csv.upload_full_parts().await?;
@@ -502,6 +532,58 @@ mod tests {
         let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
         w.write(batch).unwrap();
         w.close().unwrap();
+    }
+
+    #[test]
+    fn with_a_report_rows_without_a_time_are_counted_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        // Athena's row for a line its table cannot read: no time.
+        let batch = RecordBatch::try_from_iter(vec![
+            (
+                "request_time",
+                Arc::new(TimestampNanosecondArray::from(vec![
+                    Some(1_000_000_000),
+                    None,
+                    Some(2_000_000_000),
+                ])) as _,
+            ),
+            (
+                "key",
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("b")])) as _,
+            ),
+            (
+                "bytes_sent",
+                Arc::new(Int64Array::from(vec![Some(1), None, Some(2)])) as _,
+            ),
+        ])
+        .unwrap();
+        let part = dir.path().join("part-0");
+        write_part(&part, &batch, 1000);
+        let out = |name: &str| Location::Local(dir.path().join("out").join(name));
+        let tally = Tally::new(0, i64::MAX, crate::report::geo::Countries::unknown());
+        let (merged, tally) = block_on(merge_parts_reporting(
+            &LocalStore,
+            &[Location::Local(part.clone())],
+            target(),
+            &out("r.parquet"),
+            &out("r.csv.gz"),
+            Some(tally),
+            &mut |_, _, _| {},
+        ))
+        .unwrap();
+        let tally = tally.unwrap();
+        assert_eq!(merged.rows, 2);
+        assert_eq!((tally.unreadable_time, tally.overall.requests), (1, 2));
+        // Without a report (`s3la merge`), every row is kept as it is.
+        let merged = block_on(merge_parts(
+            &LocalStore,
+            &[Location::Local(part)],
+            target(),
+            &out("all.parquet"),
+            &out("all.csv.gz"),
+        ))
+        .unwrap();
+        assert_eq!(merged.rows, 3);
     }
 
     #[test]

@@ -76,8 +76,7 @@ pub struct Summary {
     pub downloaded_bytes: u64,
     pub unique_ips: u64,
     pub estimated_cost_usd: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malformed_lines: Option<u64>,
+    pub malformed_lines: u64,
     /// The period the report compared itself with, when its report existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared_with: Option<String>,
