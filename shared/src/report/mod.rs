@@ -256,7 +256,11 @@ pub struct Context<'a> {
 
 impl Report {
     pub fn build(mut t: Tally, ctx: &Context) -> Self {
-        let mut sections: Vec<(Option<Box<str>>, Scope)> = t.sections.drain().collect();
+        let mut sections: Vec<(Option<Box<str>>, Scope)> =
+            t.sections.drain().map(|(p, s)| (Some(p), s)).collect();
+        if t.bucket_operations.requests > 0 {
+            sections.push((None, std::mem::take(&mut t.bucket_operations)));
+        }
         sections
             .sort_unstable_by(|a, b| b.1.requests.cmp(&a.1.requests).then_with(|| a.0.cmp(&b.0)));
         let sections_omitted = sections.len().saturating_sub(MAX_SECTIONS);
@@ -323,11 +327,15 @@ impl Report {
             sections_omitted,
             daily,
             operations,
-            status_classes: {
-                let mut classes = top_of(&t.status_classes, usize::MAX);
-                classes.sort_by(|a, b| a.name.cmp(&b.name));
-                classes
-            },
+            status_classes: ["1xx", "2xx", "3xx", "4xx", "5xx", "other"]
+                .iter()
+                .zip(t.status_classes)
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, count)| Named {
+                    name: name.to_string(),
+                    count,
+                })
+                .collect(),
             top_error_codes: top_of(&t.error_codes, TOP),
             top_requesters: top_of(&t.requesters, TOP),
             anonymous_share: if requests == 0 {

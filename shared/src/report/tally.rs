@@ -6,6 +6,7 @@
 //! sections, and what only the whole bucket gets (per day, per operation,
 //! errors, requesters, timings, security signals).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use arrow_array::RecordBatch;
@@ -60,7 +61,7 @@ fn is_write(operation: &str) -> bool {
 
 /// The host of a referrer URL, lower-cased: `https://Www.Example.com:8443/a` is
 /// `www.example.com`.
-pub fn referrer_host(referrer: &str) -> Option<String> {
+pub fn referrer_host(referrer: &str) -> Option<Cow<'_, str>> {
     let rest = referrer
         .split_once("://")
         .map_or(referrer, |(_, rest)| rest);
@@ -71,7 +72,14 @@ pub fn referrer_host(referrer: &str) -> Option<String> {
     } else {
         host_port.split(':').next().unwrap_or("")
     };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    if host.is_empty() {
+        None
+    } else if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(Cow::Owned(host.to_ascii_lowercase()))
+    } else {
+        // Most referrers are lower case already: no allocation per request.
+        Some(Cow::Borrowed(host))
+    }
 }
 
 /// The original tool's metrics for one scope.
@@ -174,10 +182,14 @@ pub struct Signals {
 pub struct Tally {
     window_ms: (i64, i64),
     pub overall: Scope,
-    pub sections: HashMap<Option<Box<str>>, Scope, Fast>,
+    /// By top-level prefix (`""`: keys at the bucket's root).
+    pub sections: HashMap<Box<str>, Scope, Fast>,
+    /// Requests without a key (bucket-level operations).
+    pub bucket_operations: Scope,
     pub days: HashMap<i64, Day, Fast>,
     pub operations: Counter,
-    pub status_classes: Counter,
+    /// `1xx` to `5xx`, then anything else.
+    pub status_classes: [u64; 6],
     pub error_codes: Counter,
     pub requesters: Counter,
     pub anonymous: u64,
@@ -205,9 +217,10 @@ impl Tally {
             window_ms: (start_ms, end_ms),
             overall: Scope::default(),
             sections: HashMap::default(),
+            bucket_operations: Scope::default(),
             days: HashMap::default(),
             operations: Counter::default(),
-            status_classes: Counter::default(),
+            status_classes: [0; 6],
             error_codes: Counter::default(),
             requesters: Counter::default(),
             anonymous: 0,
@@ -270,8 +283,18 @@ impl Tally {
             country,
         };
         self.overall.add(&row);
-        let section = top_level_prefix(key).map(Box::from);
-        self.sections.entry(section).or_default().add(&row);
+        // Looked up by reference: a key is allocated once per section, not per row.
+        match top_level_prefix(key) {
+            Some(prefix) => match self.sections.get_mut(prefix) {
+                Some(scope) => scope.add(&row),
+                None => {
+                    let mut scope = Scope::default();
+                    scope.add(&row);
+                    self.sections.insert(prefix.into(), scope);
+                }
+            },
+            None => self.bucket_operations.add(&row),
+        }
 
         let day = self.days.entry(time.div_euclid(DAY_MS)).or_default();
         day.requests += 1;
@@ -279,10 +302,10 @@ impl Tally {
         self.bytes_sent += bytes_sent.max(0) as u64;
         bump(&mut self.operations, operation.unwrap_or("-"), 1);
         let class = match status {
-            Some(s @ 100..=599) => ["1xx", "2xx", "3xx", "4xx", "5xx"][(s / 100 - 1) as usize],
-            _ => "other",
+            Some(s @ 100..=599) => (s / 100 - 1) as usize,
+            _ => 5,
         };
-        bump(&mut self.status_classes, class, 1);
+        self.status_classes[class] += 1;
         if let Some(code) = c.error_code.get(i) {
             bump(&mut self.error_codes, code, 1);
         }
