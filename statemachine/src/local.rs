@@ -11,7 +11,8 @@ use s3la_shared::config::{
 };
 use s3la_shared::email::EmailConfig;
 use s3la_shared::email::outbox::Outbox;
-use s3la_shared::email::smtp::{Smtp, SmtpConfig};
+use s3la_shared::email::smtp::SmtpConfig;
+use s3la_shared::email::transport::Transport;
 use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
 use s3la_shared::steps::{
@@ -179,19 +180,14 @@ impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
                 ))
                 .map(|o| to_output(&o)),
             Some("SendReport") => self.runtime.block_on(async {
-                match &settings.smtp {
-                    Some(smtp) => {
-                        let smtp = Smtp::new(smtp)?;
-                        send_report::send_report(input, &settings.email, &store, &smtp).await
-                    }
-                    None => {
-                        let outbox = Outbox {
-                            dir: settings.outbox.clone(),
-                        };
-                        send_report::send_report(input, &settings.email, &store, &outbox).await
-                    }
-                }
-                .map(|o| to_output(&o))
+                let transport = Transport::smtp_or(settings.smtp.as_ref(), || {
+                    Transport::Outbox(Outbox {
+                        dir: settings.outbox.clone(),
+                    })
+                })?;
+                send_report::send_report(input, &settings.email, &store, &transport)
+                    .await
+                    .map(|o| to_output(&o))
             }),
             Some(step) if STEPS.contains(&step) => {
                 return Err(AslError::new(

@@ -7,14 +7,9 @@ use s3la_shared::aws::sdk_config;
 use s3la_shared::aws::ses::Ses;
 use s3la_shared::config::ProcessEnv;
 use s3la_shared::email::EmailConfig;
-use s3la_shared::email::smtp::{Smtp, SmtpConfig};
+use s3la_shared::email::smtp::SmtpConfig;
+use s3la_shared::email::transport::Transport;
 use s3la_shared::steps::send_report::send_report;
-
-/// The mail transport chosen once at start.
-enum Transport {
-    Ses(Ses),
-    Smtp(Smtp),
-}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -22,18 +17,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = s3la_lambdas::config_or_exit(EmailConfig::from_env(&ProcessEnv));
     let sdk = sdk_config().await;
     let store = S3Store::from_config(&sdk);
-    let transport = match s3la_lambdas::config_or_exit(SmtpConfig::from_env(&ProcessEnv)) {
-        Some(smtp) => Transport::Smtp(s3la_lambdas::config_or_exit(Smtp::new(&smtp))),
-        None => Transport::Ses(Ses::from_config(&sdk)),
-    };
+    let smtp = s3la_lambdas::config_or_exit(SmtpConfig::from_env(&ProcessEnv));
+    let transport = s3la_lambdas::config_or_exit(Transport::smtp_or(smtp.as_ref(), || {
+        Transport::Ses(Ses::from_config(&sdk))
+    }));
     let (config, store, transport) = (&config, &store, &transport);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-            match transport {
-                Transport::Ses(ses) => send_report(event.payload, config, store, ses).await,
-                Transport::Smtp(smtp) => send_report(event.payload, config, store, smtp).await,
-            }
-            .map_err(s3la_lambdas::StepFailure)
+            send_report(event.payload, config, store, transport)
+                .await
+                .map_err(s3la_lambdas::StepFailure)
         },
     ))
     .await

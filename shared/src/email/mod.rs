@@ -7,6 +7,8 @@
 pub mod outbox;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(all(feature = "aws", feature = "smtp"))]
+pub mod transport;
 
 use std::future::Future;
 

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::format::{bytes, change, count, escape, share, shorten, usd};
-use super::{Delta, Named, Report, Section};
+use super::{Named, Report, Section};
 use super::{Downloads, glossary};
 
 const ACCENT: &str = "#2f6fdf";
@@ -127,20 +127,7 @@ fn header(h: &mut String, r: &Report) {
 }
 
 fn headline(h: &mut String, r: &Report) {
-    let o = &r.overall;
-    let c = r.change.as_ref();
-    let tiles: [(&str, String, Option<&Delta>); 6] = [
-        ("Requests", count(o.requests), c.map(|c| &c.requests)),
-        ("Downloads", count(o.downloads), c.map(|c| &c.downloads)),
-        (
-            "Downloaded",
-            bytes(o.downloaded_bytes),
-            c.map(|c| &c.downloaded_bytes),
-        ),
-        ("Unique IPs", count(o.unique_ips), c.map(|c| &c.unique_ips)),
-        ("Uploads", count(o.uploads), c.map(|c| &c.uploads)),
-        ("Est. cost", usd(r.cost.total_usd), None),
-    ];
+    let tiles = r.headline();
     h.push_str(
         "<tr><td id=\"headline\" style=\"padding:16px 18px 4px\">\
          <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr>",

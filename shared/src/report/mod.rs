@@ -361,6 +361,25 @@ impl Report {
     }
 
     /// The security signals as people read them, in the order shown.
+    /// The headline figures, first in the HTML and the text alike, each with
+    /// its change against the previous period when there is one.
+    pub fn headline(&self) -> [(&'static str, String, Option<&Delta>); 6] {
+        use format::{bytes, count, usd};
+        let (o, c) = (&self.overall, self.change.as_ref());
+        [
+            ("Requests", count(o.requests), c.map(|c| &c.requests)),
+            ("Downloads", count(o.downloads), c.map(|c| &c.downloads)),
+            (
+                "Downloaded",
+                bytes(o.downloaded_bytes),
+                c.map(|c| &c.downloaded_bytes),
+            ),
+            ("Unique IPs", count(o.unique_ips), c.map(|c| &c.unique_ips)),
+            ("Uploads", count(o.uploads), c.map(|c| &c.uploads)),
+            ("Est. cost", usd(self.cost.total_usd), None),
+        ]
+    }
+
     pub fn security_rows(&self) -> [(&'static str, u64); 6] {
         let s = &self.security;
         [

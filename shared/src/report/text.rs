@@ -16,39 +16,11 @@ pub fn render(r: &Report, d: &Downloads) -> String {
             format!("  ({} vs previous)", change(d.percent))
         })
     };
+    for (label, value, change) in r.headline() {
+        let _ = writeln!(t, "{:<13}{value}{}", format!("{label}:"), delta(change));
+    }
+    let _ = writeln!(t, "Uploaded:    {}", bytes(o.uploaded_bytes));
     let c = r.change.as_ref();
-    let _ = writeln!(
-        t,
-        "Requests:    {}{}",
-        count(o.requests),
-        delta(c.map(|c| &c.requests))
-    );
-    let _ = writeln!(
-        t,
-        "Downloads:   {}{}",
-        count(o.downloads),
-        delta(c.map(|c| &c.downloads))
-    );
-    let _ = writeln!(
-        t,
-        "Downloaded:  {}{}",
-        bytes(o.downloaded_bytes),
-        delta(c.map(|c| &c.downloaded_bytes))
-    );
-    let _ = writeln!(
-        t,
-        "Unique IPs:  {}{}",
-        count(o.unique_ips),
-        delta(c.map(|c| &c.unique_ips))
-    );
-    let _ = writeln!(
-        t,
-        "Uploads:     {} keys, {}{}",
-        count(o.uploads),
-        bytes(o.uploaded_bytes),
-        delta(c.map(|c| &c.uploads))
-    );
-    let _ = writeln!(t, "Est. cost:   {} (estimate)", usd(r.cost.total_usd));
     if let Some(c) = c {
         let _ = writeln!(t, "(changes are against {})", c.previous_period);
     }

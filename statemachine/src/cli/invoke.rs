@@ -17,7 +17,8 @@ use s3la_shared::config::{
     CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, StatusConfig,
 };
 use s3la_shared::email::EmailConfig;
-use s3la_shared::email::smtp::{Smtp, SmtpConfig};
+use s3la_shared::email::smtp::SmtpConfig;
+use s3la_shared::email::transport::Transport;
 use s3la_shared::error::StepError;
 use s3la_shared::steps::{
     compute_period, merge_results, query_status, remove_meta, remove_original_logs, send_report,
@@ -168,17 +169,11 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
             block_on(async {
                 let sdk = sdk_config().await;
                 let store = S3Store::from_config(&sdk);
-                match smtp {
-                    Some(smtp) => {
-                        let smtp = Smtp::new(&smtp)?;
-                        send_report::send_report(input, &config, &store, &smtp).await
-                    }
-                    None => {
-                        let ses = Ses::from_config(&sdk);
-                        send_report::send_report(input, &config, &store, &ses).await
-                    }
-                }
-                .map(|o| to_output(&o))
+                let ses = || Transport::Ses(Ses::from_config(&sdk));
+                let transport = Transport::smtp_or(smtp.as_ref(), ses)?;
+                send_report::send_report(input, &config, &store, &transport)
+                    .await
+                    .map(|o| to_output(&o))
             })?
         }
     };
