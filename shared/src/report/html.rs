@@ -7,8 +7,8 @@
 use std::fmt::Write;
 
 use super::format::{bytes, change, count, escape, share, shorten, usd};
-use super::{Named, Report, Section};
 use super::{Downloads, glossary};
+use super::{Named, Report, Section};
 
 const ACCENT: &str = "#2f6fdf";
 const BYTES_COLOR: &str = "#22a06b";
