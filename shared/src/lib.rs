@@ -21,6 +21,7 @@ pub mod log_format;
 pub mod log_keys;
 #[cfg(feature = "loggen")]
 pub mod loggen;
+pub mod parquet_output;
 pub mod period;
 pub mod query;
 pub mod report;

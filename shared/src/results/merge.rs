@@ -15,7 +15,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 use flate2::Compression as GzLevel;
 use futures::StreamExt;
 
-use super::gzip_blocks::ParallelGzWriter;
+use super::csv_gz::CsvGzWriter;
 use crate::location::Location;
 use crate::report::columns::{Columns, Time};
 use crate::report::tally::Tally;
@@ -26,8 +26,6 @@ use arrow_array::{Array, BooleanArray};
 use arrow_select::filter::filter_record_batch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 /// Rows per row group of the merged Parquet file: bounded memory while
 /// writing, and row groups large enough for readers.
@@ -67,21 +65,17 @@ pub enum MergeError {
 pub struct Merger<P: Write + Send, C: Write> {
     schema: SchemaRef,
     parquet: ArrowWriter<P>,
-    csv: arrow_csv::Writer<ParallelGzWriter<C>>,
+    csv: CsvGzWriter<C>,
     rows: u64,
 }
 
 impl<P: Write + Send, C: Write> Merger<P, C> {
     pub fn new(schema: SchemaRef, parquet_out: P, csv_out: C) -> Result<Self, MergeError> {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        let props = crate::parquet_output::properties()?
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
         let parquet = ArrowWriter::try_new(parquet_out, schema.clone(), Some(props))?;
-        let csv = arrow_csv::WriterBuilder::new()
-            .with_header(true)
-            .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.3fZ".to_string())
-            .build(ParallelGzWriter::new(csv_out, GzLevel::new(GZIP_LEVEL)));
+        let csv = CsvGzWriter::new(csv_out, schema.clone(), GzLevel::new(GZIP_LEVEL));
         Ok(Self {
             schema,
             parquet,
@@ -105,14 +99,9 @@ impl<P: Write + Send, C: Write> Merger<P, C> {
     }
 
     /// Finishes both files; returns the number of rows written.
-    pub fn finish(mut self) -> Result<(u64, P, C), MergeError> {
-        if self.rows == 0 {
-            // The CSV writer writes its header with the first batch: give it an empty one.
-            self.csv
-                .write(&RecordBatch::new_empty(self.schema.clone()))?;
-        }
+    pub fn finish(self) -> Result<(u64, P, C), MergeError> {
         let parquet = self.parquet.into_inner()?;
-        let csv = self.csv.into_inner().finish()?;
+        let csv = self.csv.finish()?;
         Ok((self.rows, parquet, csv))
     }
 }
@@ -525,7 +514,7 @@ mod tests {
     }
 
     fn write_part(path: &std::path::Path, batch: &RecordBatch, row_group_rows: usize) {
-        let props = WriterProperties::builder()
+        let props = parquet::file::properties::WriterProperties::builder()
             .set_max_row_group_row_count(Some(row_group_rows))
             .build();
         let file = std::fs::File::create(path).unwrap();

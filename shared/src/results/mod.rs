@@ -1,7 +1,7 @@
 //! The run's results: the query's parts merged into one Parquet file and one
-//! csv.gz ([`merge`]), compressed in parallel blocks ([`gzip_blocks`]), and
-//! checked before anything depends on them ([`verify`]).
+//! csv.gz ([`merge`]), the csv.gz formatted and compressed in parallel chunks
+//! ([`csv_gz`]), and checked before anything depends on them ([`verify`]).
 
-pub mod gzip_blocks;
+pub mod csv_gz;
 pub mod merge;
 pub mod verify;

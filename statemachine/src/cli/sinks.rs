@@ -11,10 +11,8 @@ use arrow_array::RecordBatch;
 use clap::ValueEnum;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
 use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
 use s3la_shared::log_format::fields::{EXTRA_FIELDS_JSON_NAME, FIELDS};
 use s3la_shared::log_format::lines::{LineCounts, LineError, for_each_line};
@@ -322,26 +320,10 @@ impl Sink {
     }
 }
 
-/// Parquet settings: zstd; min/max statistics per row group only where
-/// readers prune on them (time, status, sizes) since computing them for
-/// every text column costs about 7% of the conversion; no dictionary for the
-/// columns that are unique per request, where building one only costs time.
+/// Parquet settings: those of every Parquet file users keep
+/// ([`s3la_shared::parquet_output`]), signed by this version.
 fn parquet_properties() -> anyhow::Result<WriterProperties> {
-    let mut b = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .set_statistics_enabled(EnabledStatistics::None)
-        .set_created_by(format!("s3la {}", env!("CARGO_PKG_VERSION")));
-    for unique in ["requestid", "hostid", "request_uri"] {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(unique), false);
-    }
-    for pruned in [
-        "requestdatetime",
-        "httpstatus",
-        "bytessent",
-        "objectsize",
-        "operation",
-    ] {
-        b = b.set_column_statistics_enabled(ColumnPath::from(pruned), EnabledStatistics::Chunk);
-    }
-    Ok(b.build())
+    Ok(s3la_shared::parquet_output::properties()?
+        .set_created_by(format!("s3la {}", env!("CARGO_PKG_VERSION")))
+        .build())
 }
