@@ -151,4 +151,24 @@ proptest! {
         let parsed = parse_line(&line);
         prop_assert_eq!(parsed, Ok(r), "line: {}", line);
     }
+
+    #[test]
+    fn a_column_subset_equals_the_full_batch_projected(
+        records in prop::collection::vec(owned(), 1..20),
+        columns in prop::sample::subsequence((0usize..28).collect::<Vec<_>>(), 0..=28).prop_shuffle(),
+    ) {
+        let extras: Vec<Option<String>> = records.iter().map(|o| o.extra.as_ref().map(|e| e.join(" "))).collect();
+        let mut full = LogBatchBuilder::with_capacity(4);
+        let mut some = LogBatchBuilder::with_columns(4, &columns);
+        for (o, extra) in records.iter().zip(&extras) {
+            let mut r = o.record();
+            r.extra = extra.as_deref();
+            full.append(&r);
+            some.append(&r);
+        }
+        let want = full.finish().unwrap().project(&columns).unwrap();
+        let got = some.finish().unwrap();
+        prop_assert_eq!(got.num_rows(), records.len());
+        prop_assert_eq!(got, want);
+    }
 }

@@ -164,6 +164,32 @@ def test_query_counts_every_record(s3la, logs):
     assert f"{n:,} records" in parse.stderr
 
 
+def test_queries_of_a_few_columns_agree_with_every_parsed_column(s3la, logs, tmp_path):
+    """The table builds only the columns a query reads: a count reads none, a
+    grouping a few, and the partition column comes from the folders."""
+    import csv
+    parsed = tmp_path / "all.parquet"
+    run(s3la, "parse", logs, "--output", "parquet", "--out", parsed)
+    con = duckdb.connect()
+    records = con.execute(f"SELECT count(*) FROM read_parquet('{parsed}')").fetchone()[0]
+    p = run(s3la, "query", "SELECT count(*) AS n FROM logs", "--logs", logs, "--output", "json")
+    assert json.loads(p.stdout)["n"] == records > 0
+
+    p = run(s3la, "query", "SELECT operation, count(*) AS n, coalesce(sum(bytessent), 0) AS bytes, "
+            "count(DISTINCT key) AS keys FROM logs GROUP BY 1 ORDER BY 1", "--logs", logs,
+            "--output", "csv")
+    got = [(r["operation"], int(r["n"]), int(r["bytes"]), int(r["keys"]))
+           for r in csv.DictReader(p.stdout.splitlines())]
+    want = con.execute(f"""SELECT operation, count(*), coalesce(sum(bytessent), 0), count(DISTINCT key)
+                           FROM read_parquet('{parsed}') GROUP BY 1 ORDER BY 1""").fetchall()
+    assert got == [tuple(w) for w in want]
+
+    p = run(s3la, "query", "SELECT DISTINCT timestamp FROM logs ORDER BY 1", "--logs", logs,
+            "--output", "csv")
+    folders = sorted({"/".join(f.parent.parts[-3:]) for f in logs.rglob("*") if f.is_file()})
+    assert p.stdout.split()[1:] == folders
+
+
 def test_cleanups_delete_only_the_runs_staging_and_the_periods_logs(s3la, logs, tmp_path):
     import shutil
     copy = tmp_path / "logs"

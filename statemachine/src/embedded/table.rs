@@ -6,13 +6,17 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::physical_plan::streaming::StreamingTableExec;
 use futures::StreamExt;
 use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
 use s3la_shared::log_format::lines::for_each_line;
@@ -51,14 +55,21 @@ impl ScanStats {
     }
 }
 
-/// The table over `files`, split into `partitions` groups of similar size
-/// that DataFusion reads in parallel.
+/// The logs as a table: files split into groups of similar size that
+/// DataFusion reads in parallel, parsing only the columns a query reads.
+#[derive(Debug)]
+pub struct LogsTable {
+    schema: SchemaRef,
+    groups: Vec<Vec<LogFile>>,
+    stats: Arc<ScanStats>,
+}
+
+/// The table over `files`, split into `partitions` groups.
 pub fn logs_table(
     files: Vec<LogFile>,
     partitions: usize,
     stats: Arc<ScanStats>,
-) -> Result<StreamingTable, DataFusionError> {
-    let schema = table_schema();
+) -> Result<LogsTable, DataFusionError> {
     let mut groups: Vec<(u64, Vec<LogFile>)> = vec![(0, Vec::new()); partitions.max(1)];
     let mut files = files;
     files.sort_by_key(|f| std::cmp::Reverse(f.size));
@@ -70,22 +81,60 @@ pub fn logs_table(
         smallest.0 += f.size;
         smallest.1.push(f);
     }
-    let streams: Vec<Arc<dyn PartitionStream>> = groups
-        .into_iter()
-        .map(|(_, files)| {
-            Arc::new(FileGroup {
-                files,
-                schema: schema.clone(),
-                stats: stats.clone(),
-            }) as Arc<dyn PartitionStream>
-        })
-        .collect();
-    StreamingTable::try_new(schema, streams)
+    Ok(LogsTable {
+        schema: table_schema(),
+        groups: groups.into_iter().map(|(_, files)| files).collect(),
+        stats,
+    })
+}
+
+#[async_trait::async_trait]
+impl TableProvider for LogsTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    /// A scan of the projected columns only: the parser skips building the
+    /// others (on a month of logs, the report's columns cost about half of
+    /// all 28).
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&columns)?);
+        let streams: Vec<Arc<dyn PartitionStream>> = self
+            .groups
+            .iter()
+            .map(|files| {
+                Arc::new(FileGroup {
+                    files: files.clone(),
+                    columns: columns.clone(),
+                    schema: schema.clone(),
+                    stats: self.stats.clone(),
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect();
+        let exec = StreamingTableExec::try_new(schema, streams, None, [], false, limit)?;
+        Ok(Arc::new(exec))
+    }
 }
 
 #[derive(Debug)]
 struct FileGroup {
     files: Vec<LogFile>,
+    /// Indices into [`table_schema`] of the columns to produce.
+    columns: Vec<usize>,
     schema: SchemaRef,
     stats: Arc<ScanStats>,
 }
@@ -96,17 +145,22 @@ impl PartitionStream for FileGroup {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let schema = self.schema.clone();
-        let stats = self.stats.clone();
+        let (columns, schema, stats) = (
+            self.columns.clone(),
+            self.schema.clone(),
+            self.stats.clone(),
+        );
         let batches = futures::stream::iter(self.files.clone())
-            .flat_map(move |f| futures::stream::iter(read_file(&f, &schema, &stats)));
+            .flat_map(move |f| futures::stream::iter(read_file(&f, &columns, &schema, &stats)));
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
     }
 }
 
-/// Parses one file into batches of the table's schema.
+/// Parses one file into batches of `schema`: the table's columns at
+/// `columns` (indices into [`table_schema`]).
 pub fn read_file(
     file: &LogFile,
+    columns: &[usize],
     schema: &SchemaRef,
     stats: &ScanStats,
 ) -> Vec<Result<RecordBatch, DataFusionError>> {
@@ -120,15 +174,30 @@ pub fn read_file(
     };
     stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     let partition = file.partition.map(|d| d.format("%Y/%m/%d").to_string());
+    let partition_column = log_schema().fields().len();
+    let parsed: Vec<usize> = columns
+        .iter()
+        .copied()
+        .filter(|&c| c != partition_column)
+        .collect();
     let mut out = Vec::new();
-    let mut builder = LogBatchBuilder::with_capacity(BATCH_ROWS);
+    let mut builder = LogBatchBuilder::with_columns(BATCH_ROWS, &parsed);
     let finish = |builder: &mut LogBatchBuilder| -> Result<RecordBatch, DataFusionError> {
-        let batch = builder.finish()?;
-        let rows = batch.num_rows();
-        let part: ArrayRef = Arc::new(StringArray::from(vec![partition.as_deref(); rows]));
-        let mut columns = batch.columns().to_vec();
-        columns.push(part);
-        Ok(RecordBatch::try_new(schema.clone(), columns)?)
+        let rows = builder.len();
+        let mut parsed = builder.finish()?.columns().to_vec().into_iter();
+        let columns: Vec<ArrayRef> = columns
+            .iter()
+            .map(|&c| match c == partition_column {
+                true => Arc::new(StringArray::from(vec![partition.as_deref(); rows])) as ArrayRef,
+                false => parsed.next().expect("one parsed column per index"),
+            })
+            .collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(RecordBatch::try_new_with_options(
+            schema.clone(),
+            columns,
+            &options,
+        )?)
     };
     let counts = for_each_line(&bytes, 1, |line, parsed| match parsed {
         Ok(record) => {
