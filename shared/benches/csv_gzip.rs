@@ -1,0 +1,110 @@
+//! The csv.gz writer against the streaming alternative: the same batches
+//! written as CSV and gzip at the same level, by `CsvGzWriter` (chunks of rows
+//! formatted and compressed on every core, as gzip members) and by arrow-csv
+//! feeding one `async-compression` gzip stream (one core).
+//! `cargo bench -p s3la-shared --features loggen --bench csv_gzip`
+//! Criterion prints MB/s of CSV text.
+
+use std::hint::black_box;
+
+use arrow_array::RecordBatch;
+use chrono::NaiveDate;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use flate2::Compression;
+use s3la_shared::log_format::arrow::LogBatchBuilder;
+use s3la_shared::log_format::lines::for_each_line;
+use s3la_shared::loggen::{GenSpec, generate};
+use s3la_shared::results::csv_gz::CsvGzWriter;
+use s3la_shared::results::merge::GZIP_LEVEL;
+use tokio::io::AsyncWriteExt;
+
+/// A day of generated logs as batches of every column but the list of
+/// extra fields (CSV has no lists).
+fn sample_batches() -> Vec<RecordBatch> {
+    let dir = std::env::temp_dir().join(format!("s3la-bench-gz-{}", std::process::id()));
+    let spec = GenSpec::new(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), 1, 60_000, 1);
+    generate(&spec, &dir, |_| {}).expect("generate sample logs");
+    let columns: Vec<usize> = (0..27).collect();
+    let mut builder = LogBatchBuilder::with_columns(8192, &columns);
+    let mut batches = Vec::new();
+    for file in walk(&dir) {
+        let text = std::fs::read(file).unwrap();
+        for_each_line(&text, 1, |_, r| {
+            if let Ok(r) = r {
+                builder.append(&r);
+                if builder.len() == 8192 {
+                    batches.push(builder.finish().unwrap());
+                }
+            }
+        });
+    }
+    batches.push(builder.finish().unwrap());
+    std::fs::remove_dir_all(&dir).ok();
+    batches
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn csv_text(batches: &[RecordBatch]) -> Vec<u8> {
+    let mut w = arrow_csv::Writer::new(Vec::new());
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.into_inner()
+}
+
+fn bench(c: &mut Criterion) {
+    let batches = sample_batches();
+    let schema = batches[0].schema();
+    let text_bytes = csv_text(&batches).len();
+    eprintln!("sample: {} MB of CSV text", text_bytes >> 20);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("csv_gzip");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(text_bytes as u64));
+    g.bench_function("CsvGzWriter, members on every core", |b| {
+        b.iter(|| {
+            let mut w = CsvGzWriter::new(Vec::new(), schema.clone(), Compression::new(GZIP_LEVEL));
+            for batch in &batches {
+                w.write(black_box(batch)).unwrap();
+            }
+            w.finish().unwrap().len()
+        })
+    });
+    g.bench_function("arrow-csv into one async-compression stream", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let level = async_compression::Level::Precise(GZIP_LEVEL as i32);
+                let mut gz =
+                    async_compression::tokio::write::GzipEncoder::with_quality(Vec::new(), level);
+                for batch in &batches {
+                    let mut csv = arrow_csv::WriterBuilder::new()
+                        .with_header(false)
+                        .build(Vec::new());
+                    csv.write(black_box(batch)).unwrap();
+                    gz.write_all(&csv.into_inner()).await.unwrap();
+                }
+                gz.shutdown().await.unwrap();
+                gz.into_inner().len()
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
