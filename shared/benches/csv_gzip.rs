@@ -18,13 +18,14 @@ use s3la_shared::results::csv_gz::CsvGzWriter;
 use s3la_shared::results::merge::GZIP_LEVEL;
 use tokio::io::AsyncWriteExt;
 
-/// A day of generated logs as batches of every column but the list of
-/// extra fields (CSV has no lists).
+/// A day of generated logs as batches of every column but the request time
+/// (`CsvGzWriter` formats times its own way; without them both sides write
+/// the same text) and the list of extra fields (CSV has no lists).
 fn sample_batches() -> Vec<RecordBatch> {
     let dir = std::env::temp_dir().join(format!("s3la-bench-gz-{}", std::process::id()));
     let spec = GenSpec::new(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), 1, 60_000, 1);
     generate(&spec, &dir, |_| {}).expect("generate sample logs");
-    let columns: Vec<usize> = (0..27).collect();
+    let columns: Vec<usize> = (0..27).filter(|&c| c != 2).collect();
     let mut builder = LogBatchBuilder::with_columns(8192, &columns);
     let mut batches = Vec::new();
     for file in walk(&dir) {

@@ -12,9 +12,10 @@
 //! - No dictionary for the columns that are unique per request: building one
 //!   only costs time before the writer falls back to plain encoding.
 //!
-//! Column names cover both the Athena table's (`requestdatetime`, ...) and
-//! the report columns' (`request_time`, ...); settings for a column a file
-//! does not have are ignored.
+//! The pruned columns are named both as in the Athena table
+//! (`requestdatetime`, ...) and as in the report columns (`request_time`,
+//! ...), which have no ids; settings for a column a file does not have are
+//! ignored.
 
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;

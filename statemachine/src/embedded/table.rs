@@ -29,6 +29,8 @@ const EXAMPLES: usize = 10;
 
 /// The partition column's name, as in the Athena table.
 pub const PARTITION_COLUMN: &str = "timestamp";
+/// Its index in [`table_schema`]: after the parser's 28 columns.
+const PARTITION_INDEX: usize = 28;
 
 pub fn table_schema() -> SchemaRef {
     let mut fields: Vec<Field> = log_schema()
@@ -174,7 +176,7 @@ pub fn read_file(
     };
     stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     let partition = file.partition.map(|d| d.format("%Y/%m/%d").to_string());
-    let partition_column = log_schema().fields().len();
+    let partition_column = PARTITION_INDEX;
     let parsed: Vec<usize> = columns
         .iter()
         .copied()
@@ -187,9 +189,12 @@ pub fn read_file(
         let mut parsed = builder.finish()?.columns().to_vec().into_iter();
         let columns: Vec<ArrayRef> = columns
             .iter()
-            .map(|&c| match c == partition_column {
-                true => Arc::new(StringArray::from(vec![partition.as_deref(); rows])) as ArrayRef,
-                false => parsed.next().expect("one parsed column per index"),
+            .map(|&c| {
+                if c == partition_column {
+                    Arc::new(StringArray::from(vec![partition.as_deref(); rows])) as ArrayRef
+                } else {
+                    parsed.next().expect("one parsed column per index")
+                }
             })
             .collect();
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
@@ -222,4 +227,16 @@ pub fn read_file(
         .malformed
         .fetch_add(counts.malformed, Ordering::Relaxed);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partition_column_follows_the_parsed_ones() {
+        let schema = table_schema();
+        assert_eq!(schema.index_of(PARTITION_COLUMN).unwrap(), PARTITION_INDEX);
+        assert_eq!(log_schema().fields().len(), PARTITION_INDEX);
+    }
 }
