@@ -39,9 +39,11 @@ const PRUNED: [&str; 9] = [
 /// Columns with a different value on (nearly) every row.
 const UNIQUE: [&str; 3] = ["requestid", "hostid", "request_uri"];
 
-/// The settings above; callers add row-group sizes or `created_by`.
+/// The settings above, signed by this version (`created_by`); callers add
+/// row-group sizes.
 pub fn properties() -> Result<WriterPropertiesBuilder, ParquetError> {
     let mut b = WriterProperties::builder()
+        .set_created_by(format!("s3la {}", env!("CARGO_PKG_VERSION")))
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
         .set_statistics_enabled(EnabledStatistics::None);
     for column in PRUNED {
@@ -67,5 +69,6 @@ mod tests {
         assert!(!p.dictionary_enabled(&ColumnPath::from("requestid")));
         assert!(p.dictionary_enabled(&key));
         assert!(matches!(p.compression(&key), Compression::ZSTD(_)));
+        assert!(p.created_by().starts_with("s3la "), "{}", p.created_by());
     }
 }

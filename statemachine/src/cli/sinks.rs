@@ -11,7 +11,6 @@ use arrow_array::RecordBatch;
 use clap::ValueEnum;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
-use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
 use s3la_shared::log_format::fields::{EXTRA_FIELDS_JSON_NAME, FIELDS};
@@ -286,7 +285,11 @@ impl Sink {
             Format::Parquet => {
                 // ArrowWriter sets up the file (schema, Arrow schema metadata);
                 // row groups are then encoded by the workers.
-                let writer = ArrowWriter::try_new(w, log_schema(), Some(parquet_properties()?))?;
+                let writer = ArrowWriter::try_new(
+                    w,
+                    log_schema(),
+                    Some(s3la_shared::parquet_output::properties()?.build()),
+                )?;
                 let (file, factory) = writer.into_serialized_writer()?;
                 (Sink::Parquet(Box::new(file)), Some(factory))
             }
@@ -318,12 +321,4 @@ impl Sink {
         }
         Ok(())
     }
-}
-
-/// Parquet settings: those of every Parquet file users keep
-/// ([`s3la_shared::parquet_output`]), signed by this version.
-fn parquet_properties() -> anyhow::Result<WriterProperties> {
-    Ok(s3la_shared::parquet_output::properties()?
-        .set_created_by(format!("s3la {}", env!("CARGO_PKG_VERSION")))
-        .build())
 }
