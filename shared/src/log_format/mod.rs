@@ -12,6 +12,7 @@ pub mod lines;
 mod parser;
 mod record;
 mod render;
+mod scan;
 mod time;
 
 pub use parser::{ParseError, parse_line};

@@ -11,9 +11,8 @@
 //! line the format can produce, short of a quoted value that itself contains
 //! a complete, well-formed copy of the fields that follow it.
 
-use memchr::memchr;
-
 use super::record::{LogRecord, TRAILING_KNOWN};
+use super::scan::{find, find2};
 use super::time::parse_log_time;
 
 /// Why a line is not a valid log record: the field (by its JSON name, or
@@ -129,9 +128,8 @@ fn read_trailing(s: &str, from: usize) -> Result<Trailing<'_>> {
             break;
         }
         let name = super::fields::FIELDS[17 + t.count].json_name;
-        let (end, quote) = match memchr::memchr2(b' ', b'"', &b[pos..]) {
-            Some(i) if b[pos + i] == b'"' => (pos + i, true),
-            Some(i) => (pos + i, false),
+        let (end, quote) = match find2(b, pos, b' ', b'"') {
+            Some(i) => (i, b[i] == b'"'),
             None => (b.len(), false),
         };
         if quote {
@@ -177,7 +175,7 @@ impl<'a> Cursor<'a> {
             return Err(self.missing(field));
         }
         let start = self.pos;
-        let end = memchr(b' ', &self.b[start..]).map_or(self.b.len(), |i| start + i);
+        let end = find(self.b, start, b' ').unwrap_or(self.b.len());
         if end == start {
             return Err(ParseError::new(
                 field,
@@ -226,8 +224,7 @@ impl<'a> Cursor<'a> {
             };
         }
         let start = self.pos + 1;
-        let close = memchr(b']', &self.b[start..])
-            .map(|i| start + i)
+        let close = find(self.b, start, b']')
             .ok_or_else(|| ParseError::new(FIELD, "'[' without a closing ']'"))?;
         let t = parse_log_time(&self.s[start..close]).map_err(|m| ParseError::new(FIELD, m))?;
         if close + 1 < self.b.len() && self.b[close + 1] != b' ' {
@@ -321,8 +318,7 @@ impl<'a> Cursor<'a> {
         // names the field after it.
         for strict in [true, false] {
             let mut from = open + 1;
-            while let Some(i) = memchr(b'"', &self.b[from..]) {
-                let q = from + i;
+            while let Some(q) = find(self.b, from, b'"') {
                 from = q + 1;
                 if q + 1 >= self.b.len() || self.b[q + 1] != b' ' {
                     continue;
@@ -365,7 +361,7 @@ impl<'a> Cursor<'a> {
                 return Ok((referer, ua, trailing));
             }
         }
-        if memchr(b'"', &self.b[open + 1..]).is_none() {
+        if find(self.b, open + 1, b'"').is_none() {
             Err(ParseError::new("referer", "unterminated quoted value"))
         } else {
             Err(self.missing_after_referer())
@@ -418,8 +414,7 @@ fn closing_quote(
 ) -> Option<usize> {
     let mut from = open + 1;
     let mut first = None;
-    while let Some(i) = memchr(b'"', &b[from..]) {
-        let q = from + i;
+    while let Some(q) = find(b, from, b'"') {
         from = q + 1;
         let rest = &b[q + 1..];
         if rest.is_empty() || rest[0] == b' ' {

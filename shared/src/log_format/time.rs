@@ -2,7 +2,7 @@
 //! `%d/%b/%Y:%H:%M:%S %z`). Parsed by hand because it is on the hot path of
 //! every line; chrono only validates the calendar date.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::DateTime;
 
 /// Parses the text between the brackets into seconds since the epoch, UTC.
 pub fn parse_log_time(text: &str) -> Result<i64, String> {
@@ -35,10 +35,11 @@ pub fn parse_log_time(text: &str) -> Result<i64, String> {
     if hour > 23 || minute > 59 || second > 60 || off_h > 23 || off_m > 59 {
         return Err(bad());
     }
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
-        .ok_or_else(|| format!("'{text}' is not a calendar date"))?;
-    let days = date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"));
-    let local = days.num_days() * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    if day == 0 || day > days_in_month(year, month) {
+        return Err(format!("'{text}' is not a calendar date"));
+    }
+    let local =
+        days_since_epoch(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
     let offset = sign * i64::from(off_h * 3600 + off_m * 60);
     Ok(local - offset)
 }
@@ -49,6 +50,31 @@ pub fn format_iso8601(epoch_seconds: i64) -> String {
         Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         None => epoch_seconds.to_string(),
     }
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a valid proleptic Gregorian date: the
+/// era-based count of H. Hinnant's `days_from_civil`, in integers only (a
+/// calendar library's date type costs several times more on every line).
+fn days_since_epoch(year: u32, month: u32, day: u32) -> i64 {
+    // Years start in March, so the leap day is the last day of a year.
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = i64::from(month);
+    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 fn two_digits(b: &[u8]) -> Option<u32> {
@@ -106,6 +132,40 @@ mod tests {
             format_iso8601(parse_log_time("31/Dec/1999:23:59:59 +0000").unwrap()),
             "1999-12-31T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn every_day_of_ten_thousand_years_agrees_with_chrono() {
+        let mut date = chrono::NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        let end = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        use chrono::Datelike;
+        while date <= end {
+            let text = format!(
+                "{:02}/{}/{:04}:12:34:56 +0000",
+                date.day(),
+                months[date.month0() as usize],
+                date.year()
+            );
+            let want = date.and_hms_opt(12, 34, 56).unwrap().and_utc().timestamp();
+            assert_eq!(parse_log_time(&text), Ok(want), "{text}");
+            date = date.succ_opt().unwrap();
+        }
+        // The day after each month's last is refused.
+        for (y, m, last) in [
+            (2023, "Feb", 28),
+            (2024, "Feb", 29),
+            (1900, "Feb", 28),
+            (2000, "Feb", 29),
+            (2023, "Jun", 30),
+            (2023, "Dec", 31),
+        ] {
+            let text = format!("{:02}/{m}/{y}:00:00:00 +0000", last + 1);
+            assert!(parse_log_time(&text).is_err(), "{text}");
+        }
+        assert!(parse_log_time("00/Jan/2024:00:00:00 +0000").is_err());
     }
 
     #[test]
