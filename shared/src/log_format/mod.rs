@@ -12,7 +12,7 @@ pub mod lines;
 mod parser;
 mod record;
 mod render;
-mod scan;
+pub(crate) mod scan;
 mod time;
 
 pub use parser::{ParseError, parse_line};

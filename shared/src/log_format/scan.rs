@@ -58,6 +58,23 @@ pub fn find2(b: &[u8], from: usize, a: u8, b2: u8) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// Whether `b` holds any of the four bytes in `set`.
+#[inline]
+pub fn contains_any(b: &[u8], set: [u8; 4]) -> bool {
+    let patterns = set.map(|x| LOW * u64::from(x));
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let w = u64::from_le_bytes(word);
+        // A zero byte anywhere makes the test non-zero, and only then.
+        if patterns.iter().any(|p| zero_bytes(w ^ p) != 0) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|x| set.contains(x))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +116,8 @@ mod tests {
             prop_assert_eq!(find(&b, from, b' '), naive(&b, from, b" "));
             prop_assert_eq!(find(&b, from, b'"'), naive(&b, from, b"\""));
             prop_assert_eq!(find2(&b, from, b' ', b'"'), naive(&b, from, b" \""));
+            let set = [b',', b'"', b'\n', 0x21];
+            prop_assert_eq!(contains_any(&b, set), naive(&b, 0, &set).is_some());
         }
     }
 }

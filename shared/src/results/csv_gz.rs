@@ -3,21 +3,21 @@
 //! allows members one after another; gzip, zcat, Python, pandas and DuckDB
 //! read the whole stream as one file).
 //!
-//! Formatting CSV costs about as much as compressing it, so both happen on
+//! Both the formatting ([`super::csv_text`]) and the compression happen on
 //! the worker: the thread that feeds the writer only hands over batches,
 //! whose columns are shared, not copied.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
-use std::sync::Arc;
+use std::io::Write;
 use std::thread::JoinHandle;
 
-use arrow_array::builder::StringBuilder;
-use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
-use chrono::Datelike;
+use arrow_array::RecordBatch;
+use arrow_cast::display::FormatOptions;
+use arrow_schema::{ArrowError, SchemaRef};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+
+use super::csv_text::{self, CsvRows, write_header};
 
 /// Rows per gzip member (at least; whole batches are kept together): a few
 /// MiB of text, so the per-member overhead (about 20 bytes, and a fresh
@@ -28,11 +28,6 @@ pub const CHUNK_ROWS: usize = 16 * 1024;
 /// (up to about 10 MiB of Arrow data for `selectAll` rows), and memory must
 /// stay flat.
 const MAX_WORKERS: usize = 8;
-
-/// How timestamps with a time zone are written: ISO 8601 in UTC, to the
-/// millisecond, as the Parquet file holds them ([`iso_millis`] writes UTC
-/// milliseconds, the result schema's, the same way).
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
 
 type Member = Result<Vec<u8>, ArrowError>;
 
@@ -118,118 +113,44 @@ impl<W: Write> CsvGzWriter<W> {
     }
 }
 
+/// Text formatted before it is handed to the compressor: large enough that
+/// the per-call cost vanishes, small enough to stay in the core's cache.
+const TEXT_BUFFER: usize = 256 << 10;
+
 /// One gzip member holding `batches` as CSV, after the header if asked.
 fn member(schema: &SchemaRef, batches: &[RecordBatch], header: bool, level: Compression) -> Member {
-    // The compressed member is about a quarter of the text, which is about
+    // The compressed member is about a sixth of the text, which is about
     // the size of the Arrow data.
     let arrow_bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
-    let gz = GzEncoder::new(Vec::with_capacity(arrow_bytes / 4 + 1024), level);
-    let mut csv = arrow_csv::WriterBuilder::new()
-        .with_header(header)
-        .with_timestamp_tz_format(TIMESTAMP_FORMAT.to_string())
-        .build(io::BufWriter::with_capacity(256 << 10, NoFlush(gz)));
-    if batches.is_empty() {
-        // The CSV writer writes its header with the first batch.
-        csv.write(&RecordBatch::new_empty(schema.clone()))?;
+    let mut gz = GzEncoder::new(Vec::with_capacity(arrow_bytes / 4 + 1024), level);
+    let mut text = Vec::with_capacity(TEXT_BUFFER + (64 << 10));
+    if header {
+        write_header(schema, &mut text);
     }
+    let options =
+        FormatOptions::default().with_timestamp_tz_format(Some(csv_text::TIMESTAMP_FORMAT));
     for batch in batches {
-        csv.write(&with_iso_times(batch)?)?;
+        let rows = CsvRows::new(batch, &options)?;
+        for row in 0..batch.num_rows() {
+            rows.write_row(row, &mut text)?;
+            if text.len() >= TEXT_BUFFER {
+                gz.write_all(&text)?;
+                text.clear();
+            }
+        }
     }
-    let NoFlush(gz) = csv
-        .into_inner()
-        .into_inner()
-        .map_err(|e| ArrowError::from(e.into_error()))?;
+    gz.write_all(&text)?;
     Ok(gz.finish()?)
-}
-
-/// A writer whose `flush` does nothing. arrow-csv flushes after every batch;
-/// on a gzip encoder a flush ends a deflate block and aligns it to a byte,
-/// which costs size and time for nothing: the member is finished once, at
-/// its end.
-struct NoFlush<W: Write>(W);
-
-impl<W: Write> Write for NoFlush<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn is_utc_millis(t: &DataType) -> bool {
-    matches!(t, DataType::Timestamp(TimeUnit::Millisecond, Some(tz)) if tz.as_ref() == "UTC")
-}
-
-/// `batch` with its UTC millisecond timestamps as ISO 8601 text. arrow-csv
-/// formats a timestamp through a chrono format string, parsed again for
-/// every value; this is the same text at a fraction of the cost (4% of a
-/// whole local run).
-fn with_iso_times(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
-    let schema = batch.schema();
-    if !schema.fields().iter().any(|f| is_utc_millis(f.data_type())) {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        match column.as_any().downcast_ref::<TimestampMillisecondArray>() {
-            Some(times) if is_utc_millis(field.data_type()) => {
-                let mut text = StringBuilder::with_capacity(times.len(), times.len() * 24);
-                let mut buf = [0u8; 24];
-                for t in times.iter() {
-                    match t.and_then(|t| iso_millis(t, &mut buf)) {
-                        Some(s) => text.append_value(s),
-                        // Years past 9999 (or before year 0), as chrono writes them.
-                        None => text.append_option(t.and_then(|t| {
-                            chrono::DateTime::from_timestamp_millis(t)
-                                .map(|d| d.format(TIMESTAMP_FORMAT).to_string())
-                        })),
-                    }
-                }
-                fields.push(Field::new(field.name(), DataType::Utf8, true));
-                columns.push(Arc::new(text.finish()) as ArrayRef);
-            }
-            _ => {
-                fields.push(field.as_ref().clone());
-                columns.push(column.clone());
-            }
-        }
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-}
-
-/// `millis` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`, written into
-/// `buf`; `None` for years outside 0000-9999.
-fn iso_millis(millis: i64, buf: &mut [u8; 24]) -> Option<&str> {
-    let days = millis.div_euclid(86_400_000);
-    let ms = millis.rem_euclid(86_400_000);
-    // 719_163 days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
-    let date = chrono::NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)?;
-    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
-    let digits = |buf: &mut [u8; 24], at: usize, width: usize, mut n: u32| {
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-    };
-    let ms = ms as u32;
-    *buf = *b"0000-00-00T00:00:00.000Z";
-    digits(buf, 0, 4, year);
-    digits(buf, 5, 2, date.month());
-    digits(buf, 8, 2, date.day());
-    digits(buf, 11, 2, ms / 3_600_000);
-    digits(buf, 14, 2, ms / 60_000 % 60);
-    digits(buf, 17, 2, ms / 1000 % 60);
-    digits(buf, 20, 3, ms % 1000);
-    std::str::from_utf8(buf).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Read;
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, TimestampMillisecondArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
     use arrow_array::{Int64Array, StringArray};
 
@@ -287,30 +208,6 @@ mod tests {
         assert_eq!(text.lines().count(), from as usize + 1);
         let members = gz.windows(3).filter(|w| *w == [0x1f, 0x8b, 0x08]).count();
         assert!(members >= 3, "{members} members");
-    }
-
-    #[test]
-    fn times_are_written_as_chrono_writes_them() {
-        let samples = [
-            0,
-            1,
-            -1,
-            1_704_067_199_999,
-            1_706_745_600_000,
-            951_782_400_123,     // 2000-02-29
-            -62_135_596_800_000, // 0001-01-01
-            253_402_300_799_999, // 9999-12-31T23:59:59.999
-        ];
-        let mut buf = [0u8; 24];
-        for t in samples {
-            let want = chrono::DateTime::from_timestamp_millis(t)
-                .unwrap()
-                .format(TIMESTAMP_FORMAT)
-                .to_string();
-            assert_eq!(iso_millis(t, &mut buf), Some(want.as_str()), "{t}");
-        }
-        assert_eq!(iso_millis(253_402_300_800_000, &mut buf), None);
-        assert_eq!(iso_millis(i64::MIN, &mut buf), None);
     }
 
     #[test]

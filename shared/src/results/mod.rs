@@ -3,5 +3,6 @@
 //! ([`csv_gz`]), and checked before anything depends on them ([`verify`]).
 
 pub mod csv_gz;
+pub mod csv_text;
 pub mod merge;
 pub mod verify;
