@@ -76,17 +76,24 @@ pub fn properties() -> Result<WriterPropertiesBuilder, ParquetError> {
     for column in PRUNED {
         b = b.set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::Chunk);
     }
-    for (columns, encoding) in [
-        (&UNIQUE[..], Encoding::DELTA_LENGTH_BYTE_ARRAY),
-        (&DELTAS[..], Encoding::DELTA_BINARY_PACKED),
-    ] {
-        for column in columns {
-            b = b
-                .set_column_dictionary_enabled(ColumnPath::from(*column), false)
-                .set_column_encoding(ColumnPath::from(*column), encoding);
-        }
+    for column in UNIQUE {
+        b = b
+            .set_column_dictionary_enabled(ColumnPath::from(column), false)
+            .set_column_encoding(ColumnPath::from(column), Encoding::DELTA_LENGTH_BYTE_ARRAY);
     }
-    Ok(b)
+    Ok(deltas_for_times_and_counts(b))
+}
+
+/// The request time and the counts as DELTA_BINARY_PACKED (see the module
+/// docs); also what the embedded engine's uncompressed staging parts use,
+/// where it halves their size and saves a hash per value.
+pub fn deltas_for_times_and_counts(mut b: WriterPropertiesBuilder) -> WriterPropertiesBuilder {
+    for column in DELTAS {
+        b = b
+            .set_column_dictionary_enabled(ColumnPath::from(column), false)
+            .set_column_encoding(ColumnPath::from(column), Encoding::DELTA_BINARY_PACKED);
+    }
+    b
 }
 
 #[cfg(test)]
