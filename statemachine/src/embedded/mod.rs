@@ -6,4 +6,5 @@
 pub mod engine;
 pub mod logs;
 pub mod plan;
+mod prefix;
 pub mod table;

@@ -52,13 +52,7 @@ pub fn query(logs: DataFrame, spec: &QuerySpec) -> Result<DataFrame> {
 fn report_expr(kind: ColumnKind, source: &str) -> Expr {
     let c = col(source);
     match kind {
-        ColumnKind::TopLevelPrefix => {
-            let slash = strpos(c.clone(), lit("/"));
-            when(c.clone().is_null(), lit(ScalarValue::Utf8(None)))
-                .when(slash.clone().gt(lit(0i64)), substring(c, lit(1i64), slash))
-                .otherwise(lit(""))
-                .expect("a CASE with branches")
-        }
+        ColumnKind::TopLevelPrefix => super::prefix::top_level_prefix_udf().call(vec![c]),
         _ => c,
     }
 }
