@@ -289,7 +289,10 @@ impl Report {
                 }
             })
             .collect();
-        let mut operations = top_of(&t.operations, usize::MAX);
+        let mut operations = top(
+            t.operations.iter().map(|(k, o)| (k.as_ref(), o.requests)),
+            usize::MAX,
+        );
         operations.retain(|o| o.count > 0);
         let requests = t.overall.requests;
         let cost = pricing::estimate(

@@ -41,8 +41,16 @@ pub fn method(operation: &str) -> &str {
 
 /// A download: an object GET (REST or website endpoint) answered 200 or 206.
 pub fn is_download(operation: Option<&str>, status: Option<i64>) -> bool {
-    matches!(operation, Some("REST.GET.OBJECT" | "WEBSITE.GET.OBJECT"))
-        && matches!(status, Some(200 | 206))
+    operation.is_some_and(is_object_get) && delivered(status)
+}
+
+fn is_object_get(operation: &str) -> bool {
+    matches!(operation, "REST.GET.OBJECT" | "WEBSITE.GET.OBJECT")
+}
+
+/// The object's bytes went out, whole or in part.
+fn delivered(status: Option<i64>) -> bool {
+    matches!(status, Some(200 | 206))
 }
 
 /// Operations that store an object's bytes (multipart parts included).
@@ -98,15 +106,66 @@ pub struct Scope {
     pub referrers: Counter,
 }
 
+/// What an operation name says, worked out once per distinct name rather
+/// than on every row (the substring tests alone were a quarter of the
+/// counting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OpClass {
+    write: bool,
+    object_get: bool,
+    upload_bytes: bool,
+    upload_key: bool,
+    /// `None`: lifecycle actions (S3.*), which are not request charges.
+    price: Option<Price>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Price {
+    Free,
+    WriteAndList,
+    ReadAndOther,
+}
+
+impl OpClass {
+    fn of(op: &str) -> Self {
+        let m = method(op);
+        let price = if op.starts_with("S3.") {
+            None
+        } else if matches!(m, "DELETE") || op.contains("ABORT") {
+            Some(Price::Free)
+        } else if matches!(m, "PUT" | "POST" | "COPY")
+            || op == "REST.GET.BUCKET"
+            || op.contains("LIST")
+        {
+            Some(Price::WriteAndList)
+        } else {
+            Some(Price::ReadAndOther)
+        };
+        Self {
+            write: is_write(op),
+            object_get: is_object_get(op),
+            upload_bytes: UPLOAD_BYTES_OPS.contains(&op),
+            upload_key: UPLOAD_KEY_OPS.contains(&op),
+            price,
+        }
+    }
+}
+
+/// Requests of one operation.
+pub struct Operation {
+    pub requests: u64,
+    class: OpClass,
+}
+
 /// One row's values the scopes need, read once.
 struct Row<'a> {
-    operation: Option<&'a str>,
+    class: OpClass,
     key: Option<&'a str>,
     ip: Option<&'a str>,
     status: Option<i64>,
     bytes_sent: i64,
     object_size: i64,
-    referrer: Option<&'a str>,
+    referrer_host: Option<Cow<'a, str>>,
     download: bool,
     country: Option<&'a str>,
 }
@@ -114,7 +173,7 @@ struct Row<'a> {
 impl Scope {
     fn add(&mut self, r: &Row) {
         self.requests += 1;
-        if !r.operation.is_some_and(is_write) {
+        if !r.class.write {
             self.interactions += 1;
         }
         if let Some(ip) = r.ip {
@@ -136,16 +195,16 @@ impl Scope {
             );
         }
         let ok = r.status.is_some_and(|s| (200..300).contains(&s));
-        if let (true, Some(op)) = (ok, r.operation) {
-            if UPLOAD_BYTES_OPS.contains(&op) {
+        if ok {
+            if r.class.upload_bytes {
                 self.uploaded_bytes += r.object_size.max(0) as u64;
             }
-            if let (true, Some(key)) = (UPLOAD_KEY_OPS.contains(&op), r.key) {
+            if let (true, Some(key)) = (r.class.upload_key, r.key) {
                 remember(&mut self.uploaded_keys, key);
             }
         }
-        if let Some(host) = r.referrer.and_then(referrer_host) {
-            bump(&mut self.referrers, &host, 1);
+        if let Some(host) = &r.referrer_host {
+            bump(&mut self.referrers, host, 1);
         }
     }
 }
@@ -187,7 +246,8 @@ pub struct Tally {
     /// Requests without a key (bucket-level operations).
     pub bucket_operations: Scope,
     pub days: HashMap<i64, Day, Fast>,
-    pub operations: Counter,
+    /// By operation name (`-` where the log has none).
+    pub operations: HashMap<Box<str>, Operation, Fast>,
     /// `1xx` to `5xx`, then anything else.
     pub status_classes: [u64; 6],
     pub error_codes: Counter,
@@ -219,7 +279,7 @@ impl Tally {
             sections: HashMap::default(),
             bucket_operations: Scope::default(),
             days: HashMap::default(),
-            operations: Counter::default(),
+            operations: HashMap::default(),
             status_classes: [0; 6],
             error_codes: Counter::default(),
             requesters: Counter::default(),
@@ -261,24 +321,25 @@ impl Tally {
         self.last_ms = Some(self.last_ms.map_or(time, |t| t.max(time)));
 
         let operation = c.operation.get(i);
+        let class = self.count_operation(operation.unwrap_or("-"));
         let status = c.http_status.get(i);
         let ip = c.remote_ip.get(i);
         let key = c.key.get(i);
         let bytes_sent = c.bytes_sent.get(i).unwrap_or(0);
-        let download = is_download(operation, status);
+        let download = class.object_get && delivered(status);
         let country = match (download, ip) {
             (true, Some(ip)) => self.countries.of(ip),
             _ => None,
         };
         let country = country.as_ref().map(|c| c.as_str());
         let row = Row {
-            operation,
+            class,
             key,
             ip,
             status,
             bytes_sent,
             object_size: c.object_size.get(i).unwrap_or(0),
-            referrer: c.referrer.get(i),
+            referrer_host: c.referrer.get(i).and_then(referrer_host),
             download,
             country,
         };
@@ -300,12 +361,11 @@ impl Tally {
         day.requests += 1;
         day.bytes_sent += bytes_sent.max(0) as u64;
         self.bytes_sent += bytes_sent.max(0) as u64;
-        bump(&mut self.operations, operation.unwrap_or("-"), 1);
-        let class = match status {
+        let status_class = match status {
             Some(s @ 100..=599) => (s / 100 - 1) as usize,
             _ => 5,
         };
-        self.status_classes[class] += 1;
+        self.status_classes[status_class] += 1;
         if let Some(code) = c.error_code.get(i) {
             bump(&mut self.error_codes, code, 1);
         }
@@ -321,26 +381,29 @@ impl Tally {
             self.download_times
                 .push(u32::try_from(t.max(0)).unwrap_or(u32::MAX));
         }
-        self.count_billable(operation);
-        self.count_signals(c, i, operation, requester, status);
+        match class.price {
+            Some(Price::Free) => self.billable.free += 1,
+            Some(Price::WriteAndList) => self.billable.write_and_list += 1,
+            Some(Price::ReadAndOther) => self.billable.read_and_other += 1,
+            // Lifecycle transitions and expirations (S3.*) are not request charges.
+            None => {}
+        }
+        self.count_signals(c, i, class, requester, status);
     }
 
-    fn count_billable(&mut self, operation: Option<&str>) {
-        let op = operation.unwrap_or("");
-        let m = method(op);
-        // Lifecycle transitions and expirations (S3.*) are not request charges.
-        if op.starts_with("S3.") {
-            return;
-        }
-        if matches!(m, "DELETE") || op.contains("ABORT") {
-            self.billable.free += 1;
-        } else if matches!(m, "PUT" | "POST" | "COPY")
-            || op == "REST.GET.BUCKET"
-            || op.contains("LIST")
-        {
-            self.billable.write_and_list += 1;
-        } else {
-            self.billable.read_and_other += 1;
+    /// Counts a request of `op` and returns what the name says.
+    fn count_operation(&mut self, op: &str) -> OpClass {
+        match self.operations.get_mut(op) {
+            Some(o) => {
+                o.requests += 1;
+                o.class
+            }
+            None => {
+                let class = OpClass::of(op);
+                self.operations
+                    .insert(op.into(), Operation { requests: 1, class });
+                class
+            }
         }
     }
 
@@ -348,7 +411,7 @@ impl Tally {
         &mut self,
         c: &Columns,
         i: usize,
-        operation: Option<&str>,
+        class: OpClass,
         requester: Option<&str>,
         status: Option<i64>,
     ) {
@@ -360,7 +423,7 @@ impl Tally {
             s.tls_below_1_2 += 1;
         }
         let ok = status.is_some_and(|s| (200..300).contains(&s));
-        if requester.is_none() && ok && operation.is_some_and(is_write) {
+        if requester.is_none() && ok && class.write {
             s.anonymous_writes += 1;
         }
         if c.acl_required.get(i) == Some("Yes") {
@@ -392,6 +455,33 @@ mod tests {
             Some("example.org")
         );
         assert_eq!(referrer_host("https:///x"), None);
+    }
+
+    #[test]
+    fn operation_classes() {
+        let get = OpClass::of("REST.GET.OBJECT");
+        assert!(get.object_get && !get.write && get.price == Some(Price::ReadAndOther));
+        let put = OpClass::of("REST.PUT.OBJECT");
+        assert!(put.write && put.upload_bytes && put.upload_key);
+        assert_eq!(put.price, Some(Price::WriteAndList));
+        assert_eq!(
+            OpClass::of("REST.GET.BUCKET").price,
+            Some(Price::WriteAndList)
+        );
+        assert_eq!(
+            OpClass::of("REST.GET.LIST_TYPE2").price,
+            Some(Price::WriteAndList)
+        );
+        assert_eq!(OpClass::of("REST.DELETE.OBJECT").price, Some(Price::Free));
+        assert_eq!(
+            OpClass::of("REST.POST.ABORT_UPLOAD").price,
+            Some(Price::Free)
+        );
+        assert_eq!(OpClass::of("S3.EXPIRE.OBJECT").price, None);
+        let none = OpClass::of("-");
+        assert!(!none.write && !none.object_get && none.price == Some(Price::ReadAndOther));
+        assert!(OpClass::of("WEBSITE.GET.OBJECT").object_get);
+        assert!(!OpClass::of("REST.HEAD.OBJECT").object_get);
     }
 
     #[test]
