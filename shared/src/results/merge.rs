@@ -75,7 +75,7 @@ pub struct Merger<P: Write + Send, C: Write> {
 
 impl<P: Write + Send, C: Write> Merger<P, C> {
     pub fn new(schema: SchemaRef, parquet_out: P, csv_out: C) -> Result<Self, MergeError> {
-        let props = crate::parquet_output::properties()?
+        let props = crate::parquet_output::properties(&schema)?
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
         let parquet = ArrowWriter::try_new(parquet_out, schema.clone(), Some(props))?;

@@ -285,11 +285,9 @@ impl Sink {
             Format::Parquet => {
                 // ArrowWriter sets up the file (schema, Arrow schema metadata);
                 // row groups are then encoded by the workers.
-                let writer = ArrowWriter::try_new(
-                    w,
-                    log_schema(),
-                    Some(s3la_shared::parquet_output::properties()?.build()),
-                )?;
+                let schema = log_schema();
+                let props = s3la_shared::parquet_output::properties(&schema)?.build();
+                let writer = ArrowWriter::try_new(w, schema, Some(props))?;
                 let (file, factory) = writer.into_serialized_writer()?;
                 (Sink::Parquet(Box::new(file)), Some(factory))
             }

@@ -203,6 +203,7 @@ async fn write_part(
                     .set_compression(Compression::UNCOMPRESSED)
                     .set_statistics_enabled(EnabledStatistics::None)
                     .set_max_row_group_row_count(Some(ROW_GROUP_ROWS)),
+                &schema,
             )
             .build();
             writer = Some(
