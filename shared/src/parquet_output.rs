@@ -63,22 +63,11 @@ const PRUNED: [&str; 9] = [
 /// Text with a different value on (nearly) every row.
 const UNIQUE: [&str; 3] = ["requestid", "hostid", "request_uri"];
 
-/// Times and counts, stored as deltas.
-const DELTAS: [&str; 10] = [
-    "requestdatetime",
-    "request_time",
-    "bytessent",
-    "bytes_sent",
-    "objectsize",
-    "object_size",
-    "totaltime",
-    "total_time",
-    "turnaroundtime",
-    "turn_around_time",
-];
+/// The request time, stored as deltas.
+const TIMES: [&str; 2] = ["requestdatetime", "request_time"];
 
-/// The byte and millisecond counts, which zstd does not shrink once delta
-/// encoded.
+/// The byte and millisecond counts, stored as deltas, which zstd does not
+/// shrink.
 const COUNTS: [&str; 8] = [
     "bytessent",
     "bytes_sent",
@@ -122,7 +111,8 @@ pub fn deltas_for_times_and_counts(
     mut b: WriterPropertiesBuilder,
     schema: &Schema,
 ) -> WriterPropertiesBuilder {
-    for column in DELTAS.into_iter().filter(|c| has(schema, c, is_integer)) {
+    let deltas = TIMES.into_iter().chain(COUNTS);
+    for column in deltas.filter(|c| has(schema, c, is_integer)) {
         b = b
             .set_column_dictionary_enabled(ColumnPath::from(column), false)
             .set_column_encoding(ColumnPath::from(column), Encoding::DELTA_BINARY_PACKED);
