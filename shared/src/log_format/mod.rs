@@ -9,6 +9,7 @@
 pub mod arrow;
 pub mod fields;
 pub mod lines;
+mod marks;
 mod parser;
 mod record;
 mod render;

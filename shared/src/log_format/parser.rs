@@ -11,8 +11,9 @@
 //! line the format can produce, short of a quoted value that itself contains
 //! a complete, well-formed copy of the fields that follow it.
 
+use super::marks::Marks;
 use super::record::{LogRecord, TRAILING_KNOWN};
-use super::scan::{find, find2};
+use super::scan::find;
 use super::time::parse_log_time;
 
 /// Why a line is not a valid log record: the field (by its JSON name, or
@@ -39,9 +40,11 @@ type Result<T> = std::result::Result<T, ParseError>;
 /// spaces are ignored: they carry no field.
 pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
     let line = line.trim_end_matches([' ', '\r']);
+    let marks = Marks::new(line.as_bytes());
     let mut c = Cursor {
         s: line,
         b: line.as_bytes(),
+        m: &marks,
         pos: 0,
         fields_seen: 0,
     };
@@ -56,8 +59,7 @@ pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
         key: c.text("key")?,
         ..LogRecord::default()
     };
-    let b = c.b;
-    r.request_uri = c.quoted("request_uri", |q| after_request_uri_ok(&b[q + 1..]))?;
+    r.request_uri = c.quoted("request_uri", |q| after_request_uri_ok(&marks, q + 1))?;
     r.http_status = c
         .int("http_status")?
         .map(|v| i32::try_from(v).map_err(|_| ParseError::new("http_status", "out of range")))
@@ -110,7 +112,7 @@ impl Trailing<'_> {
 /// quote in one means the user agent's end is misplaced or the line is
 /// damaged, and accepting it would make the record read differently once
 /// written back.
-fn read_trailing(s: &str, from: usize) -> Result<Trailing<'_>> {
+fn read_trailing<'a>(s: &'a str, m: &Marks<'_>, from: usize) -> Result<Trailing<'a>> {
     let b = s.as_bytes();
     let mut t = Trailing::default();
     let mut pos = from + 1;
@@ -128,7 +130,7 @@ fn read_trailing(s: &str, from: usize) -> Result<Trailing<'_>> {
             break;
         }
         let name = super::fields::FIELDS[17 + t.count].json_name;
-        let (end, quote) = match find2(b, pos, b' ', b'"') {
+        let (end, quote) = match m.space_or_quote(pos) {
             Some(i) => (i, b[i] == b'"'),
             None => (b.len(), false),
         };
@@ -151,14 +153,16 @@ fn read_trailing(s: &str, from: usize) -> Result<Trailing<'_>> {
     Ok(t)
 }
 
-struct Cursor<'a> {
+struct Cursor<'a, 'm> {
     s: &'a str,
     b: &'a [u8],
+    /// Where `b`'s spaces and quotes are.
+    m: &'m Marks<'a>,
     pos: usize,
     fields_seen: usize,
 }
 
-impl<'a> Cursor<'a> {
+impl<'a> Cursor<'a, '_> {
     fn missing(&self, field: &'static str) -> ParseError {
         ParseError::new(
             field,
@@ -175,7 +179,7 @@ impl<'a> Cursor<'a> {
             return Err(self.missing(field));
         }
         let start = self.pos;
-        let end = find(self.b, start, b' ').unwrap_or(self.b.len());
+        let end = self.m.space(start).unwrap_or(self.b.len());
         if end == start {
             return Err(ParseError::new(
                 field,
@@ -250,7 +254,7 @@ impl<'a> Cursor<'a> {
         // quote is a later one.
         if self.at_quoted_dash()
             && !follows_ok(self.pos + 2)
-            && let Some(close) = closing_quote(self.b, self.pos, &mut follows_ok, true)
+            && let Some(close) = closing_quote(self.m, self.pos, &mut follows_ok, true)
         {
             let value = &self.s[self.pos + 1..close];
             self.advance_to(close + 1);
@@ -266,7 +270,7 @@ impl<'a> Cursor<'a> {
                 )),
             };
         }
-        let close = closing_quote(self.b, self.pos, follows_ok, false).ok_or_else(|| {
+        let close = closing_quote(self.m, self.pos, follows_ok, false).ok_or_else(|| {
             ParseError::new(
                 field,
                 "no closing quote followed by the fields that belong after it",
@@ -287,11 +291,11 @@ impl<'a> Cursor<'a> {
         if self.pos >= self.b.len() {
             return Err(self.missing("referer"));
         }
-        let s = self.s;
+        let (s, m) = (self.s, self.m);
         // The fields after the accepted end of the user agent, read while
         // checking it (keyed by the position of that end).
         let mut read: Option<(usize, Trailing<'a>)> = None;
-        let mut ua_end_ok = |end: usize| match read_trailing(s, end + 1) {
+        let mut ua_end_ok = |end: usize| match read_trailing(s, m, end + 1) {
             Ok(t) if t.shapes_ok() => {
                 read = Some((end, t));
                 true
@@ -318,7 +322,7 @@ impl<'a> Cursor<'a> {
         // names the field after it.
         for strict in [true, false] {
             let mut from = open + 1;
-            while let Some(q) = find(self.b, from, b'"') {
+            while let Some(q) = self.m.quote(from) {
                 from = q + 1;
                 if q + 1 >= self.b.len() || self.b[q + 1] != b' ' {
                     continue;
@@ -334,14 +338,14 @@ impl<'a> Cursor<'a> {
                         } else if len == 3 {
                             // `"-" ...`: a value starting with `-" `, whose
                             // closing quote is a later one.
-                            closing_quote(self.b, ua_start, &mut ua_end_ok, true)
+                            closing_quote(self.m, ua_start, &mut ua_end_ok, true)
                                 .map(|close| (close, false))
                         } else {
                             None
                         }
                     }
                     None if self.b.get(ua_start) == Some(&b'"') => {
-                        closing_quote(self.b, ua_start, &mut ua_end_ok, strict)
+                        closing_quote(self.m, ua_start, &mut ua_end_ok, strict)
                             .map(|close| (close, false))
                     }
                     None => None,
@@ -361,7 +365,7 @@ impl<'a> Cursor<'a> {
                 return Ok((referer, ua, trailing));
             }
         }
-        if find(self.b, open + 1, b'"').is_none() {
+        if self.m.quote(open + 1).is_none() {
             Err(ParseError::new("referer", "unterminated quoted value"))
         } else {
             Err(self.missing_after_referer())
@@ -382,7 +386,7 @@ impl<'a> Cursor<'a> {
         };
         match read {
             Some((end, t)) if end == ua_end => Ok(t),
-            _ => read_trailing(self.s, ua_end + 1),
+            _ => read_trailing(self.s, self.m, ua_end + 1),
         }
     }
 
@@ -407,17 +411,17 @@ impl<'a> Cursor<'a> {
 /// structural candidate is returned unless `strict`, so the error is reported
 /// at the field that is actually wrong rather than at the quoted field.
 fn closing_quote(
-    b: &[u8],
+    m: &Marks<'_>,
     open: usize,
     mut follows_ok: impl FnMut(usize) -> bool,
     strict: bool,
 ) -> Option<usize> {
     let mut from = open + 1;
     let mut first = None;
-    while let Some(q) = find(b, from, b'"') {
+    let b = m.bytes();
+    while let Some(q) = m.quote(from) {
         from = q + 1;
-        let rest = &b[q + 1..];
-        if rest.is_empty() || rest[0] == b' ' {
+        if matches!(b.get(q + 1), None | Some(b' ')) {
             if follows_ok(q) {
                 return Some(q);
             }
@@ -427,23 +431,36 @@ fn closing_quote(
     if strict { None } else { first }
 }
 
-fn tokens(rest: &[u8]) -> impl Iterator<Item = &[u8]> {
-    rest.get(1..)
-        .unwrap_or_default()
-        .split(|&x| x == b' ')
-        .filter(|_| !rest.is_empty())
-}
-
-/// After the request URI: status, error code, four numbers, then the referer
-/// (so the request URI is never the last field).
-fn after_request_uri_ok(rest: &[u8]) -> bool {
-    !rest.is_empty()
-        && tokens(rest).take(7).enumerate().all(|(i, t)| match i {
+/// After the request URI, whose candidate closing quote is just before
+/// `at`: status, error code, four numbers, then the referer (so the request
+/// URI is never the last field). A line that ends sooner is checked as far
+/// as it goes.
+fn after_request_uri_ok(m: &Marks<'_>, at: usize) -> bool {
+    let b = m.bytes();
+    if at >= b.len() {
+        return false;
+    }
+    // `at` is the separator; the first field starts after it.
+    let mut start = at + 1;
+    for i in 0..7 {
+        // `start` never passes the line's end: it follows a space.
+        let end = m.space(start).unwrap_or(b.len());
+        let t = &b[start..end];
+        let ok = match i {
             0 => t == b"-" || (t.len() == 3 && t.iter().all(u8::is_ascii_digit)),
             1 => !t.is_empty() && !t.contains(&b'"'),
             2..=5 => t == b"-" || (!t.is_empty() && t.iter().all(u8::is_ascii_digit)),
             _ => t.first() == Some(&b'"') || t == b"-",
-        })
+        };
+        if !ok {
+            return false;
+        }
+        if end >= b.len() {
+            break;
+        }
+        start = end + 1;
+    }
+    true
 }
 
 /// Length of a null field (`-` or `"-"`) at `at`, if there is one.
@@ -482,5 +499,67 @@ fn clip(s: &str) -> &str {
     match s.char_indices().nth(60) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The check after a request URI, read plainly: the seven fields split
+    /// at every space.
+    fn after_request_uri_plain(rest: &[u8]) -> bool {
+        !rest.is_empty()
+            && rest[1..]
+                .split(|&x| x == b' ')
+                .take(7)
+                .enumerate()
+                .all(|(i, t)| match i {
+                    0 => t == b"-" || (t.len() == 3 && t.iter().all(u8::is_ascii_digit)),
+                    1 => !t.is_empty() && !t.contains(&b'"'),
+                    2..=5 => t == b"-" || (!t.is_empty() && t.iter().all(u8::is_ascii_digit)),
+                    _ => t.first() == Some(&b'"') || t == b"-",
+                })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// Fields of the shapes that matter (digits, dashes, quotes,
+        /// words, empty ones), joined by spaces, checked at every space.
+        #[test]
+        fn after_request_uri_agrees_with_the_plain_reading(
+            fields in proptest::collection::vec(
+                prop_oneof![
+                    3 => Just("-"), 3 => Just("200"), 3 => Just("4096"), 2 => Just("NoSuchKey"),
+                    2 => Just("\"-\""), 2 => Just("\"https://x/"), 1 => Just("x\""),
+                    1 => Just(""), 1 => Just("12a"), 1 => Just("\""),
+                ],
+                0..12),
+        ) {
+            let line = fields.join(" ");
+            let b = line.as_bytes();
+            let m = Marks::new(b);
+            for at in 0..=b.len() {
+                if at == b.len() || b[at] == b' ' {
+                    prop_assert_eq!(
+                        after_request_uri_ok(&m, at),
+                        after_request_uri_plain(&b[at..]),
+                        "at {} of {:?}", at, line
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn after_request_uri_examples() {
+        let line = b"\"GET / HTTP/1.1\" 200 - 10 20 30 40 \"-\" \"curl\"";
+        let m = Marks::new(line);
+        assert!(after_request_uri_ok(&m, 16));
+        assert!(!after_request_uri_ok(&m, 4), "inside the URI");
+        let short = b"\"x\" 200";
+        assert!(after_request_uri_ok(&Marks::new(short), 3));
+        assert!(!after_request_uri_ok(&Marks::new(short), short.len()));
     }
 }

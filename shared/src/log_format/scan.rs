@@ -76,11 +76,12 @@ pub fn contains_any(b: &[u8], set: [u8; 4]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn naive(b: &[u8], from: usize, set: &[u8]) -> Option<usize> {
+    /// The first byte of `set` at or after `from`, one byte at a time.
+    pub(in crate::log_format) fn naive(b: &[u8], from: usize, set: &[u8]) -> Option<usize> {
         (from..b.len()).find(|&i| set.contains(&b[i]))
     }
 
