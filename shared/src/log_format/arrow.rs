@@ -16,13 +16,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    Int32Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMillisecondBuilder,
-};
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::types::{Int32Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::LogRecord;
+use super::columns::{IntColumn, TextColumn};
 use super::fields::{EXTRA_FIELDS_COLUMN, FIELDS};
 
 const TEXT_COLUMNS: usize = 21;
@@ -79,10 +79,10 @@ pub struct LogBatchBuilder {
     wanted: [bool; ALL_COLUMNS],
     /// Every column is wanted: the append without checks.
     all: bool,
-    text: Vec<StringBuilder>,
-    request_time: TimestampMillisecondBuilder,
-    http_status: Int32Builder,
-    ints: [Int64Builder; 4],
+    text: Vec<TextColumn>,
+    request_time: IntColumn<TimestampMillisecondType>,
+    http_status: IntColumn<Int32Type>,
+    ints: [IntColumn<Int64Type>; 4],
     extra: ListBuilder<StringBuilder>,
     rows: usize,
     /// The rows hint, to size the builders again after each batch (Arrow's
@@ -117,12 +117,11 @@ impl LogBatchBuilder {
             text: TEXT_POSITIONS
                 .iter()
                 .zip(TEXT_WIDTHS)
-                .map(|(&c, width)| StringBuilder::with_capacity(capacity(c), capacity(c) * width))
+                .map(|(&c, width)| TextColumn::with_capacity(capacity(c), capacity(c) * width))
                 .collect(),
-            request_time: TimestampMillisecondBuilder::with_capacity(capacity(REQUEST_TIME))
-                .with_timezone("UTC"),
-            http_status: Int32Builder::with_capacity(capacity(HTTP_STATUS)),
-            ints: INT_POSITIONS.map(|c| Int64Builder::with_capacity(capacity(c))),
+            request_time: IntColumn::with_capacity(capacity(REQUEST_TIME)),
+            http_status: IntColumn::with_capacity(capacity(HTTP_STATUS)),
+            ints: INT_POSITIONS.map(|c| IntColumn::with_capacity(capacity(c))),
             extra: ListBuilder::new(StringBuilder::new()),
             rows: 0,
             capacity_rows: rows,
@@ -174,15 +173,14 @@ impl LogBatchBuilder {
             .zip(TEXT_POSITIONS)
         {
             if wanted(column) {
-                builder.append_option(value);
+                builder.append(value);
             }
         }
         if wanted(REQUEST_TIME) {
-            self.request_time
-                .append_option(r.request_time.map(|s| s * 1000));
+            self.request_time.append(r.request_time.map(|s| s * 1000));
         }
         if wanted(HTTP_STATUS) {
-            self.http_status.append_option(r.http_status);
+            self.http_status.append(r.http_status);
         }
         let ints = [
             r.bytes_sent,
@@ -192,7 +190,7 @@ impl LogBatchBuilder {
         ];
         for ((builder, value), column) in self.ints.iter_mut().zip(ints).zip(INT_POSITIONS) {
             if wanted(column) {
-                builder.append_option(value);
+                builder.append(value);
             }
         }
         if wanted(EXTRA) {
@@ -215,25 +213,19 @@ impl LogBatchBuilder {
         for ((builder, column), width) in self.text.iter_mut().zip(TEXT_POSITIONS).zip(TEXT_WIDTHS)
         {
             if self.wanted[column] {
-                let fresh = StringBuilder::with_capacity(rows, rows * width);
-                let mut full = std::mem::replace(builder, fresh);
-                built[column] = Some(Arc::new(full.finish()));
+                built[column] = Some(Arc::new(builder.finish(rows, rows * width)?));
             }
         }
         if self.wanted[REQUEST_TIME] {
-            let fresh = TimestampMillisecondBuilder::with_capacity(rows).with_timezone("UTC");
-            let mut full = std::mem::replace(&mut self.request_time, fresh);
-            built[REQUEST_TIME] = Some(Arc::new(full.finish()));
+            let times = self.request_time.finish(rows).with_timezone("UTC");
+            built[REQUEST_TIME] = Some(Arc::new(times));
         }
         if self.wanted[HTTP_STATUS] {
-            let mut full =
-                std::mem::replace(&mut self.http_status, Int32Builder::with_capacity(rows));
-            built[HTTP_STATUS] = Some(Arc::new(full.finish()));
+            built[HTTP_STATUS] = Some(Arc::new(self.http_status.finish(rows)));
         }
         for (builder, column) in self.ints.iter_mut().zip(INT_POSITIONS) {
             if self.wanted[column] {
-                let mut full = std::mem::replace(builder, Int64Builder::with_capacity(rows));
-                built[column] = Some(Arc::new(full.finish()));
+                built[column] = Some(Arc::new(builder.finish(rows)));
             }
         }
         if self.wanted[EXTRA] {

@@ -7,6 +7,7 @@
 //! - [`arrow`] appends records to Arrow builders under [`arrow::log_schema`].
 
 pub mod arrow;
+mod columns;
 pub mod fields;
 pub mod lines;
 mod marks;
