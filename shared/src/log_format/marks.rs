@@ -58,21 +58,21 @@ impl<'a> Marks<'a> {
     }
 
     /// The first space at or after `from`.
-    #[inline]
+    #[inline(always)]
     pub fn space(&self, from: usize) -> Option<usize> {
         self.first(from, |w| self.spaces[w])
             .unwrap_or_else(|from| scan::find(self.b, from, b' '))
     }
 
     /// The first double quote at or after `from`.
-    #[inline]
+    #[inline(always)]
     pub fn quote(&self, from: usize) -> Option<usize> {
         self.first(from, |w| self.quotes[w])
             .unwrap_or_else(|from| scan::find(self.b, from, b'"'))
     }
 
     /// The first space or double quote at or after `from`.
-    #[inline]
+    #[inline(always)]
     pub fn space_or_quote(&self, from: usize) -> Option<usize> {
         self.first(from, |w| self.spaces[w] | self.quotes[w])
             .unwrap_or_else(|from| scan::find2(self.b, from, b' ', b'"'))
