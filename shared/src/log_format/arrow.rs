@@ -70,8 +70,9 @@ const ALL_COLUMNS: usize = 28;
 
 /// Appends records column by column; [`LogBatchBuilder::finish`] yields a
 /// batch and leaves the builder ready for the next one. Text is copied once,
-/// into the Arrow value buffers, and only for the columns asked for: a query
-/// that reads six columns does not pay for the other twenty-two.
+/// into the batch's value buffers (see `columns.rs`), and only for the
+/// columns asked for: a query that reads six columns does not pay for the
+/// other twenty-two.
 pub struct LogBatchBuilder {
     schema: SchemaRef,
     /// Indices into [`log_schema`] of the columns built, in output order.
@@ -85,8 +86,7 @@ pub struct LogBatchBuilder {
     ints: [IntColumn<Int64Type>; 4],
     extra: ListBuilder<StringBuilder>,
     rows: usize,
-    /// The rows hint, to size the builders again after each batch (Arrow's
-    /// `finish` leaves them empty).
+    /// The rows hint, to size the columns again after each batch.
     capacity_rows: usize,
 }
 
