@@ -5,6 +5,11 @@
 //! for these it spends more on choosing and setting up its vector routine
 //! than on the search itself. Reading the line a `u64` word at a time, with
 //! the classic "has a zero byte" test, needs no setup and no `unsafe`.
+//!
+//! The parser itself looks up spaces and quotes in a line's
+//! [`Marks`](super::marks::Marks), which come here only past a line's first
+//! KiB; the closing `]` of the time and the CSV writer's quoting check
+//! search here directly.
 
 const LOW: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
