@@ -298,9 +298,10 @@ export class S3laStack extends Stack {
     allowListUnder(f.MergeResults.role, [results.root]);
     allowObjects(
       f.MergeResults.role,
-      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
       [results.root],
-      'MergeResults reads the query parts and manifest and writes the merged outputs.',
+      'MergeResults reads the query parts and manifest and writes the merged outputs; it ' +
+        'deletes the period\'s _SUCCESS.json before replacing the files it names.',
     );
 
     // RemoveMeta deletes only under _staging/ and _athena/.
@@ -312,17 +313,25 @@ export class S3laStack extends Stack {
       "RemoveMeta deletes one query's staging parts and Athena metadata.",
     );
 
-    // RemoveOriginalLogs verifies the outputs, lists the period's days, and deletes their logs
-    // only when the deployment allows it.
+    // RemoveOriginalLogs verifies the outputs, reads the period's log objects back to account
+    // for every line, records what it deletes beside the outputs (deleted-logs.json), and
+    // deletes logs only when the deployment allows it.
     const removeLogs = f.RemoveOriginalLogs.role;
     allowListUnder(removeLogs, [results.root]);
     allowObjects(
       removeLogs,
-      ['s3:GetObject'],
+      ['s3:GetObject', 's3:PutObject'],
       [results.root],
-      'RemoveOriginalLogs reads the outputs back to verify them before deleting anything.',
+      'RemoveOriginalLogs reads the outputs back to verify them, and writes the list of log ' +
+        'objects it deletes beside them, before deleting anything.',
     );
     allowListUnder(removeLogs, [logs]);
+    allowObjects(
+      removeLogs,
+      ['s3:GetObject'],
+      [logs],
+      'RemoveOriginalLogs reads each log object it would delete, to check every line is in the outputs.',
+    );
     if (config.logRemoval) {
       allowObjects(
         removeLogs,

@@ -63,7 +63,7 @@ describe('each role may do only what its step needs', () => {
     expect(policyOf(template, 'MergeResultsRole')).toEqual(
       [
         listUnder(RESULTS, 's3la/*'),
-        `Allow s3:AbortMultipartUpload,s3:GetObject,s3:PutObject on ${RESULTS}/s3la/*`,
+        `Allow s3:AbortMultipartUpload,s3:DeleteObject,s3:GetObject,s3:PutObject on ${RESULTS}/s3la/*`,
         logsWrite('MergeResults'),
       ].sort(),
     );
@@ -84,8 +84,9 @@ describe('each role may do only what its step needs', () => {
     expect(policy).toEqual(
       [
         listUnder(RESULTS, 's3la/*'),
-        `Allow s3:GetObject on ${RESULTS}/s3la/*`,
+        `Allow s3:GetObject,s3:PutObject on ${RESULTS}/s3la/*`,
         listUnder(LOGS, `${LOGS_PREFIX}*`),
+        `Allow s3:GetObject on ${LOGS}/${LOGS_PREFIX}*`,
         logsWrite('RemoveOriginalLogs'),
       ].sort(),
     );
@@ -97,8 +98,9 @@ describe('each role may do only what its step needs', () => {
     expect(policyOf(enabled, 'RemoveOriginalLogsRole')).toEqual(
       [
         listUnder(RESULTS, 's3la/*'),
-        `Allow s3:GetObject on ${RESULTS}/s3la/*`,
+        `Allow s3:GetObject,s3:PutObject on ${RESULTS}/s3la/*`,
         listUnder(LOGS, `${LOGS_PREFIX}*`),
+        `Allow s3:GetObject on ${LOGS}/${LOGS_PREFIX}*`,
         `Allow s3:DeleteObject on ${LOGS}/${LOGS_PREFIX}*`,
         logsWrite('RemoveOriginalLogs'),
       ].sort(),

@@ -7,7 +7,8 @@
 //! ([`validate`]), settings ([`config`]), the execution input
 //! ([`request`]), periods ([`period`]), the query model ([`query`]), the
 //! query-engine port ([`engine`]), the object-storage port ([`storage`]), the steps ([`steps`]) and their errors
-//! ([`error`]). AWS adapters live in [`aws`] (feature `aws`).
+//! ([`error`]), and what a log object holds against a run's outputs
+//! ([`log_accounting`], before RemoveOriginalLogs deletes it). AWS adapters live in [`aws`] (feature `aws`).
 
 pub mod athena_ddl;
 #[cfg(feature = "aws")]
@@ -17,6 +18,7 @@ pub mod email;
 pub mod engine;
 pub mod error;
 pub mod location;
+pub mod log_accounting;
 pub mod log_format;
 pub mod log_keys;
 #[cfg(feature = "loggen")]

@@ -50,6 +50,20 @@ impl Location {
         }
     }
 
+    /// The folder holding `self`: `s3://b/p/x.json` gives `s3://b/p/`.
+    pub fn parent_folder(&self) -> Location {
+        fn cut(s: &str) -> &str {
+            s.rfind('/').map_or("", |i| &s[..=i])
+        }
+        match self {
+            Location::S3 { bucket, key } => Location::S3 {
+                bucket: bucket.clone(),
+                key: cut(key).to_string(),
+            },
+            Location::Local(path) => Location::Local(PathBuf::from(cut(&path.to_string_lossy()))),
+        }
+    }
+
     /// Whether `self`, as a key prefix, covers `other` or `other` covers it:
     /// deleting under one could then touch the other.
     pub fn overlaps(&self, other: &Location) -> bool {

@@ -1,16 +1,33 @@
 //! RemoveOriginalLogs (`removeOriginalLogs`): deletes the log objects of the
-//! period's own days — never the whole logs prefix (the original tool's
-//! behaviour), never the late-delivery slack days after the period (they
-//! hold the next period's requests too).
+//! period's own days whose every line is a record this run's outputs hold —
+//! never the whole logs prefix (the original tool's behaviour), never an
+//! object with a line in no output.
 //!
 //! In this order, and nothing is deleted unless every check passes:
 //! 1. the logs location must not overlap the results, staging or Athena
 //!    metadata prefixes, either way round (`UnsafeDeletion`);
 //! 2. this run's Parquet and csv.gz must be the period's own outputs, exist,
 //!    be readable, and hold the row count the merge reported (`UnsafeDeletion`);
-//! 3. only keys whose day (from the key itself) lies in the period are deleted.
+//! 3. every log object the query read (the period's days and the
+//!    late-delivery slack) is read again with the project's parser: the
+//!    records they hold inside the period must be exactly the rows the
+//!    outputs hold (`UnsafeDeletion` when not: the outputs are not the logs'
+//!    records, whichever engine made them);
+//! 4. of the objects on the period's own days, only those whose every line
+//!    is a well-formed record inside the period (and not a bucket-level
+//!    operation the run left out) are deleted. The others are kept and
+//!    listed with the reason: malformed or unreadable lines, records of
+//!    another period (late deliveries of the day before), excluded records.
+//!
+//! Before deleting, the objects and their record counts are written to
+//! `RESULT_PATH/<label>/deleted-logs.json`: what was deleted stays on record,
+//! and a retry after a partial deletion still accounts for the objects an
+//! earlier attempt already deleted.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -22,15 +39,27 @@ use crate::athena_ddl::KeyLayout;
 use crate::config::CleanupConfig;
 use crate::error::StepError;
 use crate::location::Location;
+use crate::log_accounting::{ObjectAccount, RowFilter};
 use crate::log_keys::log_day;
 use crate::period::Period;
+use crate::request::Options;
+use crate::results::output_set::{Incomplete, OUTPUT_SET, OutputSet};
 use crate::results::verify::{Unverified, csv_gz_records, parquet_rows};
 use crate::storage::{ObjectMeta, ObjectStore, StorageError};
+
+/// The record of what this step deletes, beside the period's outputs.
+pub const LEDGER: &str = "deleted-logs.json";
+/// Log objects read at once (each is one GET and one parse).
+const CONCURRENT_READS: usize = 8;
+/// Kept objects named in the step's output (the rest are counted).
+const KEPT_LISTED: usize = 20;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Input {
     period: Period,
+    /// The run's options: which records the outputs hold depends on them.
+    options: Options,
     results: MergeOutput,
     /// The query's prefixes, also kept apart from the logs.
     #[serde(default)]
@@ -42,12 +71,29 @@ struct Input {
 pub struct RemoveLogsOutput {
     #[serde(flatten)]
     pub deleted: Deleted,
+    /// The records the deleted objects held: all of them are in the outputs.
+    pub deleted_records: u64,
     pub logs_location: String,
-    /// The days whose log objects were deleted, inclusive.
+    /// The days whose log objects were candidates, inclusive.
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
     /// The rows found in each output before deleting.
     pub verified_rows: VerifiedRows,
+    /// The period's log objects left in place because some of their lines
+    /// are in no output of this run.
+    pub kept_objects: u64,
+    /// The first of them, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptObject>,
+    /// Where the list of deleted objects and their record counts is kept.
+    pub ledger: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptObject {
+    pub object: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +101,17 @@ pub struct RemoveLogsOutput {
 pub struct VerifiedRows {
     pub parquet: u64,
     pub csv_gz: u64,
+}
+
+/// `deleted-logs.json`: the objects deleted (or about to be) for a period's
+/// outputs of `rows` rows, with the records each held.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Ledger {
+    label: String,
+    rows: u64,
+    /// Object URI -> records it held (all in the outputs).
+    objects: BTreeMap<String, u64>,
 }
 
 fn unsafe_deletion(message: impl Into<String>) -> StepError {
@@ -108,16 +165,128 @@ pub async fn remove_original_logs<S: ObjectStore>(
     // 2. The outputs the deletion depends on.
     let verified_rows = verify_outputs(store, &results_root, period, &input.results).await?;
 
-    // 3. The period's own log objects.
-    let objects = period_log_objects(store, &logs, config.layout, period).await?;
-    let deleted = delete_all(store, &objects).await?;
+    // 3. Every object the query read, read again.
+    let filter = RowFilter {
+        window: period.window,
+        exclude_bucket_operations: input.options.exclude_bucket_operations,
+    };
+    let read = query_log_objects(store, &logs, config.layout, period).await?;
+    let accounts: Vec<(ObjectMeta, ObjectAccount)> = futures::stream::iter(read)
+        .map(|o| async {
+            let bytes = store.get(&o.location).await?;
+            let account = ObjectAccount::of(&bytes, &filter);
+            Ok::<_, StorageError>((o, account))
+        })
+        .buffered(CONCURRENT_READS)
+        .try_collect()
+        .await?;
+    let ledger_at = results_root.join(&period.label).join(LEDGER);
+    let earlier = earlier_ledger(store, &ledger_at, period, input.results.rows).await?;
+    let listed: std::collections::HashSet<String> = accounts
+        .iter()
+        .map(|(o, _)| o.location.to_string())
+        .collect();
+    // Objects an earlier attempt deleted still count: their records are in
+    // the outputs, and only this ledger remembers them.
+    let already_deleted: BTreeMap<String, u64> = earlier
+        .objects
+        .into_iter()
+        .filter(|(uri, _)| !listed.contains(uri))
+        .collect();
+    let in_logs: u64 = accounts.iter().map(|(_, a)| a.in_outputs).sum::<u64>()
+        + already_deleted.values().sum::<u64>();
+    if in_logs != input.results.rows {
+        return Err(unsafe_deletion(format!(
+            "the log objects the query read ({} of them, partitions {} to {} under {logs}) \
+             hold {in_logs} records of the period, but the outputs hold {} rows, so the \
+             outputs are not a complete copy of these logs (were logs added or removed since \
+             the query ran, or did the engine read some lines differently?); run the period \
+             again, then remove the logs",
+            accounts.len(),
+            period.partitions.first,
+            period.partitions.last,
+            input.results.rows
+        )));
+    }
+
+    // 4. The period's own objects whose every line is in the outputs.
+    let mut ledger = Ledger {
+        label: period.label.clone(),
+        rows: input.results.rows,
+        objects: already_deleted,
+    };
+    let (mut doomed, mut kept, mut kept_objects) = (Vec::new(), Vec::new(), 0u64);
+    for (object, account) in accounts {
+        let uri = object.location.to_string();
+        let key = uri.strip_prefix(&logs.to_string()).unwrap_or_default();
+        let own_day =
+            log_day(key, config.layout).is_some_and(|d| period.start <= d && d <= period.end);
+        if !own_day {
+            continue;
+        }
+        match account.not_all_in_outputs() {
+            None => {
+                ledger.objects.insert(uri, account.in_outputs);
+                doomed.push(object);
+            }
+            Some(reason) => {
+                kept_objects += 1;
+                if kept.len() < KEPT_LISTED {
+                    kept.push(KeptObject {
+                        object: uri,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    let deleted_records = doomed
+        .iter()
+        .map(|o| ledger.objects[&o.location.to_string()])
+        .sum();
+    let ledger_json = serde_json::to_vec_pretty(&ledger).map_err(|e| StepError::Storage {
+        message: format!("writing {ledger_at}: {e}"),
+    })?;
+    store.put(&ledger_at, ledger_json.into()).await?;
+    let deleted = delete_all(store, &doomed).await?;
     Ok(RemoveLogsOutput {
         deleted,
+        deleted_records,
         logs_location: logs.to_string(),
         first_day: period.start,
         last_day: period.end,
         verified_rows,
+        kept_objects,
+        kept,
+        ledger: ledger_at.to_string(),
     })
+}
+
+/// The ledger an earlier attempt for the same outputs wrote, if any.
+async fn earlier_ledger<S: ObjectStore>(
+    store: &S,
+    at: &Location,
+    period: &Period,
+    rows: u64,
+) -> Result<Ledger, StepError> {
+    match store.get(at).await {
+        Ok(bytes) => {
+            let ledger: Ledger = serde_json::from_slice(&bytes).map_err(|e| {
+                unsafe_deletion(format!(
+                    "{at} (the record of log objects deleted for this period) cannot be read: \
+                     {e}; restore it or move it away to start over"
+                ))
+            })?;
+            // Another run's outputs (another row count) vouch for nothing here.
+            Ok(if ledger.label == period.label && ledger.rows == rows {
+                ledger
+            } else {
+                Ledger::default()
+            })
+        }
+        Err(StorageError::NotFound { .. }) => Ok(Ledger::default()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn verify_outputs<S: ObjectStore>(
@@ -147,6 +316,19 @@ async fn verify_outputs<S: ObjectStore>(
             )));
         }
     }
+    // The files must be the whole set one run wrote, and that run this one.
+    let set = match OutputSet::read(store, &folder).await {
+        Ok(set) => set,
+        Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
+        Err(why) => return Err(unsafe_deletion(why.to_string())),
+    };
+    if set.rows != results.rows {
+        return Err(unsafe_deletion(format!(
+            "the period's {OUTPUT_SET} says {} rows, but this run's merge wrote {}: another \
+             run replaced the outputs since",
+            set.rows, results.rows
+        )));
+    }
     let check = |what: &str, found: Result<u64, Unverified>| match found {
         Ok(rows) if rows == results.rows => Ok(rows),
         Ok(rows) => Err(unsafe_deletion(format!(
@@ -165,44 +347,56 @@ async fn verify_outputs<S: ObjectStore>(
     Ok(VerifiedRows { parquet, csv_gz })
 }
 
-/// The log objects whose key puts them on one of the period's days. On S3
-/// each day is listed by its own prefix; a local folder is listed whole (its
-/// date folders may sit at any depth) and filtered the same way.
-pub async fn period_log_objects<S: ObjectStore>(
+/// The log objects the period's query read: those on its partition days
+/// (the period and the late-delivery slack). On S3 each day is listed by its
+/// own prefix; a local folder is listed whole (its date folders may sit at
+/// any depth) and filtered the same way, and there the embedded engine also
+/// reads files outside date folders, so they are counted too. Hidden files
+/// are skipped, as the embedded engine skips them.
+pub async fn query_log_objects<S: ObjectStore>(
     store: &S,
     logs: &Location,
     layout: KeyLayout,
     period: &Period,
 ) -> Result<Vec<ObjectMeta>, StepError> {
-    let days: Vec<NaiveDate> = period
-        .start
-        .iter_days()
-        .take(period.days as usize)
-        .collect();
-    let mut listed = Vec::new();
+    let (first, last) = (period.partitions.first, period.partitions.last);
+    let logs_uri = logs.to_string();
+    let day_of = |o: &ObjectMeta| {
+        let uri = o.location.to_string();
+        log_day(uri.strip_prefix(&logs_uri).unwrap_or_default(), layout)
+    };
+    let in_range = |d: Option<NaiveDate>| d.is_some_and(|d| first <= d && d <= last);
     match logs {
         Location::S3 { .. } => {
-            for day in &days {
+            let mut listed = Vec::new();
+            for day in first.iter_days().take_while(|d| *d <= last) {
                 let prefix = match layout {
                     KeyLayout::DateBased { .. } => day.format("%Y/%m/%d/").to_string(),
                     KeyLayout::Simple => day.format("%Y-%m-%d-").to_string(),
                 };
                 listed.extend(store.list(&logs.join(&prefix)).await?);
             }
+            Ok(listed.into_iter().filter(|o| in_range(day_of(o))).collect())
         }
-        Location::Local(_) => listed = store.list(logs).await?,
+        Location::Local(_) => {
+            let hidden = |o: &ObjectMeta| {
+                let uri = o.location.to_string();
+                let key = uri.strip_prefix(&logs_uri).unwrap_or_default();
+                key.split('/').any(|segment| segment.starts_with('.'))
+            };
+            Ok(store
+                .list(logs)
+                .await?
+                .into_iter()
+                .filter(|o| !hidden(o))
+                .filter(|o| match day_of(o) {
+                    day @ Some(_) => in_range(day),
+                    None => true,
+                })
+                .collect())
+        }
     }
-    let logs_uri = logs.to_string();
-    Ok(listed
-        .into_iter()
-        .filter(|o| {
-            let uri = o.location.to_string();
-            let key = uri.strip_prefix(&logs_uri).unwrap_or_default();
-            log_day(key, layout).is_some_and(|d| period.start <= d && d <= period.end)
-        })
-        .collect())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +416,7 @@ mod tests {
                        "label": label,
                        "window": {"start": "2024-01-01T00:00:00Z", "end": "2024-01-03T00:00:00Z"},
                        "partitions": {"first": "2024-01-01", "last": "2024-01-03"}},
+            "options": {},
             "results": {"outputs": {
                             "parquet": format!("s3://res-bkt/s3la/{label}/requests-{label}.parquet"),
                             "csvGz": format!("s3://res-bkt/s3la/{label}/requests-{label}.csv.gz")},
