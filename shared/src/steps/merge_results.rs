@@ -24,6 +24,7 @@ use crate::report::tally::Tally;
 use crate::report::{Context, Downloads, REPORT_HTML, REPORT_JSON, Report, html};
 use crate::request::Options;
 use crate::results::merge::{MergeError, merge_parts_reporting};
+use crate::results::output_set::{Checksummed, Incomplete, OUTPUT_SET, OutputSet};
 use crate::storage::{ObjectStore, StorageError};
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +47,10 @@ pub struct Outputs {
     pub report_json: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_html: Option<String>,
+    /// `_SUCCESS.json`: names the four files with their sizes and SHA-256,
+    /// written last (see [`crate::results::output_set`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_set: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +164,17 @@ pub async fn merge_results<S: ObjectStore>(
         )
     })?;
     let parts = manifest_parts(manifest, &staging)?;
+    if input.status.data_scanned_bytes == 0 {
+        return Err(StepError::invalid(
+            "status.dataScannedBytes",
+            format!(
+                "is 0: the query read no log data, so there are no log objects for the period \
+                 (partitions {} to {}) under the logs table's location; check \
+                 S3_LOGS_LOCATION (or --logs) and the period",
+                input.period.partitions.first, input.period.partitions.last
+            ),
+        ));
+    }
 
     let projection = if input.options.select_all {
         Projection::SelectAll
@@ -169,6 +185,11 @@ pub async fn merge_results<S: ObjectStore>(
     let out_dir = location(&config.result_path, "RESULT_PATH")?.join(&input.period.label);
     let (parquet_name, csv_name) = output_names(&input.period.label);
     let (parquet_at, csv_at) = (out_dir.join(&parquet_name), out_dir.join(&csv_name));
+    // The set is not whole while its files are being replaced: its manifest
+    // goes first and comes back last.
+    let set_at = out_dir.join(OUTPUT_SET);
+    store.delete(std::slice::from_ref(&set_at)).await?;
+    let store = &Checksummed::new(store.clone());
     let window = &input.period.window;
     let tally = Tally::new(
         window.start.timestamp_millis(),
@@ -199,6 +220,17 @@ pub async fn merge_results<S: ObjectStore>(
             engine_malformed_lines: input.status.malformed_lines,
         },
     );
+    if merged.rows == 0 && report.malformed_lines > 0 {
+        return Err(StepError::invalid(
+            "logs",
+            format!(
+                "every one of the {} log lines the query returned for the period is malformed, \
+                 so these are not S3 server access logs as S3 writes them (compressed, or \
+                 another format?); `s3la parse` over a copy of one object lists what is wrong",
+                report.malformed_lines
+            ),
+        ));
+    }
     let results_root = location(&config.result_path, "RESULT_PATH")?;
     if let Some(previous) = previous_report(store, &results_root, &input.period).await? {
         report.compare_with(&previous);
@@ -219,12 +251,35 @@ pub async fn merge_results<S: ObjectStore>(
             html::render(&report, &downloads).into_bytes().into(),
         )
         .await?;
+    let mut files = std::collections::BTreeMap::new();
+    for (name, at) in [
+        (&parquet_name, &parquet_at),
+        (&csv_name, &csv_at),
+        (&REPORT_JSON.to_string(), &json_at),
+        (&REPORT_HTML.to_string(), &html_at),
+    ] {
+        let written = store.written(at).ok_or_else(|| StepError::MergeFailed {
+            message: format!("{at} was not written"),
+        })?;
+        files.insert(name.clone(), written);
+    }
+    let set = OutputSet {
+        label: input.period.label.clone(),
+        execution: input.execution.name.clone(),
+        rows: merged.rows,
+        files,
+    };
+    let set_json = serde_json::to_vec_pretty(&set).map_err(|e| StepError::MergeFailed {
+        message: format!("writing {OUTPUT_SET}: {e}"),
+    })?;
+    store.put(&set_at, set_json.into()).await?;
     Ok(MergeOutput {
         outputs: Outputs {
             parquet: parquet_at.to_string(),
             csv_gz: csv_at.to_string(),
             report_json: Some(json_at.to_string()),
             report_html: Some(html_at.to_string()),
+            output_set: Some(set_at.to_string()),
         },
         rows: merged.rows,
         summary: Some(Summary {
@@ -252,10 +307,19 @@ async fn previous_report<S: ObjectStore>(
     period: &Period,
 ) -> Result<Option<Report>, StepError> {
     let before = period.before();
-    let at = results_root.join(&before.label).join(REPORT_JSON);
-    match store.get(&at).await {
-        Ok(bytes) => Ok(serde_json::from_slice::<Report>(&bytes).ok()),
-        Err(StorageError::NotFound { .. }) => Ok(None),
+    let folder = results_root.join(&before.label);
+    // Only a whole set: a report beside outputs another run half replaced
+    // would compare this period with numbers no file holds.
+    let set = match OutputSet::read(store, &folder).await {
+        Ok(set) => set,
+        Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
+        Err(_) => return Ok(None),
+    };
+    match store.get(&folder.join(REPORT_JSON)).await {
+        Ok(bytes) if set.check_bytes(REPORT_JSON, &bytes).is_ok() => {
+            Ok(serde_json::from_slice::<Report>(&bytes).ok())
+        }
+        Ok(_) | Err(StorageError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

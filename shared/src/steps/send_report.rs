@@ -20,7 +20,8 @@ use crate::email::{EmailConfig, MailTransport, compose};
 use crate::error::StepError;
 use crate::location::Location;
 use crate::period::Period;
-use crate::report::{Downloads, Link, Report, html, text, title};
+use crate::report::{Downloads, Link, REPORT_JSON, Report, html, text, title};
+use crate::results::output_set::{Incomplete, OutputSet};
 use crate::storage::ObjectStore;
 
 /// SigV4's longest presigned lifetime.
@@ -71,7 +72,17 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
         |uri: &str, field: &str| Location::parse(uri).map_err(|m| StepError::invalid(field, m));
     let report_at = parse(report_uri, "results.outputs.reportJson")?;
     let csv_at = parse(&outputs.csv_gz, "results.outputs.csvGz")?;
+    // Only a whole set is reported: a report beside outputs another run is
+    // replacing would link to rows it does not describe.
+    let set = OutputSet::read(store, &report_at.parent_folder())
+        .await
+        .map_err(|e| match e {
+            Incomplete::Storage(e) => e.into(),
+            Incomplete::Invalid(m) => StepError::invalid("results.outputs", m),
+        })?;
     let bytes = store.get(&report_at).await?;
+    set.check_bytes(REPORT_JSON, &bytes)
+        .map_err(|e| StepError::invalid("results.outputs.reportJson", e.to_string()))?;
     let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
         StepError::invalid(
             "results.outputs.reportJson",

@@ -129,6 +129,7 @@ impl ObjectStore for LocalStore {
             .ok_or_else(|| StorageError::local(at.to_string(), "has no file name"))?;
         // A hidden temporary beside the target, so the rename stays on one
         // file system and readers listing the folder skip it.
+        remove_stale_temporaries(dir, &name.to_string_lossy());
         let file = tempfile::Builder::new()
             .prefix(&format!(".{}.", name.to_string_lossy()))
             .suffix(".tmp")
@@ -166,6 +167,33 @@ impl ObjectStore for LocalStore {
             url: at.to_string(),
             expires: None,
         })
+    }
+}
+
+/// Removes what killed writers of `name` left in `dir` (`.<name>.XXXXXX.tmp`):
+/// a dropped upload removes its own file, a killed process cannot, and the
+/// next write of the same file is where such leftovers are found. A file it
+/// cannot remove stays; the new upload does not depend on it.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let stale = file_name.starts_with(&prefix)
+            && file_name.ends_with(".tmp")
+            // The random part tempfile adds: six letters or digits.
+            && file_name.len() == prefix.len() + 6 + ".tmp".len();
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            if let Err(e) = fs::remove_file(entry.path()) {
+                eprintln!(
+                    "note: could not remove the leftover {}: {e}",
+                    entry.path().display()
+                );
+            }
+        }
     }
 }
 
@@ -240,6 +268,30 @@ mod tests {
                 .collect();
             assert_eq!(names, vec!["out.csv.gz"]);
         });
+    }
+
+    #[test]
+    fn a_new_write_removes_what_a_killed_writer_of_the_same_file_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("requests-2024-01.csv.gz");
+        let leftover = dir.path().join(".requests-2024-01.csv.gz.Ab12Cd.tmp");
+        let other = dir.path().join(".report.json.Ab12Cd.tmp");
+        fs::write(&leftover, b"half a file").unwrap();
+        fs::write(&other, b"another file's").unwrap();
+        block_on(async {
+            let at = Location::Local(target.clone());
+            LocalStore.put(&at, Bytes::from_static(b"x")).await.unwrap();
+        });
+        assert!(!leftover.exists(), "the leftover of this file is removed");
+        assert!(
+            other.exists(),
+            "another file's temporary is not this write's to remove"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

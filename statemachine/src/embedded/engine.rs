@@ -106,6 +106,9 @@ impl EmbeddedEngine {
         let output = local_dir(&job.output_location)?;
         let files = discover(&self.logs).map_err(|e| e.to_string())?;
         let files = in_range(files, job.spec.partitions);
+        if files.is_empty() {
+            return Err(no_log_files(&self.logs, job));
+        }
         let stats = Arc::new(ScanStats::default());
         let table = logs_table(files, self.threads, stats.clone()).map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -136,6 +139,13 @@ impl EmbeddedEngine {
             }
             Ok::<_, String>(parts)
         })?;
+        let (records, malformed) = (
+            stats.records.load(Ordering::Relaxed),
+            stats.malformed.load(Ordering::Relaxed),
+        );
+        if records == 0 && malformed > 0 {
+            return Err(all_malformed(malformed, &stats.malformed_examples()));
+        }
         std::fs::create_dir_all(&output).map_err(|e| e.to_string())?;
         let manifest_path = output.join(format!("{id}-manifest.csv"));
         let manifest: String = parts.iter().map(|p| file_uri(p, false) + "\n").collect();
@@ -159,6 +169,40 @@ impl EmbeddedEngine {
             stats.malformed.load(Ordering::Relaxed),
         ))
     }
+}
+
+/// Why a query found nothing to read: the folder and the days it searched.
+fn no_log_files(logs: &Path, job: &QueryJob) -> String {
+    let days = match job.spec.partitions {
+        Some(p) => format!(
+            "in date folders {} to {} (the period and its late-delivery slack) or outside \
+             date folders",
+            p.first.format("%Y/%m/%d"),
+            p.last.format("%Y/%m/%d")
+        ),
+        None => "anywhere".to_string(),
+    };
+    format!(
+        "no log files for the period: searched {} for files {days}, and found none (hidden \
+         files are skipped); check --logs and the period",
+        logs.display()
+    )
+}
+
+/// Why a query whose every line was malformed fails instead of reporting
+/// an empty period.
+fn all_malformed(malformed: u64, examples: &[String]) -> String {
+    format!(
+        "every one of the {malformed} log lines read for the period is malformed, so these \
+         are not S3 server access logs as S3 writes them (compressed, or another format?); \
+         the first: {}",
+        examples
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
 }
 
 fn local_dir(uri: &str) -> Result<PathBuf, String> {
