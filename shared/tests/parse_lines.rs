@@ -286,6 +286,11 @@ fn malformed_lines_name_the_field() {
             "",
         ),
         (
+            "a b - c d e f g - 200 - 1 2 3 4 \"-\" \"curl/8".to_string(),
+            "user_agent",
+            "unterminated quoted value",
+        ),
+        (
             s.replacen(" REST.GET.VERSIONING ", "  REST.GET.VERSIONING ", 1),
             "operation",
             "empty field",
@@ -298,7 +303,7 @@ fn malformed_lines_name_the_field() {
         (
             "garbage".to_string(),
             "bucket",
-            "missing: the line ends after 1 fields",
+            "missing: the line ends after 1 field (",
         ),
     ];
     for (line, field, msg) in cases {
@@ -376,4 +381,100 @@ fn values_follow_the_field_list() {
     assert_eq!(by_name("user_agent"), Text(Some("S3Console/0.4")));
     assert_eq!(by_name("cipher_suite"), Text(Some("ECDHE-RSA-AES128-SHA")));
     assert_eq!(by_name("source_region"), Text(Some("us-east-1")));
+}
+
+/// Field counts AWS never wrote (19 to 23) are lines cut short, not older
+/// records: an error naming the first missing field.
+#[test]
+fn field_counts_aws_never_wrote_are_malformed() {
+    use s3la_shared::log_format::fields::FIELDS;
+    for (n, first_missing) in FIELDS.iter().enumerate().take(24).skip(19) {
+        let (field, message) = error_of(&with_field_count(n));
+        assert_eq!(field, first_missing.json_name, "{n} fields");
+        assert!(
+            message.contains(&format!("the line ends after {n} fields"))
+                && message.contains("cut short"),
+            "{n} fields: {message}"
+        );
+    }
+    for n in [17, 18, 24, 25, 26, 27] {
+        assert_eq!(parse_line(&with_field_count(n)).unwrap().field_count, n);
+    }
+}
+
+/// The last line of a file cut part-way through (a partial write), at every
+/// byte: an error wherever the cut's shape shows it. The only cuts read as
+/// records are those that leave an older record whole (a field boundary of
+/// 17, 18, 24, 25 or 26 fields) or a last field that is still a whole value
+/// (`TLSV1`, TLS 1.0's; an access point name, which has no fixed shape).
+#[test]
+fn a_line_cut_short_is_malformed() {
+    let line = sample(0);
+    let tokens: Vec<&str> = line.split(' ').collect();
+    let boundary = |n: usize| tokens[..n + 3].join(" ").len();
+    let arn_name = boundary(24) + line[boundary(24)..].find('/').unwrap() + 1;
+    let readable = |end: usize| {
+        [17, 18, 24, 25, 26].map(boundary).contains(&end)
+            || end == boundary(23) + " TLSV1".len()
+            || (arn_name < end && end < boundary(25))
+    };
+    for cut in 1..line.len() {
+        let text = &line[..cut];
+        let end = text.trim_end_matches(' ').len();
+        match parse_line(text) {
+            Ok(r) => assert!(
+                readable(end),
+                "cut at {cut} read as a {}-field record: {text:?}",
+                r.field_count
+            ),
+            Err(e) => assert!(!readable(end), "cut at {cut} should read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_last_field_cut_inside_is_named() {
+    let cases = [
+        (
+            with_field_count(24).replacen(" TLSV1.2", " TLSV1.", 1),
+            "tls_version",
+        ),
+        (
+            with_field_count(24).replacen(" TLSV1.2", " TL", 1),
+            "tls_version",
+        ),
+        (
+            with_field_count(25).replacen(":accesspoint/example-AP", ":accessp", 1),
+            "access_point_arn",
+        ),
+        (
+            with_field_count(25).replacen(":123456789012:accesspoint/example-AP", ":1234", 1),
+            "access_point_arn",
+        ),
+        (
+            with_field_count(26).replacen(" Yes", " Ye", 1),
+            "acl_required",
+        ),
+        (
+            sample(0).replacen(" us-east-1", " us-east-", 1),
+            "source_region",
+        ),
+        (sample(0).replacen(" us-east-1", " u", 1), "source_region"),
+    ];
+    for (line, field) in cases {
+        let (f, m) = error_of(&line);
+        assert_eq!(f, field, "{line}: {m}");
+        assert!(m.contains("cut short"), "{field}: {m}");
+    }
+    // Whole values of those fields are fine, and so is anything in a field
+    // that is not the last one.
+    let tls10 = with_field_count(24).replacen(" TLSV1.2", " TLSv1", 1);
+    assert_eq!(parse_line(&tls10).unwrap().tls_version, Some("TLSv1"));
+    let region = sample(0).replacen(" us-east-1", " eu-central-2", 1);
+    assert_eq!(
+        parse_line(&region).unwrap().source_region,
+        Some("eu-central-2")
+    );
+    let mid = sample(0).replacen(" TLSV1.2", " TLSV1.", 1);
+    assert_eq!(parse_line(&mid).unwrap().tls_version, Some("TLSV1."));
 }

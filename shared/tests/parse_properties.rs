@@ -29,6 +29,20 @@ fn referer() -> impl Strategy<Value = Option<String>> {
     prop::option::of("https?://[a-z.]{1,12}/[A-Za-z0-9/?=&%.-]{0,20}")
 }
 
+/// Values of the fields that AWS can write last (TLS version at 24 fields,
+/// access point ARN at 25, source region at 27): a last field that is only
+/// the start of such a value is a line cut short, so these are whole ones.
+fn last_fields() -> impl Strategy<Value = [Option<String>; 3]> {
+    (
+        prop::option::of("TLS[vV]1(\\.[0-3])?"),
+        prop::option::of(
+            "arn:aws:s3(-object-lambda)?:[a-z]{2}-[a-z]{4,9}-[1-9]:[0-9]{12}:accesspoint/[a-z0-9-]{1,20}",
+        ),
+        prop::option::of("[a-z]{2}-[a-z]{4,9}-[1-9]"),
+    )
+        .prop_map(|(tls, arn, region)| [tls, arn, region])
+}
+
 fn number() -> impl Strategy<Value = Option<i64>> {
     prop::option::of(0i64..10_000_000_000)
 }
@@ -46,6 +60,9 @@ struct Owned {
     auth: Option<&'static str>,
     acl: Option<&'static str>,
     field_count: usize,
+    /// TLS version, access point ARN and source region, used where the
+    /// field is the line's last.
+    last: [Option<String>; 3],
     extra: Option<Vec<String>>,
 }
 
@@ -62,22 +79,28 @@ fn owned() -> impl Strategy<Value = Owned> {
         prop::sample::select(vec![None, Some("AuthHeader"), Some("QueryString")]),
         prop::sample::select(vec![None, Some("Yes")]),
         prop::sample::select(vec![17usize, 18, 24, 25, 26, 27, 28, 30]),
-        prop::collection::vec("[A-Za-z0-9\"=-]{1,8}", 3),
+        (
+            prop::collection::vec("[A-Za-z0-9\"=-]{1,8}", 3),
+            last_fields(),
+        ),
     )
         .prop_map(
-            |(text, uri, referer, ua, time, status, numbers, sigv, auth, acl, n, extra)| Owned {
-                text,
-                uri,
-                referer,
-                ua,
-                time,
-                status,
-                numbers,
-                sigv,
-                auth,
-                acl,
-                field_count: n,
-                extra: (n > 27).then(|| extra[..n - 27].to_vec()),
+            |(text, uri, referer, ua, time, status, numbers, sigv, auth, acl, n, (extra, last))| {
+                Owned {
+                    text,
+                    uri,
+                    referer,
+                    ua,
+                    time,
+                    status,
+                    numbers,
+                    sigv,
+                    auth,
+                    acl,
+                    field_count: n,
+                    last,
+                    extra: (n > 27).then(|| extra[..n - 27].to_vec()),
+                }
             },
         )
 }
@@ -88,6 +111,14 @@ impl Owned {
         let n = self.field_count;
         let keep = |i: usize, v: Option<&'static str>| if 17 + i < n { v } else { None };
         let keep_t = |i: usize, j: usize| if 17 + i < n { t(j) } else { None };
+        // The line's last field, when it is one with a shape, has a whole value.
+        let last = |i: usize, j: usize, k: usize| {
+            if 17 + i + 1 == n {
+                self.last[k].as_deref()
+            } else {
+                keep_t(i, j)
+            }
+        };
         LogRecord {
             bucket_owner: t(0),
             bucket: t(1),
@@ -112,10 +143,10 @@ impl Owned {
             cipher_suite: keep_t(3, 10),
             authentication_type: keep(4, self.auth),
             host_header: keep_t(5, 11),
-            tls_version: keep_t(6, 12),
-            access_point_arn: keep_t(7, 13),
+            tls_version: last(6, 12, 0),
+            access_point_arn: last(7, 13, 1),
             acl_required: keep(8, self.acl),
-            source_region: keep_t(9, 14),
+            source_region: last(9, 14, 2),
             extra: None,
             field_count: n,
         }

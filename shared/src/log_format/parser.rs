@@ -150,7 +150,81 @@ fn read_trailing<'a>(s: &'a str, m: &Marks<'_>, from: usize) -> Result<Trailing<
         t.count += 1;
         pos = end + 1;
     }
+    check_complete(&t)?;
     Ok(t)
+}
+
+/// A line AWS wrote whole has 17, 18, 24, 25, 26, 27 or more fields, and its
+/// last field is not the start of a longer value: anything else is a line
+/// cut short (a truncated last line of a file). `t.count` is the number of
+/// fields after the user agent.
+fn check_complete(t: &Trailing<'_>) -> Result<()> {
+    const FIELD_COUNTS: &str = "AWS writes 17, 18, 24, 25, 26, 27 or more";
+    let count = t.count;
+    if (2..=6).contains(&count) {
+        return Err(ParseError::new(
+            super::fields::FIELDS[17 + count].json_name,
+            format!(
+                "missing: the line ends after {} fields ({FIELD_COUNTS}): it was cut short",
+                17 + count
+            ),
+        ));
+    }
+    let Some(last) = count.checked_sub(1).filter(|&i| i < TRAILING_KNOWN) else {
+        return Ok(());
+    };
+    let Some(v) = t.values[last] else {
+        return Ok(());
+    };
+    let what = match last {
+        6 if is_cut_tls_version(v.as_bytes()) => "a TLS version such as TLSv1.2",
+        7 if is_cut_access_point_arn(v) => {
+            "an access point ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:accesspoint/NAME)"
+        }
+        8 if matches!(v, "Y" | "Ye") => "'Yes'",
+        9 if is_cut_region(v.as_bytes()) => "a region such as us-east-1",
+        _ => return Ok(()),
+    };
+    Err(ParseError::new(
+        super::fields::FIELDS[17 + last].json_name,
+        format!(
+            "cut short: the line ends inside this field ('{}' is only the start of {what})",
+            clip(v)
+        ),
+    ))
+}
+
+/// `T`, `TLS`, `TLSv1.` ...: the start of `TLSv1.2` but not a version
+/// (`TLSv1` alone is TLS 1.0's).
+fn is_cut_tls_version(v: &[u8]) -> bool {
+    const FULL: &[u8] = b"TLSV1.2";
+    v.len() < FULL.len() && v.eq_ignore_ascii_case(&FULL[..v.len()]) && v.len() != 5
+}
+
+/// The start of an ARN without a resource name: `arn:aws:s3:` or
+/// `arn:aws:s3:us-east-1:123456789012:accesspoint`.
+fn is_cut_access_point_arn(v: &str) -> bool {
+    if v.len() < 4 {
+        return "arn:".starts_with(v);
+    }
+    if !v.starts_with("arn:") {
+        return false;
+    }
+    match v.splitn(6, ':').nth(5) {
+        Some(resource) => match resource.find('/') {
+            Some(i) => i + 1 == resource.len(),
+            None => true,
+        },
+        None => true,
+    }
+}
+
+/// A region ends with its number (`us-east-1`); `us-east-` or `us-e` is the
+/// start of one.
+fn is_cut_region(v: &[u8]) -> bool {
+    v.last().is_some_and(|c| !c.is_ascii_digit())
+        && v.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
 }
 
 struct Cursor<'a, 'm> {
@@ -164,12 +238,11 @@ struct Cursor<'a, 'm> {
 
 impl<'a> Cursor<'a, '_> {
     fn missing(&self, field: &'static str) -> ParseError {
+        let n = self.fields_seen;
+        let fields = if n == 1 { "field" } else { "fields" };
         ParseError::new(
             field,
-            format!(
-                "missing: the line ends after {} fields (a record has at least 17)",
-                self.fields_seen
-            ),
+            format!("missing: the line ends after {n} {fields} (a record has at least 17)"),
         )
     }
 
@@ -271,10 +344,17 @@ impl<'a> Cursor<'a, '_> {
             };
         }
         let close = closing_quote(self.m, self.pos, follows_ok, false).ok_or_else(|| {
-            ParseError::new(
-                field,
-                "no closing quote followed by the fields that belong after it",
-            )
+            if self.m.quote(self.pos + 1).is_none() {
+                ParseError::new(
+                    field,
+                    "unterminated quoted value: the line ends inside it (cut short?)",
+                )
+            } else {
+                ParseError::new(
+                    field,
+                    "no closing quote followed by the fields that belong after it",
+                )
+            }
         })?;
         let value = &self.s[self.pos + 1..close];
         self.advance_to(close + 1);
@@ -366,7 +446,10 @@ impl<'a> Cursor<'a, '_> {
             }
         }
         if self.m.quote(open + 1).is_none() {
-            Err(ParseError::new("referer", "unterminated quoted value"))
+            Err(ParseError::new(
+                "referer",
+                "unterminated quoted value: the line ends inside it (cut short?)",
+            ))
         } else {
             Err(self.missing_after_referer())
         }
