@@ -1,14 +1,16 @@
 //! Inputs of `s3la parse`: files, directories (recursively, in name order)
 //! and `-` for stdin, read as chunks of whole lines that carry their first
 //! line number so that they can be parsed in parallel and still report exact
-//! line numbers.
+//! line numbers. A gzip-compressed source is decompressed first; another
+//! compression is an error naming the source.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use s3la_shared::log_format::lines::{compression_of, decode_log_object};
 
 /// One input: a file or stdin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +108,7 @@ pub fn read_chunks(
                 Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?)
             }
         };
+        let reader = decoded(reader).with_context(|| format!("cannot read '{name}'"))?;
         if !chunker
             .read_source(reader, &name)
             .with_context(|| format!("cannot read '{name}'"))?
@@ -115,6 +118,24 @@ pub fn read_chunks(
     }
     chunker.flush();
     Ok(())
+}
+
+/// The source's text. Plain text streams through as it is read; a
+/// compressed source (S3 never writes one: a copy a person compressed) is
+/// read whole and decoded by the rule every log reader shares.
+fn decoded<'a>(mut reader: Box<dyn Read + 'a>) -> anyhow::Result<Box<dyn Read + 'a>> {
+    // Enough for the longest magic number `compression_of` knows (xz's).
+    let mut head = Vec::with_capacity(8);
+    (&mut reader).take(6).read_to_end(&mut head)?;
+    if compression_of(&head).is_none() {
+        return Ok(Box::new(io::Cursor::new(head).chain(reader)));
+    }
+    let mut raw = head;
+    reader.read_to_end(&mut raw)?;
+    let text = decode_log_object(&raw)
+        .map_err(|e| anyhow!(e))?
+        .into_owned();
+    Ok(Box::new(io::Cursor::new(text)))
 }
 
 struct Chunker<E> {
@@ -250,6 +271,43 @@ mod tests {
             }
         }
         out
+    }
+
+    /// What `read_chunks` reads from `raw` given as stdin would be: the
+    /// decoded text, in chunks.
+    fn decoded_text(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let mut out = vec![];
+        decoded(Box::new(raw))?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn plain_text_streams_through_whole() {
+        for text in [&b""[..], b"a", b"abcdef", b"abcdefgh\nline 2\n"] {
+            assert_eq!(decoded_text(text).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn other_compressions_are_errors_not_text() {
+        let zstd = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x61, 0x00];
+        let e = decoded_text(&zstd).unwrap_err().to_string();
+        assert!(e.contains("zstd-compressed: decompress it first"), "{e}");
+        let e = decoded_text(&[0x1f, 0x8b, 0x08, 0x00])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("corrupt gzip"), "{e}");
+    }
+
+    #[test]
+    fn a_refused_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2024-01-01-00-00-00-ABC.bz2");
+        std::fs::write(&path, b"BZh91AY&SY\x00\x01").unwrap();
+        let e = read_chunks(&[Source::File(path.clone())], 1024, |_| true).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains("bzip2-compressed"), "{e}");
     }
 
     #[test]
