@@ -19,8 +19,11 @@ import pytest
 
 from conftest import S3S_ACCESS_KEY, S3S_SECRET_KEY, aws_env, run
 from lambda_runtime_api import invoke
+from log_objects import holds_earlier_records, whole_in_period
 
-LABEL = "2024-02-28_2024-02-29"
+# One day after the first of the generated logs: its first objects hold late
+# records of the day before, which no output of this period holds.
+LABEL = "2024-02-29_2024-02-29"
 EXECUTION = {"name": "e2e-1", "startTime": "2024-03-05T06:00:00Z"}
 RESULT_PATH = "s3://res-bkt/s3la/"
 LOGS = "s3://logs-bkt/AWSLogs/"
@@ -32,7 +35,7 @@ def local_result(s3la, logs, tmp_path_factory):
     """The period's rows as `s3la run` computes them on this machine."""
     root, _ = logs
     out = tmp_path_factory.mktemp("local-results")
-    run(s3la, "run", "--logs", root, "--results", out, "--date_range", "2024-02-28",
+    run(s3la, "run", "--logs", root, "--results", out, "--date_range", "2024-02-29",
         "2024-02-29", "--name", "e2e-local")
     return pq.read_table(out / LABEL / f"requests-{LABEL}.parquet")
 
@@ -86,7 +89,7 @@ def unload_like_athena(s3, table, staging, athena, query_id, parts=3):
 def test_merge_and_cleanups_on_s3(lambda_bin, s3la, s3s, s3, local_result, logs):
     e = env(s3s)
     plan = json.loads(run(s3la, "invoke", "ComputePeriod", "--input", json.dumps(
-        {"input": {"dateRange": {"start": "2024-02-28", "end": "2024-02-29"}},
+        {"input": {"dateRange": {"start": "2024-02-29", "end": "2024-02-29"}},
          "execution": EXECUTION}), env=e).stdout)
     assert plan["period"]["label"] == LABEL
     staging = f"{RESULT_PATH}_staging/{LABEL}/e2e-1/"
@@ -109,13 +112,14 @@ def test_merge_and_cleanups_on_s3(lambda_bin, s3la, s3s, s3, local_result, logs)
     (kind, merged), (kind2, again) = answers
     assert kind == "response", merged
     assert (kind2, again["rows"], again["bytes"]) == ("response", merged["rows"], merged["bytes"])
-    assert merged["rows"] == len(local_result) > 10_000
+    assert merged["rows"] == len(local_result) > 5_000
     assert merged["dataFiles"] == 3
     assert merged["outputs"] == {
         "parquet": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.parquet",
         "csvGz": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.csv.gz",
         "reportJson": f"{RESULT_PATH}{LABEL}/report.json",
         "reportHtml": f"{RESULT_PATH}{LABEL}/report.html",
+        "outputSet": f"{RESULT_PATH}{LABEL}/_SUCCESS.json",
     }
     # The report counted the same rows in the same pass, and the rows without
     # a time as malformed lines, which the outputs leave out.
@@ -151,38 +155,53 @@ def test_merge_and_cleanups_on_s3(lambda_bin, s3la, s3s, s3, local_result, logs)
         s3.put_object(Bucket="logs-bkt", Key="AWSLogs/" + str(p.relative_to(root)),
                       Body=p.read_bytes())
     logs_location = LOGS + str(files[0].relative_to(root)).rsplit("/", 4)[0] + "/"
-    in_period = [p for p in files if "/2024/02/28/" in str(p) or "/2024/02/29/" in str(p)]
+    in_period = [p for p in files if "/2024/02/29/" in str(p)]
     assert 0 < len(in_period) < len(files)
 
     e = env(s3s, S3_LOGS_LOCATION=logs_location)
     [(kind, removed)] = invoke(lambda_bin / "remove-original-logs",
-                               [{"period": plan["period"], "query": query, "results": merged}], e)
+                               [{"period": plan["period"], "options": plan["options"],
+                                 "query": query, "results": merged}], e)
     assert kind == "response", removed
-    assert removed["deletedObjects"] == len(in_period)
+    # Only the period's objects whose every line is a record the outputs hold
+    # (judged by an independent reader); the others are kept with a reason:
+    # late records of the day before, malformed lines.
+    whole = [p for p in in_period if whole_in_period(p.read_bytes(), "2024-02-29", "2024-02-29")]
+    assert 0 < len(whole) < len(in_period)
+    assert any(holds_earlier_records(p.read_bytes(), "2024-02-29") for p in in_period)
+    assert removed["deletedObjects"] == len(whole)
+    assert removed["keptObjects"] == len(in_period) - len(whole)
     assert removed["verifiedRows"] == {"parquet": merged["rows"], "csvGz": merged["rows"]}
-    # What is left: the day after the period, and the late deliveries after it.
     assert keys(s3, "logs-bkt") == sorted(
-        "AWSLogs/" + str(p.relative_to(root)) for p in files if p not in in_period)
+        "AWSLogs/" + str(p.relative_to(root)) for p in files if p not in whole)
+    # A retry after everything was deleted still adds up: the ledger
+    # remembers the deleted objects' records.
+    [(kind, again)] = invoke(lambda_bin / "remove-original-logs",
+                             [{"period": plan["period"], "options": plan["options"],
+                               "query": query, "results": merged}], e)
+    assert kind == "response", again
+    assert again["keptObjects"] == removed["keptObjects"]
 
     [(kind, meta)] = invoke(lambda_bin / "remove-meta",
                             [{"query": query, "status": status, "results": merged}], e)
     assert kind == "response", meta
     assert meta["deletedObjects"] == 5  # three parts, the manifest, the metadata
-    assert keys(s3, "res-bkt") == sorted(split_s3(u)[1] for u in merged["outputs"].values())
+    assert keys(s3, "res-bkt") == sorted(
+        [split_s3(u)[1] for u in merged["outputs"].values()] + [f"s3la/{LABEL}/deleted-logs.json"])
 
 
 def test_unsafe_log_removal_is_refused_by_name(lambda_bin, s3s, s3):
     # Results kept under the logs prefix: refused before anything is read.
     e = env(s3s, S3_LOGS_LOCATION="s3://res-bkt/")
-    period = {"kind": "custom", "start": "2024-02-28", "end": "2024-02-29", "days": 2,
+    period = {"kind": "custom", "start": "2024-02-29", "end": "2024-02-29", "days": 1,
               "label": LABEL,
-              "window": {"start": "2024-02-28T00:00:00Z", "end": "2024-03-01T00:00:00Z"},
-              "partitions": {"first": "2024-02-28", "last": "2024-03-01"}}
+              "window": {"start": "2024-02-29T00:00:00Z", "end": "2024-03-01T00:00:00Z"},
+              "partitions": {"first": "2024-02-29", "last": "2024-03-01"}}
     results = {"outputs": {"parquet": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.parquet",
                            "csvGz": f"{RESULT_PATH}{LABEL}/requests-{LABEL}.csv.gz"},
                "rows": 1, "bytes": {"parquet": 1, "csvGz": 1}, "dataFiles": 1}
     [(kind, err)] = invoke(lambda_bin / "remove-original-logs",
-                           [{"period": period, "results": results}], e)
+                           [{"period": period, "options": {}, "results": results}], e)
     assert (kind, err["errorType"]) == ("error", "UnsafeDeletion"), err
     assert "overlap" in err["errorMessage"]
 

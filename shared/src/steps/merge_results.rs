@@ -65,6 +65,9 @@ pub struct Sizes {
 pub struct MergeOutput {
     pub outputs: Outputs,
     pub rows: u64,
+    /// Log lines read for the period that are no record (in no output).
+    #[serde(default)]
+    pub malformed_lines: u64,
     /// The report's headline figures (the whole report is in `report.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<Summary>,
@@ -282,6 +285,7 @@ pub async fn merge_results<S: ObjectStore>(
             output_set: Some(set_at.to_string()),
         },
         rows: merged.rows,
+        malformed_lines: report.malformed_lines,
         summary: Some(Summary {
             requests: report.overall.requests,
             downloads: report.overall.downloads,
