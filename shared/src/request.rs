@@ -171,9 +171,11 @@ impl ExecutionRequest {
             return Err(StepError::invalid(
                 field,
                 format!(
-                    "the period starts {} before the table's first partition {projection_start} \
-                     (PROJECTION_START); choose a later period",
-                    period.start
+                    "the period starts {start} before the table's first partition {projection_start} \
+                     (PROJECTION_START): choose a later period, or, if the logs begin earlier, set \
+                     PROJECTION_START to {start} or before (and the Athena table's projection with \
+                     it: s3la ddl --projection-start)",
+                    start = period.start
                 ),
             ));
         }
@@ -420,7 +422,9 @@ mod tests {
             ),
             (
                 json!({"dateRange": {"start": "2022-12-31", "end": "2023-01-31"}}),
-                "dateRange.start: the period starts 2022-12-31 before the table's first partition 2023-01-01 (PROJECTION_START)",
+                "dateRange.start: the period starts 2022-12-31 before the table's first partition 2023-01-01 \
+                 (PROJECTION_START): choose a later period, or, if the logs begin earlier, set \
+                 PROJECTION_START to 2022-12-31 or before",
             ),
             (
                 json!({"dateRange": {"start": "2024-06-01", "end": "2024-06-10"}}),
