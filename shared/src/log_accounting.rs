@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::log_format::lines::for_each_line;
+use crate::log_format::lines::{decode_log_object, for_each_line};
 use crate::period::TimeWindow;
 
 /// Which records a run's outputs hold: those in the window, less bucket-level
@@ -119,22 +119,6 @@ impl ObjectAccount {
         }
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
-}
-
-// Interim: replaced by log_format::lines::decode_log_object when it lands.
-fn decode_log_object(raw: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
-    use std::io::Read;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("gzip-compressed, and not a readable gzip stream: {e}"))?;
-        return Ok(out.into());
-    }
-    if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Err("zstd-compressed: decompress it first".into());
-    }
-    Ok(raw.into())
 }
 
 fn lines(n: u64) -> &'static str {
