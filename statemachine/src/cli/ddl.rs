@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use s3la_shared::athena_ddl::{KeyLayout, LOG_REGEX, TableSpec};
 
+use super::values;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Layout {
     /// <prefix><account>/<region>/<bucket>/YYYY/MM/DD/... (S3's date-based partitioning)
@@ -35,17 +37,11 @@ pub struct DdlArgs {
     layout: Layout,
     /// First day of partition projection (when logging was enabled).
     #[arg(long, alias = "projection_start", env = "PROJECTION_START", value_name = "YYYY-MM-DD", default_value = "2020-01-01",
-          value_parser = parse_date)]
+          value_parser = values::date)]
     projection_start: NaiveDate,
     /// Print only the RegexSerDe pattern (plain regex, for other tools).
     #[arg(long)]
     regex: bool,
-}
-
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
-        .map_err(|_| format!("expected a date as YYYY-MM-DD, got '{s}'"))
 }
 
 fn required(v: Option<String>, var: &str, flag: &str) -> anyhow::Result<String> {

@@ -10,6 +10,10 @@ use clap::Args;
 use s3la_shared::loggen::{GenSpec, generate};
 
 use super::progress::{bytes_bar, human_bytes, thousands};
+use super::values;
+
+/// The most requests per day `gen-logs` (and `demo`) writes.
+pub const MAX_LINES_PER_DAY: u64 = 50_000_000;
 
 #[derive(Debug, Args)]
 #[command(
@@ -21,16 +25,16 @@ pub struct GenLogsArgs {
     #[arg(value_name = "DIR")]
     dir: PathBuf,
     /// First day of requests (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = values::date)]
     start: NaiveDate,
     /// Number of days of requests.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
+    #[arg(long, value_name = "N", value_parser = values::number::<u32, 1, 3660>)]
     days: u32,
     /// Requests per day (a batch delete adds a few records to its request).
-    #[arg(long, alias = "lines_per_day", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
+    #[arg(long, alias = "lines_per_day", value_name = "N", value_parser = values::number::<u32, 1, MAX_LINES_PER_DAY>)]
     lines_per_day: u32,
     /// Seed: the same seed writes the same files, byte for byte.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = values::number::<u64, 0, { u64::MAX }>)]
     seed: u64,
     /// Account id in the layout.
     #[arg(long, default_value = "123456789012")]
@@ -56,11 +60,6 @@ impl GenLogsArgs {
             bucket: "amzn-s3-demo-bucket".into(),
         }
     }
-}
-
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("expected a date as YYYY-MM-DD (e.g. 2024-01-31), got '{s}'"))
 }
 
 pub fn run(a: GenLogsArgs) -> anyhow::Result<ExitCode> {

@@ -19,6 +19,7 @@ mod run;
 mod sinks;
 mod sources;
 mod sql;
+mod values;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,0 +1,155 @@
+//! Parsers for flag values whose refusals say what was wrong: a date that
+//! is well formed but not on the calendar, a number too large for its flag.
+
+use chrono::NaiveDate;
+
+/// `YYYY-MM-DD` (or `YYYY/MM/DD`, as partition values are written).
+pub fn date(s: &str) -> Result<NaiveDate, String> {
+    let parts: Vec<&str> = s.split(['-', '/']).collect();
+    let shaped = s.len() == 10
+        && matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if !shaped {
+        return Err(format!(
+            "expected a date as YYYY-MM-DD (e.g. 2024-01-31), got '{s}'"
+        ));
+    }
+    let [y, m, d] = [0, 1, 2].map(|i| parts[i].parse::<u32>().unwrap_or(0));
+    let year = y as i32;
+    if let Some(day) = NaiveDate::from_ymd_opt(year, m, d) {
+        return Ok(day);
+    }
+    if !(1..=12).contains(&m) {
+        return Err(format!("'{s}' is not a real date: there is no month {m}"));
+    }
+    let days = (28..=31)
+        .rev()
+        .find(|&n| NaiveDate::from_ymd_opt(year, m, n).is_some())
+        .unwrap_or(28);
+    Err(format!(
+        "'{s}' is not a real date: {year:04}-{m:02} has {days} days"
+    ))
+}
+
+/// A whole number from `MIN` to `MAX`, refused with the bound it breaks.
+pub fn number<T: TryFrom<u64>, const MIN: u64, const MAX: u64>(s: &str) -> Result<T, String> {
+    let digits = s.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{s}' is not a whole number"));
+    }
+    let n = match digits.parse::<u64>() {
+        Ok(n) if n <= MAX => n,
+        _ => return Err(format!("{digits} is too large: the most is {MAX}")),
+    };
+    if n < MIN {
+        return Err(format!("{n} is too small: the least is {MIN}"));
+    }
+    T::try_from(n).map_err(|_| format!("{digits} is too large: the most is {MAX}"))
+}
+
+/// A size in bytes: a whole number with an optional binary unit, `K`, `M`,
+/// `G` or `T` (also written `KiB`, `KB`, ...; each 1024 of the one before).
+pub fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "expected a size such as 512MiB or 4GiB (units K, M, G, T), got '{s}'"
+            ));
+        }
+    };
+    let n: u64 = number::<u64, 1, { u64::MAX }>(digits)
+        .map_err(|_| format!("expected a size such as 512MiB or 4GiB, got '{s}'"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{s}' is too large: the most is {} bytes", u64::MAX))
+}
+
+/// Bytes in the largest binary unit that keeps one decimal: `1.5 GiB`.
+pub fn binary_size(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_well_formed_date_off_the_calendar_is_called_not_real() {
+        assert_eq!(
+            date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29).ok_or(String::new())
+        );
+        assert_eq!(date("2024/02/29").unwrap(), date("2024-02-29").unwrap());
+        assert_eq!(
+            date("2024-02-30").unwrap_err(),
+            "'2024-02-30' is not a real date: 2024-02 has 29 days"
+        );
+        assert_eq!(
+            date("2023-02-29").unwrap_err(),
+            "'2023-02-29' is not a real date: 2023-02 has 28 days"
+        );
+        assert_eq!(
+            date("2024-13-01").unwrap_err(),
+            "'2024-13-01' is not a real date: there is no month 13"
+        );
+        assert!(
+            date("2024-1-5")
+                .unwrap_err()
+                .contains("expected a date as YYYY-MM-DD")
+        );
+        assert!(date("yesterday").unwrap_err().contains("got 'yesterday'"));
+    }
+
+    #[test]
+    fn numbers_name_the_bound_they_break() {
+        let lines = number::<u32, 1, 50_000_000>;
+        assert_eq!(lines("20000"), Ok(20_000));
+        assert_eq!(
+            lines("99999999999999999999999").unwrap_err(),
+            "99999999999999999999999 is too large: the most is 50000000"
+        );
+        assert_eq!(
+            lines("50000001").unwrap_err(),
+            "50000001 is too large: the most is 50000000"
+        );
+        assert_eq!(lines("0").unwrap_err(), "0 is too small: the least is 1");
+        assert_eq!(lines("-3").unwrap_err(), "'-3' is not a whole number");
+        assert_eq!(lines("1.5").unwrap_err(), "'1.5' is not a whole number");
+        assert_eq!(
+            number::<u64, 0, { u64::MAX }>("18446744073709551616").unwrap_err(),
+            "18446744073709551616 is too large: the most is 18446744073709551615"
+        );
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(size("512MiB"), Ok(512 << 20));
+        assert_eq!(size("4G"), Ok(4 << 30));
+        assert_eq!(size("1 gb"), Ok(1 << 30));
+        assert_eq!(size("1000"), Ok(1000));
+        assert!(size("lots").unwrap_err().contains("expected a size"));
+        assert!(size("0").unwrap_err().contains("expected a size"));
+        assert!(size("99999999999T").unwrap_err().contains("too large"));
+        assert_eq!(binary_size(512 << 20), "512.0 MiB");
+        assert_eq!(binary_size(1536 << 20), "1.5 GiB");
+        assert_eq!(binary_size(10), "10 B");
+    }
+}
