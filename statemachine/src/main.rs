@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         // A reader that stopped early (`s3la parse logs | head`) is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::error_text(&e));
             ExitCode::from(1)
         }
     }

@@ -78,3 +78,43 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Executions(args) => executions::run(args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    /// As thiserror writes `#[error("part {part}: {source}")]`.
+    #[derive(Debug)]
+    struct Part {
+        part: &'static str,
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for Part {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "part {}: {}", self.part, self.source)
+        }
+    }
+
+    impl std::error::Error for Part {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let io = std::io::Error::other("Invalid Parquet file. Corrupt footer");
+        let e = anyhow::Error::new(Part {
+            part: "p1",
+            source: io,
+        })
+        .context("merging");
+        assert_eq!(
+            error_text(&e),
+            "merging: part p1: Invalid Parquet file. Corrupt footer"
+        );
+        let plain = anyhow::anyhow!("no such file").context("reading 'x'");
+        assert_eq!(error_text(&plain), "reading 'x': no such file");
+    }
+}
