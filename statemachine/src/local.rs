@@ -23,6 +23,7 @@ use s3la_shared::storage::local::LocalStore;
 use serde_json::{Value, json};
 
 use crate::asl::AslError;
+use crate::asl::history::Event;
 use crate::asl::run::Tasks;
 
 /// The steps, by the names the definition's `${<Step>FunctionArn}` use.
@@ -77,6 +78,74 @@ pub fn readable_cause(cause: &str) -> String {
             ))
         })
         .unwrap_or_else(|| cause.to_string())
+}
+
+/// Why an execution failed, for people: the Task state whose error ended it,
+/// with that error and its cause, then the Fail state its Catch went to.
+/// The execution's own error names only the Fail state
+/// (`ComputePeriodFailed: ComputePeriodFailed`); the Task is in the history:
+/// the `CatchMatched` that went to the failing state and, at or inside the
+/// state that caught (a Parallel's branches), the last `TaskFailed` with
+/// that error.
+pub fn failure_message(events: &[Event], state: &str, error: &AslError) -> String {
+    let is_task = |label: &str| {
+        events
+            .iter()
+            .any(|e| e.kind == "TaskStateEntered" && e.state.as_deref() == Some(label))
+    };
+    let fail_state = state.rsplit('/').next().unwrap_or(state);
+    let caught = events
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, e)| e.kind == "CatchMatched" && e.details["next"] == fail_state);
+    let Some((at, catch)) = caught else {
+        let what = if is_task(state) {
+            "the Task state"
+        } else {
+            "state"
+        };
+        return format!(
+            "the execution failed in {what} {state}: {}",
+            error_and_cause(&error.error, &error.cause)
+        );
+    };
+    let catcher = catch.state.as_deref().unwrap_or("?");
+    let caught_error = catch.details["error"].as_str().unwrap_or("?");
+    let inside = format!("{catcher}[");
+    let task = events[..at].iter().rev().find(|e| {
+        e.kind == "TaskFailed"
+            && e.details["error"] == caught_error
+            && e.state
+                .as_deref()
+                .is_some_and(|s| s == catcher || s.starts_with(&inside))
+    });
+    let (failed, cause) = match task {
+        Some(t) => (t.state.as_deref().unwrap_or("?"), &t.details["cause"]),
+        None => (catcher, &catch.details["cause"]),
+    };
+    let what = if is_task(failed) {
+        "the Task state"
+    } else {
+        "state"
+    };
+    format!(
+        "the execution failed in {what} {failed}: {} (caught, it ended in the Fail state {state})",
+        error_and_cause(caught_error, cause.as_str().unwrap_or_default())
+    )
+}
+
+/// `error: cause`, the cause read as a step's Lambda-style payload when it
+/// is one, without repeating an `errorType` that is the error itself.
+fn error_and_cause(error: &str, cause: &str) -> String {
+    let payload = serde_json::from_str::<Value>(cause).ok();
+    match payload
+        .as_ref()
+        .and_then(|v| Some((v["errorType"].as_str()?, v["errorMessage"].as_str()?)))
+    {
+        Some((kind, message)) if kind == error => format!("{error}: {message}"),
+        _ => format!("{error}: {}", readable_cause(cause)),
+    }
 }
 
 /// Every step's settings for a run on this machine: `results` plays

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use s3la::asl::history::History;
 use s3la::asl::run::{Executor, Outcome, Sleeper, Tasks};
 use s3la::asl::{AslError, load, substitute};
-use s3la::local::{LocalSettings, LocalSteps, step_of, substitutions};
+use s3la::local::{LocalSettings, LocalSteps, failure_message, step_of, substitutions};
 use s3la_shared::athena_ddl::KeyLayout;
 use s3la_shared::config::{CleanupConfig, MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
 use s3la_shared::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
@@ -348,6 +348,11 @@ fn invalid_input_is_caught_and_never_retried() {
     assert_eq!(r.calls, ["ComputePeriod"]);
     assert_eq!(count(&r, "RetryScheduled"), 0);
     assert_eq!(count(&r, "CatchMatched"), 1);
+    // For people: the Task that failed, its error and cause, once each.
+    assert_eq!(
+        failure_message(&r.events, state, error),
+        r#"the execution failed in the Task state ComputePeriod: InvalidInput: frequency: must be "weekly", "monthly" or "quarterly", got the string "daily" (caught, it ended in the Fail state ComputePeriodFailed)"#
+    );
 }
 
 #[test]
@@ -419,6 +424,16 @@ fn a_failed_cleanup_is_caught_after_the_outputs_exist() {
     assert_eq!(state, "CleanupFailed");
     let cause: Value = serde_json::from_str(&error.cause).unwrap();
     assert_eq!(cause["errorType"], "UnsafeDeletion");
+    // The Task inside the Parallel's branch, not the Parallel that caught it.
+    let message = failure_message(&r.events, state, error);
+    assert!(
+        message.starts_with("the execution failed in the Task state Cleanup[1]/RemoveOriginalLogs: UnsafeDeletion: the outputs hold 0 rows"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("(caught, it ended in the Fail state CleanupFailed)"),
+        "{message}"
+    );
 }
 
 #[test]
