@@ -64,6 +64,25 @@ enum Command {
     Executions(executions::ExecutionsArgs),
 }
 
+/// An error and its causes on one line, each said once. Errors that put
+/// their source in their own message (`"part {part}: {source}"`) would
+/// otherwise show it twice, or more when nested: a cause already in the
+/// text is left out.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let message = cause.to_string();
+        if text.contains(message.as_str()) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
