@@ -2,15 +2,17 @@
 //! account: generate a week of realistic logs, then run the state machine
 //! over them (`s3la run`) for that week.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Args;
 
 use super::gen_logs;
+use super::paths::refuse_overlap;
 use super::run as local_run;
+use super::values;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -18,13 +20,16 @@ pub struct DemoArgs {
     #[arg(long, default_value = "s3la-demo")]
     dir: PathBuf,
     /// Requests per day in the generated logs.
-    #[arg(long, alias = "lines_per_day", default_value_t = 20_000)]
+    #[arg(long, alias = "lines_per_day", default_value_t = 20_000,
+          value_parser = values::number::<u32, 1, { gen_logs::MAX_LINES_PER_DAY }>)]
     lines_per_day: u32,
 }
 
 pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let logs = a.dir.join("logs");
     let results = a.dir.join("results");
+    refuse_overlap(("--dir's logs", &logs), ("--dir's results", &results))?;
+    remove_abandoned(&a.dir)?;
     if logs.is_dir() {
         eprintln!(
             "1/2 reusing the sample logs in {} (delete it for new ones)",
@@ -40,13 +45,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
             "1/2 generating a week of sample S3 access logs in {}",
             logs.display()
         );
-        let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("valid date");
-        gen_logs::run(gen_logs::GenLogsArgs::for_demo(
-            logs.clone(),
-            start,
-            7,
-            a.lines_per_day,
-        ))?;
+        generate(&a.dir, &logs, a.lines_per_day)?;
     }
     eprintln!(
         "2/2 running the state machine for 2024-01-01 to 2024-01-07, results in {}\n",
@@ -71,4 +70,83 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         logs.display()
     );
     Ok(code)
+}
+
+/// Logs being generated: `DIR/.logs.partial-<pid>`, renamed to `DIR/logs`
+/// only when complete, so a killed demo never leaves a `logs` folder that a
+/// later demo would reuse half written.
+const PARTIAL: &str = ".logs.partial-";
+
+fn generate(dir: &Path, logs: &Path, lines_per_day: u32) -> anyhow::Result<()> {
+    let partial = dir.join(format!("{PARTIAL}{}", std::process::id()));
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("valid date");
+    let generated = gen_logs::run(gen_logs::GenLogsArgs::for_demo(
+        partial.clone(),
+        start,
+        7,
+        lines_per_day,
+    ));
+    if let Err(e) = generated {
+        // Best effort: the next demo removes it anyway.
+        std::fs::remove_dir_all(&partial).ok();
+        return Err(e);
+    }
+    match std::fs::rename(&partial, logs) {
+        Ok(()) => Ok(()),
+        // Another demo in the same folder finished first: use its logs.
+        Err(_) if logs.is_dir() => {
+            std::fs::remove_dir_all(&partial)
+                .with_context(|| format!("removing '{}'", partial.display()))?;
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "moving the generated logs from '{}' to '{}'",
+                partial.display(),
+                logs.display()
+            )
+        }),
+    }
+}
+
+/// Removes the partial logs of demos that are no longer running (killed
+/// while generating); a running demo's are left alone.
+fn remove_abandoned(dir: &Path) -> anyhow::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading '{}'", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading '{}'", dir.display()))?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PARTIAL)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok_and(is_running) {
+            continue;
+        }
+        eprintln!(
+            "removing {}, left by a demo that stopped while generating logs",
+            entry.path().display()
+        );
+        std::fs::remove_dir_all(entry.path())
+            .with_context(|| format!("removing '{}'", entry.path().display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn is_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 sends nothing; it only asks whether `pid` exists.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn is_running(_pid: u32) -> bool {
+    false
 }

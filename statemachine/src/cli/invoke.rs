@@ -193,10 +193,7 @@ pub fn step_failed(e: StepError) -> anyhow::Error {
 
 /// A step on this machine: the embedded engine over `logs`, `results` as RESULT_PATH.
 fn run_local(step: Step, input: Value, logs: &Path, results: &Path) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(results)
-        .with_context(|| format!("--results: cannot create '{}'", results.display()))?;
-    let results = std::path::absolute(results)?;
-    let logs = std::path::absolute(logs)?;
+    let (logs, results) = super::run::local_folders(logs, results)?;
     let settings = LocalSettings::new(&results, &logs)?;
     let engine = EmbeddedEngine::new(logs, results.clone());
     let steps = LocalSteps::new(settings, &engine)?;

@@ -14,6 +14,7 @@ use s3la_shared::results::merge::{merge_parts_reporting, part_schema};
 use s3la_shared::storage::{AnyStore, ObjectStore, local::LocalStore};
 use serde_json::json;
 
+use super::paths::refuse_location_overlap;
 use super::progress::{human_bytes, thousands};
 
 #[derive(Debug, Args)]
@@ -124,6 +125,10 @@ pub fn run(a: MergeArgs) -> anyhow::Result<ExitCode> {
 
 async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let out = location(&a.out, "--out")?;
+    if let Some(dir) = &a.parts {
+        refuse_location_overlap(("--parts", &location(dir, "--parts")?), ("--out", &out))?;
+    }
     let args = [
         a.manifest.as_deref(),
         a.parts.as_deref(),
@@ -142,12 +147,20 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let Some(first) = parts.first() else {
         bail!("no parts to merge: the manifest or folder lists no data files");
     };
-    let schema = part_schema(&store, first).await?;
-    let out = location(&a.out, "--out")?;
     let (parquet_at, csv_at) = (
         out.join(&format!("{}.parquet", a.name)),
         out.join(&format!("{}.csv.gz", a.name)),
     );
+    if let Some(manifest) = &a.manifest {
+        let manifest = location(manifest, "--manifest")?;
+        for output in [&parquet_at, &csv_at] {
+            refuse_location_overlap(("--manifest", &manifest), ("--out", output))?;
+            for part in &parts {
+                refuse_location_overlap(("the manifest's part", part), ("--out", output))?;
+            }
+        }
+    }
+    let schema = part_schema(&store, first).await?;
     let total = parts.len();
     eprintln!("Merging {total} parts into {parquet_at} and {csv_at}");
     let mut report = |done: usize, rows: u64, bytes: u64| {

@@ -11,6 +11,7 @@ mod gen_logs;
 mod invoke;
 mod merge;
 mod parse;
+mod paths;
 mod pipeline;
 mod progress;
 mod query;

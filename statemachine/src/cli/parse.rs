@@ -9,10 +9,12 @@ use anyhow::bail;
 use clap::Args;
 use s3la_shared::log_format::lines::LineCounts;
 
+use super::paths::refuse_overlap;
 use super::pipeline::run_ordered;
 use super::progress::{bytes_bar, human_bytes, thousands};
 use super::sinks::{Destination, Format, Sink, render_chunk};
 use super::sources::{Source, expand, total_bytes};
+use super::values;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -34,7 +36,7 @@ pub struct ParseArgs {
     #[arg(long)]
     strict: bool,
     /// Parsing threads (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = values::number::<usize, 1, 1024>)]
     threads: Option<usize>,
 }
 
@@ -43,6 +45,11 @@ const SHOWN_ERRORS: u64 = 20;
 
 pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
     keep_freed_buffers();
+    if let Some(out) = &args.out {
+        for input in args.paths.iter().filter(|p| p.as_os_str() != "-") {
+            refuse_overlap(("the input", input), ("--out", out))?;
+        }
+    }
     let sources = expand(&args.paths)?;
     if args.out.is_none() && args.output == Format::Parquet && std::io::stdout().is_terminal() {
         bail!("refusing to write Parquet to a terminal: add --out FILE or redirect stdout");

@@ -1,7 +1,7 @@
 //! `s3la run`: the state machine, executed locally over a directory of logs,
 //! with the embedded engine in place of Athena and a directory in place of S3.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -11,11 +11,13 @@ use s3la::asl::history::{Event, History};
 use s3la::asl::run::{Executor, Outcome, RealSleep};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
-use s3la::local::{LocalSettings, LocalSteps, readable_cause, substitutions};
+use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
 use serde_json::{Map, Value};
 
 use super::invoke::read_input;
+use super::paths::refuse_overlap;
 use super::request_flags::{ActionFlags, INPUT_FLAGS, PeriodFlags, QueryFlags};
+use super::values;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -43,15 +45,18 @@ pub struct RunArgs {
     /// Write the execution history (as the console shows it) to this JSON file.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
-    /// The execution's name (names its staging folder); default: local-<time>.
+    /// The execution's name (names its staging folder); default:
+    /// local-<time>-<process id>-<nanoseconds>, unique to this run.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
     /// Seconds between query status reads (each read also waits up to half a
     /// second for the embedded engine to finish).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N",
+          value_parser = values::number::<u32, 0, { u32::MAX as u64 }>)]
     wait_seconds: u32,
     /// Status reads before the query counts as timed out.
-    #[arg(long, default_value_t = 7200, value_name = "N")]
+    #[arg(long, default_value_t = 7200, value_name = "N",
+          value_parser = values::number::<u32, 0, { u32::MAX as u64 }>)]
     max_polls: u32,
 }
 
@@ -69,10 +74,7 @@ impl RunArgs {
             actions: ActionFlags::default(),
             input: None,
             history: None,
-            name: Some(format!(
-                "demo-{}",
-                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-            )),
+            name: Some(default_name("demo", chrono::Utc::now(), std::process::id())),
             wait_seconds: 0,
             max_polls: 7200,
         }
@@ -88,6 +90,37 @@ impl RunArgs {
         self.actions.write(&mut input);
         Ok(Value::Object(input))
     }
+}
+
+/// A default execution name, which also names the run's staging folder:
+/// the time, then the process id and the time's nanoseconds, so runs
+/// started in the same second (necessarily by different processes) never
+/// share a staging folder. At most 43 characters of letters, digits and `-`,
+/// within Step Functions' 1-80.
+fn default_name(prefix: &str, now: chrono::DateTime<chrono::Utc>, pid: u32) -> String {
+    format!(
+        "{prefix}-{}-{pid}-{:09}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        now.timestamp_subsec_nanos() % 1_000_000_000
+    )
+}
+
+/// The folders of a local run, absolute, checked before anything is
+/// written: the logs exist, `--results` is not among them (nor they inside
+/// it) and is a folder if it exists. `--results` itself is created by the
+/// first step that writes there, so a refused input leaves nothing behind.
+pub fn local_folders(logs: &Path, results: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    if !logs.exists() {
+        bail!("--logs: '{}' does not exist", logs.display());
+    }
+    refuse_overlap(("--logs", logs), ("--results", results))?;
+    if results.exists() && !results.is_dir() {
+        bail!(
+            "--results: '{}' exists and is not a folder",
+            results.display()
+        );
+    }
+    Ok((std::path::absolute(logs)?, std::path::absolute(results)?))
 }
 
 /// One line per state on stderr, so a person sees the run progress.
@@ -133,13 +166,10 @@ fn bytes(n: u64) -> String {
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let input = a.execution_input()?;
-    if !a.logs.exists() {
-        bail!("--logs: '{}' does not exist", a.logs.display());
+    let (logs, results) = local_folders(&a.logs, &a.results)?;
+    if let Some(history) = &a.history {
+        refuse_overlap(("--logs", &a.logs), ("--history", history))?;
     }
-    std::fs::create_dir_all(&a.results)
-        .with_context(|| format!("--results: cannot create '{}'", a.results.display()))?;
-    let results = std::path::absolute(&a.results)?;
-    let logs = std::path::absolute(&a.logs)?;
     let settings = LocalSettings::new(&results, &logs)?;
     let engine = EmbeddedEngine::new(logs, results.clone());
     let steps = LocalSteps::new(settings, &engine)?;
@@ -154,7 +184,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let name = a
         .name
         .clone()
-        .unwrap_or_else(|| format!("local-{}", now.format("%Y%m%dT%H%M%SZ")));
+        .unwrap_or_else(|| default_name("local", now, std::process::id()));
     eprintln!("Running execution {name} of the S3 Logs Analyzer state machine");
     let executor = Executor::new(
         &steps,
@@ -164,6 +194,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = executor.execute(&machine, "s3la", &name, now, input);
     if let Some(path) = &a.history {
         let events = &executor.history.borrow().events;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("--history: creating '{}'", dir.display()))?;
+        }
         std::fs::write(path, serde_json::to_string_pretty(events)?)
             .with_context(|| format!("--history: writing '{}'", path.display()))?;
     }
@@ -178,11 +212,37 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Failed { state, error } => {
-            let cause = readable_cause(&error.cause);
-            bail!(
-                "the execution failed in state {state}: {}: {cause}",
-                error.error
-            )
+            let events = &executor.history.borrow().events;
+            bail!("{}", failure_message(events, &state, &error))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid_execution_name(name: &str) -> bool {
+        (1..=80).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+
+    #[test]
+    fn default_names_of_one_second_differ_and_are_valid_execution_names() {
+        let second: chrono::DateTime<chrono::Utc> = "2024-01-10T06:00:00.25Z".parse().unwrap();
+        let a = default_name("local", second, 4242);
+        let b = default_name("local", second, 4243);
+        let c = default_name("local", second + chrono::Duration::nanoseconds(1), 4242);
+        assert_eq!(a, "local-20240110T060000Z-4242-250000000");
+        assert!(a != b && a != c && b != c);
+        let longest = default_name("demo", second, u32::MAX);
+        for name in [&a, &b, &c, &longest] {
+            assert!(valid_execution_name(name), "{name}");
+        }
+        assert!(
+            default_name("local", chrono::Utc::now(), std::process::id()).starts_with("local-")
+        );
     }
 }
