@@ -418,7 +418,95 @@ async fn unreachable_athena_is_transient() {
     assert_eq!(e.name(), "Transient", "{e}");
     assert!(
         e.to_string()
-            .starts_with("temporary failure, retry: Athena did not answer"),
+            .starts_with("temporary failure, retry: Athena could not be reached: "),
         "{e}"
     );
+    assert!(
+        e.to_string().len() < 400 && !e.to_string().contains('\n'),
+        "{e}"
+    );
+}
+
+/// QueryStatus through a real client whose settings lack something: what
+/// `s3la invoke` and a Lambda get without credentials or a region.
+async fn status_with(
+    region: Option<&'static str>,
+    credentials: Option<aws_sdk_athena::config::SharedCredentialsProvider>,
+) -> StepError {
+    let mut config = aws_sdk_athena::Config::builder()
+        .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(RetryConfig::disabled());
+    if let Some(r) = region {
+        config = config.region(aws_sdk_athena::config::Region::new(r));
+    }
+    config.set_credentials_provider(credentials);
+    let engine = AthenaEngine::status_only(Client::from_conf(config.build()));
+    query_status(
+        json!({"queryExecutionId": "q-1"}),
+        &StatusConfig {
+            price_per_tb_usd: 5.0,
+        },
+        &engine,
+    )
+    .await
+    .unwrap_err()
+}
+
+/// No credentials is a setting to fix, never retried (Step Functions would
+/// retry a `Transient` for nothing), and the cause is one line that says
+/// what to set.
+#[tokio::test]
+async fn no_credentials_or_region_is_a_config_error_saying_what_to_set() {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_credential_types::provider::{SharedCredentialsProvider, future};
+
+    #[derive(Debug)]
+    struct Nothing;
+    impl aws_credential_types::provider::ProvideCredentials for Nothing {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+                "no providers in chain provided credentials",
+            )))
+        }
+    }
+    let creds = || {
+        Some(SharedCredentialsProvider::new(
+            aws_sdk_athena::config::Credentials::new("k", "s", None, None, "test"),
+        ))
+    };
+    for (e, variable, says) in [
+        (
+            status_with(
+                Some("us-east-1"),
+                Some(SharedCredentialsProvider::new(Nothing)),
+            )
+            .await,
+            "AWS_PROFILE",
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            status_with(Some("us-east-1"), None).await,
+            "AWS_PROFILE",
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            status_with(None, creds()).await,
+            "AWS_REGION",
+            "set AWS_REGION",
+        ),
+    ] {
+        assert_eq!(e.name(), "ConfigError", "{e}");
+        let cause = e.to_string();
+        assert!(
+            cause.starts_with(&format!("{variable}: no AWS ")),
+            "{cause}"
+        );
+        assert!(cause.contains(says), "{cause}");
+        assert!(cause.len() < 400 && !cause.contains('\n'), "{cause}");
+        assert!(!cause.contains("DispatchFailure"), "no Debug dump: {cause}");
+    }
 }

@@ -4,7 +4,7 @@
 
 use aws_sdk_athena::Client;
 use aws_sdk_athena::config::http::HttpResponse;
-use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_athena::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionError;
 use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
@@ -13,6 +13,8 @@ use crate::config::QueryConfig;
 use crate::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
 use crate::error::StepError;
 use crate::query::athena_sql;
+
+use super::sdk_error::{SdkFailure, classify_sdk_error};
 
 pub struct AthenaEngine {
     client: Client,
@@ -173,58 +175,32 @@ enum Kind {
     Other,
 }
 
-/// Throttling, 5xx and network faults are `Transient` (the state machine
-/// retries them); Athena's refusal of a statement is `QueryRejected`; an
-/// unknown query id is `InvalidInput`; anything else keeps its error code.
+/// The shared rule ([`classify_sdk_error`]: no credentials or region is
+/// `ConfigError`; throttling, 5xx and network faults are `Transient`), then
+/// Athena's own: a modeled throttling or internal error is `Transient`, its
+/// refusal of a statement is `QueryRejected`, an unknown query id is
+/// `InvalidInput`; anything else keeps its error code.
 fn classify<E>(kind: Kind, err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = DisplayErrorContext(&err).to_string();
-    let service = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            return StepError::transient(format!("Athena did not answer: {detail}"));
-        }
-        SdkError::ServiceError(service) => service,
-        _ => {
-            return StepError::Aws {
-                service: "Athena",
-                code: "ClientError".into(),
-                message: detail,
-            };
-        }
-    };
-    let e = service.err();
-    // Modeled errors name themselves in Display ("TooManyRequestsException: ...").
-    let code = e.code().map(str::to_string).unwrap_or_else(|| {
-        e.to_string()
-            .split(':')
-            .next()
-            .unwrap_or("Unknown")
-            .to_string()
-    });
-    let message = e.message().map(str::to_string).unwrap_or_else(|| {
-        let shown = e.to_string();
-        match shown.split_once(": ") {
-            Some((prefix, rest)) if prefix == code => rest.to_string(),
-            _ => shown,
-        }
-    });
-    // Throttling that Athena does not model for an operation still carries its code.
-    let throttled = matches!(
-        e.code(),
-        Some("ThrottlingException" | "TooManyRequestsException" | "ServiceUnavailableException")
-    );
-    match kind {
-        _ if kind == Kind::Transient || throttled || service.raw().status().is_server_error() => {
-            StepError::transient(format!("Athena {code}: {message}"))
-        }
-        Kind::Rejected => StepError::QueryRejected { message },
-        Kind::UnknownId => StepError::invalid("queryExecutionId", message),
-        _ => StepError::Aws {
+    match classify_sdk_error("Athena", &err) {
+        SdkFailure::Config { variable, message } => StepError::config(variable, message),
+        SdkFailure::Transient { message } => StepError::transient(message),
+        SdkFailure::Client { message } => StepError::Aws {
             service: "Athena",
-            code,
+            code: "ClientError".into(),
             message,
+        },
+        SdkFailure::Service { code, message, .. } => match kind {
+            Kind::Transient => StepError::transient(format!("Athena {code}: {message}")),
+            Kind::Rejected => StepError::QueryRejected { message },
+            Kind::UnknownId => StepError::invalid("queryExecutionId", message),
+            Kind::Other => StepError::Aws {
+                service: "Athena",
+                code,
+                message,
+            },
         },
     }
 }

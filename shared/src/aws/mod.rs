@@ -4,6 +4,7 @@
 
 pub mod athena;
 pub mod s3;
+pub mod sdk_error;
 pub mod ses;
 
 use aws_config::BehaviorVersion;

@@ -11,7 +11,7 @@ use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -20,6 +20,7 @@ use aws_sdk_s3::types::{
 use bytes::Bytes;
 use tokio::task::JoinSet;
 
+use super::sdk_error::{SdkFailure, classify_sdk_error, missing_credentials};
 use crate::location::Location;
 use crate::storage::{
     DELETE_BATCH, DeleteFailure, DeleteReport, ObjectMeta, ObjectStore, SignedUrl, StorageError,
@@ -57,14 +58,14 @@ impl S3Store {
         let Some(provider) = &self.credentials else {
             return Ok(max);
         };
-        let credentials =
-            provider
-                .provide_credentials()
-                .await
-                .map_err(|e| StorageError::Transient {
-                    uri: at.to_string(),
-                    message: format!("no credentials to sign a link with: {e}"),
-                })?;
+        let credentials = provider.provide_credentials().await.map_err(|e| {
+            let (variable, message) = missing_credentials("S3", &e);
+            StorageError::Config {
+                uri: at.to_string(),
+                variable: variable.into(),
+                message: format!("cannot sign a link: {message}"),
+            }
+        })?;
         let Some(expiry) = credentials.expiry() else {
             return Ok(max);
         };
@@ -124,38 +125,38 @@ fn bucket_key(at: &Location) -> Result<(&str, &str), StorageError> {
     }
 }
 
-/// Throttling, 5xx and network faults are transient (the SDK has already
-/// retried them); 404 on an object is "not found"; the rest are refusals.
+/// The shared rule ([`classify_sdk_error`]: no credentials or region is a
+/// setting to fix; throttling, 5xx and network faults are transient, the SDK
+/// having retried them), then S3's own: 404 on an object is "not found"; the
+/// rest are refusals.
 fn classify<E>(uri: &str, e: SdkError<E, HttpResponse>) -> StorageError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let message = DisplayErrorContext(&e).to_string();
     let uri = uri.to_string();
-    match &e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StorageError::Transient { uri, message }
-        }
-        SdkError::ServiceError(service) => {
-            let status = service.raw().status().as_u16();
-            let code = e.code().unwrap_or("Unknown").to_string();
-            let transient = matches!(
-                code.as_str(),
-                "SlowDown" | "RequestTimeout" | "InternalError" | "ServiceUnavailable"
-            ) || status >= 500;
-            if transient {
-                StorageError::Transient { uri, message }
-            } else if code == "NoSuchKey" || (status == 404 && code != "NoSuchBucket") {
+    match classify_sdk_error("S3", &e) {
+        SdkFailure::Config { variable, message } => StorageError::Config {
+            uri,
+            variable: variable.into(),
+            message,
+        },
+        SdkFailure::Transient { message } => StorageError::Transient { uri, message },
+        SdkFailure::Client { message } => StorageError::Service {
+            uri,
+            code: "ClientError".into(),
+            message,
+        },
+        SdkFailure::Service {
+            status,
+            code,
+            message,
+        } => {
+            if code == "NoSuchKey" || (status == 404 && code != "NoSuchBucket") {
                 StorageError::NotFound { uri }
             } else {
                 StorageError::Service { uri, code, message }
             }
         }
-        _ => StorageError::Service {
-            uri,
-            code: "ClientError".into(),
-            message,
-        },
     }
 }
 

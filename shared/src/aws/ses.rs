@@ -4,12 +4,14 @@
 
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::config::http::HttpResponse;
-use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{EmailContent, RawMessage};
 
 use crate::email::{MailTransport, Outgoing};
 use crate::error::StepError;
+
+use super::sdk_error::{SdkFailure, classify_sdk_error};
 
 pub struct Ses {
     client: Client,
@@ -45,26 +47,21 @@ impl MailTransport for Ses {
     }
 }
 
-/// SES's refusals say what to fix (verify the identity, leave the sandbox);
-/// throttling and outages are retried.
+/// The shared rule ([`classify_sdk_error`]: no credentials or region is
+/// `ConfigError`; throttling, 5xx and network faults are `Transient`), then
+/// SES's refusals, which say what to fix (verify the identity, leave the
+/// sandbox).
 fn classify<E>(err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = DisplayErrorContext(&err).to_string();
-    let SdkError::ServiceError(service) = &err else {
-        return StepError::transient(format!("SES did not answer: {detail}"));
+    let (code, message) = match classify_sdk_error("SES", &err) {
+        SdkFailure::Config { variable, message } => return StepError::config(variable, message),
+        SdkFailure::Transient { message } => return StepError::transient(message),
+        SdkFailure::Client { message } => ("ClientError".to_string(), message),
+        SdkFailure::Service { code, message, .. } => (code, message),
     };
-    let e = service.err();
-    let code = e.code().unwrap_or("Unknown").to_string();
-    let message = e.message().unwrap_or(&detail).to_string();
     match code.as_str() {
-        "TooManyRequestsException" | "LimitExceededException" | "ThrottlingException" => {
-            StepError::transient(format!("SES {code}: {message}"))
-        }
-        _ if service.raw().status().is_server_error() => {
-            StepError::transient(format!("SES {code}: {message}"))
-        }
         "MessageRejected"
         | "MailFromDomainNotVerifiedException"
         | "AccountSuspendedException"

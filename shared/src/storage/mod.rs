@@ -60,6 +60,14 @@ pub enum StorageError {
     /// A local file-system error, or a location this store cannot serve.
     #[error("{uri}: {message}")]
     Local { uri: String, message: String },
+    /// The store cannot be reached for want of a setting (no credentials, no
+    /// region): `variable` names it.
+    #[error("{uri}: {variable}: {message}")]
+    Config {
+        uri: String,
+        variable: String,
+        message: String,
+    },
 }
 
 impl StorageError {
@@ -80,6 +88,9 @@ impl From<StorageError> for StepError {
                 code: code.clone(),
                 message: e.to_string(),
             },
+            StorageError::Config {
+                variable, message, ..
+            } => StepError::config(variable, message),
             StorageError::NotFound { .. } | StorageError::Local { .. } => StepError::Storage {
                 message: e.to_string(),
             },
