@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 
 import pytest
 
@@ -111,6 +112,8 @@ def test_the_outputs_are_one_set_named_with_their_digests(s3la, two_weeks, tmp_p
     folder.mkdir(parents=True)
     leftover = folder / f".requests-{LABEL}.csv.gz.Xy12Ab.tmp"
     leftover.write_bytes(b"half a file")
+    an_hour_ago = time.time() - 3600
+    os.utime(leftover, (an_hour_ago, an_hour_ago))
     run_week(s3la, two_weeks, results)
     assert not leftover.exists()
 

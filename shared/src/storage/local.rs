@@ -170,10 +170,16 @@ impl ObjectStore for LocalStore {
     }
 }
 
-/// Removes what killed writers of `name` left in `dir` (`.<name>.XXXXXX.tmp`):
-/// a dropped upload removes its own file, a killed process cannot, and the
-/// next write of the same file is where such leftovers are found. A file it
-/// cannot remove stays; the new upload does not depend on it.
+/// A temporary untouched this long belongs to a writer that is gone: a live
+/// upload writes a part at least every few seconds.
+const STALE_AFTER: Duration = Duration::from_secs(600);
+
+/// Removes what killed writers of `name` left in `dir` (`.<name>.XXXXXX.tmp`,
+/// not written to for [`STALE_AFTER`]): a dropped upload removes its own
+/// file, a killed process cannot, and the next write of the same file is
+/// where such leftovers are found. A live writer's temporary is left alone
+/// (two runs of one period at once). A file it cannot remove stays; the new
+/// upload does not depend on it.
 fn remove_stale_temporaries(dir: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -186,7 +192,13 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
             && file_name.ends_with(".tmp")
             // The random part tempfile adds: six letters or digits.
             && file_name.len() == prefix.len() + 6 + ".tmp".len();
-        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+        let idle = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if stale && idle && entry.file_type().is_ok_and(|t| t.is_file()) {
             if let Err(e) = fs::remove_file(entry.path()) {
                 eprintln!(
                     "note: could not remove the leftover {}: {e}",
@@ -276,8 +288,18 @@ mod tests {
         let target = dir.path().join("requests-2024-01.csv.gz");
         let leftover = dir.path().join(".requests-2024-01.csv.gz.Ab12Cd.tmp");
         let other = dir.path().join(".report.json.Ab12Cd.tmp");
-        fs::write(&leftover, b"half a file").unwrap();
-        fs::write(&other, b"another file's").unwrap();
+        let live = dir.path().join(".requests-2024-01.csv.gz.Ef34Gh.tmp");
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for (path, body) in [(&leftover, "half a file"), (&other, "another file's")] {
+            fs::write(path, body).unwrap();
+            File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(an_hour_ago)
+                .unwrap();
+        }
+        fs::write(&live, b"a live writer's").unwrap();
         block_on(async {
             let at = Location::Local(target.clone());
             LocalStore.put(&at, Bytes::from_static(b"x")).await.unwrap();
@@ -287,11 +309,15 @@ mod tests {
             other.exists(),
             "another file's temporary is not this write's to remove"
         );
+        assert!(
+            live.exists(),
+            "a temporary still being written is left to its writer"
+        );
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(names.len(), 3, "{names:?}");
     }
 
     #[test]
