@@ -142,7 +142,7 @@ describe('each role may do only what its step needs', () => {
     expect(policyOf(root, 'MergeResultsRole')).toEqual(
       [
         `Allow s3:ListBucket on ${ARN}:s3:::acme-reports`,
-        `Allow s3:AbortMultipartUpload,s3:GetObject,s3:PutObject on ${ARN}:s3:::acme-reports/*`,
+        `Allow s3:AbortMultipartUpload,s3:DeleteObject,s3:GetObject,s3:PutObject on ${ARN}:s3:::acme-reports/*`,
         logsWrite('MergeResults'),
       ].sort(),
     );
