@@ -426,29 +426,45 @@ fn cleanup_config(result_path: &str) -> CleanupConfig {
     CleanupConfig::from_env(&[("RESULT_PATH", result_path), ("S3_LOGS_LOCATION", LOGS)]).unwrap()
 }
 
+/// One log record (AWS's sample line) at noon on `day`.
+fn log_line(day: chrono::NaiveDate) -> String {
+    format!(
+        "79a5 awsexamplebucket1 [{} +0000] 192.0.2.3 79a5 3E57427F3EXAMPLE \
+         REST.GET.VERSIONING - \"GET /awsexamplebucket1?versioning HTTP/1.1\" 200 - 113 - 7 - \
+         \"-\" \"S3Console/0.4\" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= \
+         SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com \
+         TLSV1.2 - -\n",
+        day.format("%d/%b/%Y:12:00:00")
+    )
+}
+
 /// Log objects on each day from 2023-12-30 to 2024-01-09, `per_day` each,
-/// plus decoys: a key that merely starts like a day folder, and another
-/// source bucket's logs on the same days.
+/// each holding one record of its own day, plus decoys: a key that merely
+/// starts like a day folder, and another source bucket's logs on the same
+/// days.
 async fn put_logs(s3: &S3Store, per_day: usize) -> Vec<String> {
-    let mut keys = Vec::new();
+    let mut objects = Vec::new();
     let mut day: chrono::NaiveDate = "2023-12-30".parse().unwrap();
     while day <= "2024-01-09".parse().unwrap() {
         for i in 0..per_day {
-            keys.push(format!(
-                "{LOGS}{}/{}-00-00-{i:04}",
-                day.format("%Y/%m/%d"),
-                day
+            objects.push((
+                format!("{LOGS}{}/{}-00-00-{i:04}", day.format("%Y/%m/%d"), day),
+                log_line(day),
             ));
         }
         day = day.succ_opt().unwrap();
     }
-    keys.push(format!("{LOGS}2024/01/0"));
-    keys.push("s3://logs-bkt/AWSLogs/123456789012/us-east-1/other-bkt/2024/01/03/x".into());
-    let tasks: Vec<_> = keys
-        .iter()
-        .map(|k| {
-            let (s3, k) = (s3.clone(), k.clone());
-            tokio::spawn(async move { s3.put(&at(&k), Bytes::from_static(b"log line\n")).await })
+    objects.push((format!("{LOGS}2024/01/0"), "not a log".into()));
+    objects.push((
+        "s3://logs-bkt/AWSLogs/123456789012/us-east-1/other-bkt/2024/01/03/x".into(),
+        log_line("2024-01-03".parse().unwrap()),
+    ));
+    let keys: Vec<String> = objects.iter().map(|(k, _)| k.clone()).collect();
+    let tasks: Vec<_> = objects
+        .into_iter()
+        .map(|(k, body)| {
+            let s3 = s3.clone();
+            tokio::spawn(async move { s3.put(&at(&k), Bytes::from(body)).await })
         })
         .collect();
     for t in tasks {
@@ -461,11 +477,12 @@ async fn put_logs(s3: &S3Store, per_day: usize) -> Vec<String> {
 async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
     let server = start(&["res-bkt", "logs-bkt"]);
     let s3 = store(&server).await;
-    let mut state = state_after_query(&s3, 2500).await;
+    // The outputs hold the period's 7 x 150 records (each log object holds one).
+    let mut state = state_after_query(&s3, 1050).await;
     let merged = merge_results::merge_results(merge_input(&state), &merge_config(), &s3)
         .await
         .unwrap();
-    assert_eq!(merged.rows, 2500);
+    assert_eq!(merged.rows, 1050);
     assert_eq!(
         merged.outputs.csv_gz,
         "s3://res-bkt/s3la/2024-01-01_2024-01-07/requests-2024-01-01_2024-01-07.csv.gz"
@@ -479,15 +496,17 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
     // 150 objects a day: the period's 7 days are 1050 keys, past one
     // DeleteObjects batch.
     let keys = put_logs(&s3, 150).await;
-    let logs_input =
-        json!({"period": state["period"], "query": state["query"], "results": state["results"]});
+    let logs_input = json!({"period": state["period"], "options": state["options"],
+                            "query": state["query"], "results": state["results"]});
     let out =
         remove_original_logs::remove_original_logs(logs_input, &cleanup_config(RESULT_PATH), &s3)
             .await
             .unwrap();
     assert_eq!(out.deleted.deleted_objects, 1050);
-    assert_eq!(out.verified_rows.parquet, 2500);
-    assert_eq!(out.verified_rows.csv_gz, 2500);
+    assert_eq!(out.deleted_records, 1050);
+    assert_eq!(out.kept_objects, 0);
+    assert_eq!(out.verified_rows.parquet, 1050);
+    assert_eq!(out.verified_rows.csv_gz, 1050);
     let left: Vec<String> = s3
         .list(&at("s3://logs-bkt/"))
         .await
@@ -524,10 +543,12 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
         .into_iter()
         .map(|o| o.location.to_string())
         .collect();
-    // The outputs and the report stay.
+    // The outputs, the report, the set's manifest and the deletion ledger stay.
     assert_eq!(
         left,
         vec![
+            merged.outputs.output_set.clone().unwrap(),
+            "s3://res-bkt/s3la/2024-01-01_2024-01-07/deleted-logs.json".to_string(),
             merged.outputs.report_html.clone().unwrap(),
             merged.outputs.report_json.clone().unwrap(),
             merged.outputs.csv_gz.clone(),
@@ -540,14 +561,29 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
 async fn log_removal_refuses_overlaps_and_unverified_outputs_before_deleting() {
     let server = start(&["res-bkt", "logs-bkt"]);
     let s3 = store(&server).await;
+    // 14 records in the period's logs, but outputs of 10 rows.
     let mut state = state_after_query(&s3, 10).await;
     let merged = merge_results::merge_results(merge_input(&state), &merge_config(), &s3)
         .await
         .unwrap();
     state["results"] = to_output(&merged);
     let keys = put_logs(&s3, 2).await;
-    let input =
-        json!({"period": state["period"], "query": state["query"], "results": state["results"]});
+    let input = json!({"period": state["period"], "options": state["options"],
+                       "query": state["query"], "results": state["results"]});
+    // The outputs are whole and verified, but are not the logs' records.
+    let e = remove_original_logs::remove_original_logs(
+        input.clone(),
+        &cleanup_config(RESULT_PATH),
+        &s3,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.name(), "UnsafeDeletion", "{e}");
+    assert!(
+        e.to_string()
+            .contains("hold 14 records of the period, but the outputs hold 10 rows"),
+        "{e}"
+    );
 
     // Results kept inside the logs prefix, and logs inside the results prefix.
     for result_path in [&format!("{LOGS}reports/"), "s3://logs-bkt/"] {

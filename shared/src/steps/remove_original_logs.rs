@@ -316,19 +316,6 @@ async fn verify_outputs<S: ObjectStore>(
             )));
         }
     }
-    // The files must be the whole set one run wrote, and that run this one.
-    let set = match OutputSet::read(store, &folder).await {
-        Ok(set) => set,
-        Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
-        Err(why) => return Err(unsafe_deletion(why.to_string())),
-    };
-    if set.rows != results.rows {
-        return Err(unsafe_deletion(format!(
-            "the period's {OUTPUT_SET} says {} rows, but this run's merge wrote {}: another \
-             run replaced the outputs since",
-            set.rows, results.rows
-        )));
-    }
     let check = |what: &str, found: Result<u64, Unverified>| match found {
         Ok(rows) if rows == results.rows => Ok(rows),
         Ok(rows) => Err(unsafe_deletion(format!(
@@ -344,6 +331,19 @@ async fn verify_outputs<S: ObjectStore>(
     };
     let parquet = check("Parquet file", parquet_rows(store, &expected[0].2).await)?;
     let csv_gz = check("csv.gz", csv_gz_records(store, &expected[1].2).await)?;
+    // The files must be the whole set one run wrote, and that run this one.
+    let set = match OutputSet::read(store, &folder).await {
+        Ok(set) => set,
+        Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
+        Err(why) => return Err(unsafe_deletion(why.to_string())),
+    };
+    if set.rows != results.rows {
+        return Err(unsafe_deletion(format!(
+            "the period's {OUTPUT_SET} says {} rows, but this run's merge wrote {}: another \
+             run replaced the outputs since",
+            set.rows, results.rows
+        )));
+    }
     Ok(VerifiedRows { parquet, csv_gz })
 }
 

@@ -198,13 +198,15 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age >= STALE_AFTER);
-        if stale && idle && entry.file_type().is_ok_and(|t| t.is_file()) {
-            if let Err(e) = fs::remove_file(entry.path()) {
-                eprintln!(
-                    "note: could not remove the leftover {}: {e}",
-                    entry.path().display()
-                );
-            }
+        if stale
+            && idle
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && let Err(e) = fs::remove_file(entry.path())
+        {
+            eprintln!(
+                "note: could not remove the leftover {}: {e}",
+                entry.path().display()
+            );
         }
     }
 }
