@@ -74,4 +74,7 @@ pub trait QueryEngine {
     fn start(&self, job: &QueryJob)
     -> impl Future<Output = Result<StartedQuery, StepError>> + Send;
     fn status(&self, id: &str) -> impl Future<Output = Result<QueryInfo, StepError>> + Send;
+    /// Stops a query that is still queued or running (Athena's
+    /// StopQueryExecution); stopping one that already ended does nothing.
+    fn stop(&self, id: &str) -> impl Future<Output = Result<(), StepError>> + Send;
 }

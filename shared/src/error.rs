@@ -23,6 +23,9 @@ pub enum StepError {
         reason: String,
         category: Option<String>,
     },
+    /// The query was still queued or running after `QueryMaxPolls` status
+    /// reads; it has been stopped. A redrive starts it again and waits anew.
+    QueryTimedOut { message: String },
     /// Throttling, timeouts and network faults: the same call may succeed later.
     Transient { message: String },
     /// The query's parts could not be merged into the outputs (a part that
@@ -53,6 +56,7 @@ impl StepError {
             StepError::Config { .. } => "ConfigError",
             StepError::QueryRejected { .. } => "QueryRejected",
             StepError::QueryFailed { .. } => "QueryFailed",
+            StepError::QueryTimedOut { .. } => "QueryTimedOut",
             StepError::Transient { .. } => "Transient",
             StepError::MergeFailed { .. } => "MergeFailed",
             StepError::Storage { .. } => "StorageError",
@@ -63,11 +67,12 @@ impl StepError {
     }
 
     /// Every name [`StepError::name`] can return, for docs and the definition's tests.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "InvalidInput",
         "ConfigError",
         "QueryRejected",
         "QueryFailed",
+        "QueryTimedOut",
         "Transient",
         "MergeFailed",
         "StorageError",
@@ -116,6 +121,7 @@ impl fmt::Display for StepError {
                 }
                 Ok(())
             }
+            StepError::QueryTimedOut { message } => write!(f, "{message}"),
             StepError::Transient { message } => write!(f, "temporary failure, retry: {message}"),
             StepError::MergeFailed { message } => {
                 write!(f, "merging the results failed: {message}")
@@ -154,6 +160,9 @@ mod tests {
                 state: "FAILED".into(),
                 reason: "r".into(),
                 category: Some("USER".into()),
+            },
+            StepError::QueryTimedOut {
+                message: "m".into(),
             },
             StepError::transient("m"),
             StepError::MergeFailed {

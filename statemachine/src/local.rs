@@ -100,13 +100,24 @@ pub fn failure_message(events: &[Event], state: &str, error: &AslError) -> Strin
         .rev()
         .find(|(_, e)| e.kind == "CatchMatched" && e.details["next"] == fail_state);
     let Some((at, catch)) = caught else {
-        let what = if is_task(state) {
+        // Uncaught: the state itself, or for a Parallel the Task inside it
+        // whose error ended it.
+        let inside = format!("{state}[");
+        let task = events.iter().rev().find(|e| {
+            e.kind == "TaskFailed"
+                && e.details["error"] == error.error.as_str()
+                && e.state
+                    .as_deref()
+                    .is_some_and(|s| s == state || s.starts_with(&inside))
+        });
+        let failed = task.and_then(|t| t.state.as_deref()).unwrap_or(state);
+        let what = if is_task(failed) {
             "the Task state"
         } else {
             "state"
         };
         return format!(
-            "the execution failed in {what} {state}: {}",
+            "the execution failed in {what} {failed}: {}",
             error_and_cause(&error.error, &error.cause)
         );
     };

@@ -2,13 +2,19 @@
 //! the local executor. ComputePeriod, StartQuery and QueryStatus are the real
 //! handlers over a scripted query engine; steps whose handlers come later,
 //! and the faults Lambda itself raises, are scripted per test.
+//!
+//! Every failure ends the execution at the Task that failed, and each is
+//! then fixed and redriven to `Done` with the outputs of an execution that
+//! never failed, without running any step before the failed one again (AWS:
+//! a redrive "continues the failed execution from the unsuccessful step and
+//! uses the same input", RedriveExecution API reference).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use s3la::asl::history::History;
-use s3la::asl::run::{Executor, Outcome, Sleeper, Tasks};
+use s3la::asl::run::{Executor, Outcome, Resume, Sleeper, Tasks};
 use s3la::asl::{AslError, load, substitute};
 use s3la::local::{LocalSettings, LocalSteps, failure_message, step_of, substitutions};
 use s3la_shared::athena_ddl::KeyLayout;
@@ -21,6 +27,8 @@ use serde_json::{Value, json};
 /// answer repeats).
 struct ScriptedEngine {
     states: Mutex<VecDeque<QueryInfo>>,
+    /// The queries stopped (StopQueryExecution).
+    stopped: Mutex<Vec<String>>,
 }
 
 fn info(state: QueryState, reason: Option<&str>) -> QueryInfo {
@@ -40,10 +48,19 @@ fn info(state: QueryState, reason: Option<&str>) -> QueryInfo {
 impl QueryEngine for ScriptedEngine {
     async fn start(&self, job: &QueryJob) -> Result<StartedQuery, StepError> {
         assert!(job.staging_prefix.starts_with("s3://results/r/_staging/"));
+        // A redriven attempt has its own staging prefix, and so its own query.
+        let id = match job.staging_prefix.split_once("-redrive-") {
+            Some((_, n)) => format!("q-1-redrive-{}", n.trim_end_matches('/')),
+            None => "q-1".to_string(),
+        };
         Ok(StartedQuery {
-            id: "q-1".into(),
+            id,
             statement: None,
         })
+    }
+    async fn stop(&self, id: &str) -> Result<(), StepError> {
+        self.stopped.lock().unwrap().push(id.to_string());
+        Ok(())
     }
     async fn status(&self, _id: &str) -> Result<QueryInfo, StepError> {
         let mut s = self.states.lock().unwrap();
@@ -79,7 +96,8 @@ impl Tasks for Harness<'_> {
             "MergeResults" => Ok(json!({
                 "outputs": {"parquet": "s3://results/r/2024-01/s3la-2024-01.parquet",
                             "csvGz": "s3://results/r/2024-01/s3la-2024-01.csv.gz"},
-                "rows": 1234
+                "rows": 1234,
+                "malformedLines": 0
             })),
             "RemoveMeta" => Ok(json!({"deleted": 3})),
             "RemoveOriginalLogs" => Ok(json!({"deleted": 31})),
@@ -98,6 +116,14 @@ impl Sleeper for Harness<'_> {
 fn engine(states: Vec<QueryInfo>) -> ScriptedEngine {
     ScriptedEngine {
         states: Mutex::new(states.into()),
+        stopped: Mutex::new(Vec::new()),
+    }
+}
+
+impl ScriptedEngine {
+    /// The status reads from now on (a fixed Athena table, say).
+    fn script(&self, states: Vec<QueryInfo>) {
+        *self.states.lock().unwrap() = states.into();
     }
 }
 
@@ -148,11 +174,21 @@ struct Run {
 }
 
 fn run(h: &Harness, input: Value) -> Run {
-    let text = substitute(s3la::DEFINITION, &substitutions(5, 3)).unwrap();
-    let machine = load(&text).unwrap();
     let executor = Executor::new(h, h, History::default());
-    let start = "2024-02-01T06:00:00Z".parse().unwrap();
-    let outcome = executor.execute(&machine, "s3la", "run-1", start, input);
+    let outcome = executor.execute(&machine(), "s3la", "run-1", start(), input);
+    finished(h, executor, outcome)
+}
+
+fn machine() -> s3la::asl::model::StateMachine {
+    let text = substitute(s3la::DEFINITION, &substitutions(5, 3)).unwrap();
+    load(&text).unwrap()
+}
+
+fn start() -> chrono::DateTime<chrono::Utc> {
+    "2024-02-01T06:00:00Z".parse().unwrap()
+}
+
+fn finished(h: &Harness, executor: Executor, outcome: Outcome) -> Run {
     let history = executor.history.into_inner();
     Run {
         outcome,
@@ -161,6 +197,18 @@ fn run(h: &Harness, input: Value) -> Run {
         calls: h.calls.borrow().iter().map(|(s, _)| s.clone()).collect(),
         sleeps: h.sleeps.borrow().clone(),
     }
+}
+
+/// Redrives the failed `earlier` run of `input`, as the console's Redrive
+/// does: its history says where each scope resumes.
+fn redrive(h: &Harness, earlier: &Run, input: Value) -> Run {
+    failure(earlier);
+    h.calls.borrow_mut().clear();
+    h.sleeps.borrow_mut().clear();
+    let resume = Resume::from_history(&earlier.events).unwrap();
+    let executor = Executor::new(h, h, History::default());
+    let outcome = executor.redrive(&machine(), "s3la", "run-1", start(), input, 1, resume);
+    finished(h, executor, outcome)
 }
 
 fn output(r: &Run) -> &Value {
@@ -197,6 +245,7 @@ fn success_without_cleanup_or_email() {
             "outputs": {"parquet": "s3://results/r/2024-01/s3la-2024-01.parquet",
                         "csvGz": "s3://results/r/2024-01/s3la-2024-01.csv.gz"},
             "rows": 1234,
+            "malformedLines": 0,
             "dataScannedBytes": 123u64 << 20,
             "athenaCostUsd": 0.000587,
             "cleanup": {"meta": {"skipped": true}, "originalLogs": {"skipped": true}},
@@ -236,7 +285,7 @@ fn success_without_cleanup_or_email() {
 }
 
 #[test]
-fn query_failed_ends_in_the_query_failed_state_with_athenas_reason() {
+fn a_failed_query_fails_start_query_and_a_redrive_runs_it_again() {
     let e = engine(vec![
         info(QueryState::Running, None),
         info(
@@ -245,9 +294,11 @@ fn query_failed_ends_in_the_query_failed_state_with_athenas_reason() {
         ),
     ]);
     let h = harness(&e);
-    let r = run(&h, json!({"frequency": "weekly"}));
+    let input = json!({"frequency": "monthly"});
+    let r = run(&h, input.clone());
     let (state, error) = failure(&r);
-    assert_eq!(state, "QueryFailed");
+    // The execution fails at the Task, where a redrive resumes.
+    assert_eq!(state, "StartQuery");
     assert_eq!(error.error, "QueryFailed");
     let cause: Value = serde_json::from_str(&error.cause).unwrap();
     assert_eq!(cause["errorType"], "QueryFailed");
@@ -255,7 +306,7 @@ fn query_failed_ends_in_the_query_failed_state_with_athenas_reason() {
         cause["errorMessage"]
             .as_str()
             .unwrap()
-            .contains("Table 'db.logs' does not exist (error category: USER)"),
+            .contains("Table 'db.logs' does not exist (query q-1; fix the cause, then redrive"),
         "{cause}"
     );
     assert_eq!(
@@ -264,6 +315,20 @@ fn query_failed_ends_in_the_query_failed_state_with_athenas_reason() {
         "a failed query is not retried"
     );
     assert!(!r.calls.contains(&"MergeResults".to_string()));
+
+    // The table is fixed: the redrive starts the query again (a new id, its
+    // own staging prefix), waits for it, and goes on to the end.
+    e.script(vec![info(QueryState::Succeeded, None)]);
+    let again = redrive(&h, &r, input.clone());
+    assert_eq!(output(&again), output(&run(&harness(&e), input)));
+    assert_eq!(again.calls, ["StartQuery", "QueryStatus", "MergeResults"]);
+    let calls = h.calls.borrow();
+    let merge = &calls.iter().find(|(s, _)| s == "MergeResults").unwrap().1;
+    assert_eq!(merge["query"]["queryExecutionId"], "q-1-redrive-1");
+    assert_eq!(
+        merge["query"]["stagingPrefix"],
+        "s3://results/r/_staging/2024-01/run-1-redrive-1/"
+    );
 }
 
 #[test]
@@ -331,13 +396,13 @@ fn lambda_service_errors_are_retried() {
 }
 
 #[test]
-fn invalid_input_is_caught_and_never_retried() {
+fn invalid_input_fails_compute_period_and_is_never_retried() {
     let e = engine(vec![info(QueryState::Succeeded, None)]);
     let h = harness(&e);
     let r = run(&h, json!({"frequency": "daily"}));
     let (state, error) = failure(&r);
-    assert_eq!(state, "ComputePeriodFailed");
-    assert_eq!(error.error, "ComputePeriodFailed");
+    assert_eq!(state, "ComputePeriod");
+    assert_eq!(error.error, "InvalidInput");
     // The cause is the step's own error payload: its name and message.
     let cause: Value = serde_json::from_str(&error.cause).unwrap();
     assert_eq!(cause["errorType"], "InvalidInput");
@@ -347,28 +412,131 @@ fn invalid_input_is_caught_and_never_retried() {
     );
     assert_eq!(r.calls, ["ComputePeriod"]);
     assert_eq!(count(&r, "RetryScheduled"), 0);
-    assert_eq!(count(&r, "CatchMatched"), 1);
+    assert_eq!(count(&r, "CatchMatched"), 0);
     // For people: the Task that failed, its error and cause, once each.
     assert_eq!(
         failure_message(&r.events, state, error),
-        r#"the execution failed in the Task state ComputePeriod: InvalidInput: frequency: must be "weekly", "monthly" or "quarterly", got the string "daily" (caught, it ended in the Fail state ComputePeriodFailed)"#
+        r#"the execution failed in the Task state ComputePeriod: InvalidInput: frequency: must be "weekly", "monthly" or "quarterly", got the string "daily""#
     );
 }
 
 #[test]
-fn retries_end_after_max_attempts_and_are_caught() {
+fn retries_end_after_max_attempts_at_the_task_and_a_redrive_resumes_there() {
     let e = engine(vec![info(QueryState::Running, None)]);
     let h = harness(&e);
     let transient = AslError::new("Transient", "Athena did not answer");
     h.faults
         .borrow_mut()
-        .insert("QueryStatus", std::iter::repeat_n(transient, 10).collect());
-    let r = run(&h, json!({"frequency": "weekly"}));
+        .insert("QueryStatus", std::iter::repeat_n(transient, 6).collect());
+    let input = json!({"frequency": "monthly"});
+    let r = run(&h, input.clone());
     let (state, error) = failure(&r);
-    assert_eq!(state, "QueryStatusFailed");
+    assert_eq!(state, "QueryStatus");
+    assert_eq!(error.error, "Transient");
     assert_eq!(error.cause, "Athena did not answer");
     assert_eq!(count(&r, "RetryScheduled"), 5);
     assert_eq!(r.sleeps, [5.0, 2.0, 4.0, 8.0, 16.0, 32.0]);
+
+    e.script(vec![info(QueryState::Succeeded, None)]);
+    let again = redrive(&h, &r, input.clone());
+    assert_eq!(again.calls, ["QueryStatus", "MergeResults"]);
+    assert_eq!(output(&again), output(&run(&harness(&e), input)));
+}
+
+/// Each Task's failure a person can fix (a permission, a missing table, an
+/// unverified sender, a full bucket): the execution fails at that Task, and
+/// once the fault is gone a redrive reaches Done with the outputs of a run
+/// that never failed, running nothing before the failed step again.
+#[test]
+fn every_task_failure_is_redriven_to_done() {
+    let all = json!({"frequency": "monthly", "removeMeta": true, "removeOriginalLogs": true,
+                     "email": true});
+    let cases: [(&str, &str, &str, &[&str]); 6] = [
+        (
+            "ComputePeriod",
+            "ConfigError",
+            "ComputePeriod",
+            &[
+                "ComputePeriod",
+                "StartQuery",
+                "QueryStatus",
+                "MergeResults",
+                "RemoveMeta",
+                "RemoveOriginalLogs",
+                "SendReport",
+            ],
+        ),
+        (
+            "StartQuery",
+            "QueryRejected",
+            "StartQuery",
+            &[
+                "StartQuery",
+                "QueryStatus",
+                "MergeResults",
+                "RemoveMeta",
+                "RemoveOriginalLogs",
+                "SendReport",
+            ],
+        ),
+        (
+            "MergeResults",
+            "MergeFailed",
+            "MergeResults",
+            &[
+                "MergeResults",
+                "RemoveMeta",
+                "RemoveOriginalLogs",
+                "SendReport",
+            ],
+        ),
+        // Only the branches that did not succeed run again: here the branches
+        // run one after the other, so the second never started (on AWS it
+        // would have been stopped, or have finished and be kept).
+        (
+            "RemoveMeta",
+            "StorageError",
+            "Cleanup",
+            &["RemoveMeta", "RemoveOriginalLogs", "SendReport"],
+        ),
+        (
+            "RemoveOriginalLogs",
+            "UnsafeDeletion",
+            "Cleanup",
+            &["RemoveOriginalLogs", "SendReport"],
+        ),
+        ("SendReport", "EmailRejected", "SendReport", &["SendReport"]),
+    ];
+    let e = engine(vec![info(QueryState::Succeeded, None)]);
+    let clean = run(&harness(&e), all.clone());
+    for (step, name, failed_state, rerun) in cases {
+        let h = harness(&e);
+        let payload = json!({"errorType": name, "errorMessage": format!("{step} cannot")});
+        h.faults
+            .borrow_mut()
+            .insert(step, [AslError::new(name, payload.to_string())].into());
+        let r = run(&h, all.clone());
+        let (state, error) = failure(&r);
+        assert_eq!(
+            (state, error.error.as_str()),
+            (failed_state, name),
+            "{step}"
+        );
+        assert_eq!(
+            count(&r, "RetryScheduled"),
+            0,
+            "{step}: {name} is not retried"
+        );
+        let message = failure_message(&r.events, state, error);
+        assert!(
+            message.contains(&format!("{step}: {name}: {step} cannot")),
+            "{step}: {message}"
+        );
+        let again = redrive(&h, &r, all.clone());
+        assert_eq!(output(&again), output(&clean), "{step}");
+        assert_eq!(again.calls, rerun, "{step}");
+        assert_eq!(again.kinds.first().unwrap(), "ExecutionRedriven");
+    }
 }
 
 #[test]
@@ -406,7 +574,7 @@ fn cleanup_branches_run_only_when_asked() {
 }
 
 #[test]
-fn a_failed_cleanup_is_caught_after_the_outputs_exist() {
+fn a_failed_cleanup_names_the_task_inside_the_parallel() {
     let e = engine(vec![info(QueryState::Succeeded, None)]);
     let h = harness(&e);
     h.faults.borrow_mut().insert(
@@ -421,18 +589,14 @@ fn a_failed_cleanup_is_caught_after_the_outputs_exist() {
     );
     let r = run(&h, json!({"removeOriginalLogs": true}));
     let (state, error) = failure(&r);
-    assert_eq!(state, "CleanupFailed");
-    let cause: Value = serde_json::from_str(&error.cause).unwrap();
-    assert_eq!(cause["errorType"], "UnsafeDeletion");
-    // The Task inside the Parallel's branch, not the Parallel that caught it.
+    assert_eq!(state, "Cleanup");
+    assert_eq!(error.error, "UnsafeDeletion");
+    // The Task inside the Parallel's branch, not the Parallel that failed.
     let message = failure_message(&r.events, state, error);
-    assert!(
-        message.starts_with("the execution failed in the Task state Cleanup[1]/RemoveOriginalLogs: UnsafeDeletion: the outputs hold 0 rows"),
-        "{message}"
-    );
-    assert!(
-        message.ends_with("(caught, it ended in the Fail state CleanupFailed)"),
-        "{message}"
+    assert_eq!(
+        message,
+        "the execution failed in the Task state Cleanup[1]/RemoveOriginalLogs: UnsafeDeletion: \
+         the outputs hold 0 rows but the period has 1234"
     );
 }
 
@@ -453,16 +617,91 @@ fn email_is_sent_only_when_asked() {
 }
 
 #[test]
-fn poll_limit_ends_in_query_timed_out() {
+fn the_poll_limit_stops_the_query_and_a_redrive_waits_again() {
     let e = engine(vec![info(QueryState::Running, None)]);
     let h = harness(&e);
-    let r = run(&h, json!({"frequency": "weekly"}));
+    let input = json!({"frequency": "monthly"});
+    let r = run(&h, input.clone());
     let (state, error) = failure(&r);
-    assert_eq!(state, "QueryTimedOut");
     assert_eq!(
-        error.cause,
-        "The Athena query q-1 was still RUNNING after 3 status reads; it may still finish: look it \
-         up in the Athena console, or raise QueryMaxPolls."
+        (state, error.error.as_str()),
+        ("StartQuery", "QueryTimedOut")
+    );
+    let cause: Value = serde_json::from_str(&error.cause).unwrap();
+    assert_eq!(
+        cause["errorMessage"],
+        "the Athena query q-1 was still RUNNING after 3 status reads, so it was stopped; raise \
+         QueryMaxPolls (or QueryWaitSeconds) and redrive the execution to run it again"
     );
     assert_eq!(r.sleeps, [5.0, 5.0, 5.0]);
+    assert_eq!(*e.stopped.lock().unwrap(), ["q-1"], "the query is stopped");
+
+    e.script(vec![
+        info(QueryState::Running, None),
+        info(QueryState::Succeeded, None),
+    ]);
+    let again = redrive(&h, &r, input.clone());
+    assert_eq!(
+        again.calls,
+        ["StartQuery", "QueryStatus", "QueryStatus", "MergeResults"],
+        "a new query, and the poll count starts again"
+    );
+    assert_eq!(output(&again), output(&run(&harness(&e), input)));
+}
+
+/// A retried StartQuery (the same attempt) never starts a second query: the
+/// request token is the job's, and the job is the attempt's.
+#[test]
+fn a_retried_start_asks_for_the_same_query() {
+    use s3la_shared::steps::start_query::start_query;
+    let e = engine(vec![info(QueryState::Succeeded, None)]);
+    let h = harness(&e);
+    let r = run(&h, json!({"frequency": "monthly"}));
+    output(&r);
+    let calls = h.calls.borrow();
+    let start_input = calls
+        .iter()
+        .find(|(s, _)| s == "StartQuery")
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(start_input["redriveCount"], 0);
+    assert_eq!(start_input["previous"], json!({"state": "NOT_STARTED"}));
+    let config = QueryConfig::from_env(&[
+        ("ATHENA_DATABASE", "db"),
+        ("ATHENA_TABLE", "logs"),
+        ("RESULT_PATH", "s3://results/r/"),
+    ])
+    .unwrap();
+    let tokens = Mutex::new(Vec::new());
+    struct Tokens<'a>(&'a Mutex<Vec<String>>);
+    impl QueryEngine for Tokens<'_> {
+        async fn start(&self, job: &QueryJob) -> Result<StartedQuery, StepError> {
+            self.0.lock().unwrap().push(job.idempotency_token.clone());
+            Ok(StartedQuery {
+                id: "q".into(),
+                statement: None,
+            })
+        }
+        async fn status(&self, _id: &str) -> Result<QueryInfo, StepError> {
+            unreachable!()
+        }
+        async fn stop(&self, _id: &str) -> Result<(), StepError> {
+            unreachable!()
+        }
+    }
+    let engine = Tokens(&tokens);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut redriven = start_input.clone();
+    redriven["redriveCount"] = json!(1);
+    for i in [&start_input, &start_input, &redriven, &redriven] {
+        rt.block_on(start_query(i.clone(), &config, &engine))
+            .unwrap();
+    }
+    let t = tokens.lock().unwrap();
+    assert_eq!(t[0], t[1], "a retry of one attempt: the same token");
+    assert_eq!(t[2], t[3]);
+    assert_ne!(t[0], t[2], "a redrive's attempt: another query");
 }

@@ -228,15 +228,15 @@ def test_show_prints_each_state_and_the_failed_steps_error_and_cause(s3la, endpo
     assert p.returncode == 0, p.stderr
     text = p.stdout
     assert f"Execution  {name}\nARN        {arn}\nStatus     FAILED\n" in text
-    assert "Error      ComputePeriodFailed\n" in text
+    # No Catch into a Fail state: the execution fails at the Task itself,
+    # where a redrive resumes, with the Task's error and cause.
+    assert "Error      Exception\n" in text, text
     assert f"Cause      {missing}\n" in text
-    assert "\nStates (2):\n" in text
-    step = text[text.index("  1. ComputePeriod (Task) failed"):text.index("  2. ")]
+    assert "\nStates (1):\n" in text, text
+    step = text[text.index("  1. ComputePeriod (Task) failed"):]
     assert "     error:  Exception\n" in step
     assert f"     cause:  {missing}\n" in step
     assert '"email": true' in step and '"now": "2024-02-14T00:00:00Z"' in step
-    fail = text[text.index("  2. ComputePeriodFailed (Fail) failed"):]
-    assert "     error:  ComputePeriodFailed\n" in fail
 
     p = s3la_run(s3la, "show", arn, "--json", env=env)
     assert p.returncode == 0, p.stderr
@@ -244,18 +244,13 @@ def test_show_prints_each_state_and_the_failed_steps_error_and_cause(s3la, endpo
     assert doc["execution"]["name"] == name
     assert doc["execution"]["status"] == "FAILED"
     assert doc["execution"]["input"] == json.loads(d["input"])
-    assert doc["execution"]["error"] == "ComputePeriodFailed"
+    assert doc["execution"]["error"] == "Exception"
     states = doc["states"]
     assert [(s["name"], s["type"], s["status"]) for s in states] == [
-        ("ComputePeriod", "Task", "failed"), ("ComputePeriodFailed", "Fail", "failed")]
-    compute, failed = states
+        ("ComputePeriod", "Task", "failed")]
+    [compute] = states
     assert compute["input"] == json.loads(d["input"])
     assert (compute["error"], compute["cause"], compute["attempts"]) == ("Exception", missing, 1)
-    # The Catch put the error into the state's output, and so into the Fail state's input.
-    assert compute["output"]["error"] == {"Error": "Exception", "Cause": missing}
-    assert failed["input"] == compute["output"]
-    assert (failed["error"], failed["cause"]) == ("ComputePeriodFailed", missing)
-    assert compute["entered"] <= compute["exited"] <= failed["entered"]
 
     p = s3la_run(s3la, "show", "s3la-1999-01", env=env)
     assert p.returncode == 1

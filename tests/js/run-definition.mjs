@@ -42,7 +42,7 @@ const machine = new StateMachine(definition, { validationOptions: { checkArn: fa
 const execution = machine.run(input, {
   overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: { WaitForQuery: 0 } },
   context: {
-    Execution: { Id: `local:s3la:${name}`, Name: name, StartTime: startTime, Input: input },
+    Execution: { Id: `local:s3la:${name}`, Name: name, StartTime: startTime, Input: input, RedriveCount: 0 },
     StateMachine: { Id: 'local:s3la', Name: 's3la' },
   },
 });

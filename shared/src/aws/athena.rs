@@ -1,5 +1,6 @@
 //! Athena as the query engine: StartQueryExecution with an UNLOAD statement,
-//! GetQueryExecution for its state. SDK errors are classified into the
+//! GetQueryExecution for its state, StopQueryExecution for one that ran past
+//! the poll limit. SDK errors are classified into the
 //! pipeline's error names here, where their types are still known.
 
 use aws_sdk_athena::Client;
@@ -7,6 +8,7 @@ use aws_sdk_athena::config::http::HttpResponse;
 use aws_sdk_athena::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionError;
 use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError;
+use aws_sdk_athena::operation::stop_query_execution::StopQueryExecutionError;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
 use crate::config::QueryConfig;
@@ -91,6 +93,24 @@ impl QueryEngine for AthenaEngine {
             id: id.to_string(),
             statement: Some(sql),
         })
+    }
+
+    async fn stop(&self, id: &str) -> Result<(), StepError> {
+        // Athena answers success for a query that already ended.
+        self.client
+            .stop_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                let kind = match e.as_service_error() {
+                    Some(StopQueryExecutionError::InternalServerException(_)) => Kind::Transient,
+                    Some(StopQueryExecutionError::InvalidRequestException(_)) => Kind::UnknownId,
+                    _ => Kind::Other,
+                };
+                classify(kind, e)
+            })?;
+        Ok(())
     }
 
     async fn status(&self, id: &str) -> Result<QueryInfo, StepError> {

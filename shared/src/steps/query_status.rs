@@ -1,6 +1,8 @@
 //! QueryStatus: where the query is, in the terms the definition's Choice
-//! needs, with what it scanned and cost. A failed or cancelled query is a
-//! `QueryFailed` error carrying Athena's reason.
+//! needs, with what it scanned and cost. A failed or cancelled query is
+//! reported with Athena's reason, not raised: the definition takes it back
+//! to StartQuery, which fails the execution there so that a redrive runs the
+//! query again (reading the same failed query id would only fail again).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,14 +16,26 @@ use crate::error::StepError;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Input {
     query_execution_id: String,
+    /// The redrive count StartQuery started the query in (echoed).
+    #[serde(default)]
+    started_in_redrive: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QueryStatusOutput {
     pub query_execution_id: String,
-    /// `QUEUED`, `RUNNING` or `SUCCEEDED`.
+    /// `QUEUED`, `RUNNING`, `SUCCEEDED`, `FAILED` or `CANCELLED`.
     pub state: QueryState,
+    /// Why the query failed or was cancelled, in the engine's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Athena's error category of a failed query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_category: Option<String>,
+    /// The execution's redrive count when the query was started.
+    #[serde(default)]
+    pub started_in_redrive: u32,
     /// True once the data files and manifest are written.
     pub done: bool,
     pub data_scanned_bytes: u64,
@@ -44,7 +58,10 @@ pub async fn query_status<E: QueryEngine>(
     config: &StatusConfig,
     engine: &E,
 ) -> Result<QueryStatusOutput, StepError> {
-    let Input { query_execution_id } = from_input(input)?;
+    let Input {
+        query_execution_id,
+        started_in_redrive,
+    } = from_input(input)?;
     let id_ok = (1..=128).contains(&query_execution_id.len())
         && query_execution_id
             .bytes()
@@ -59,18 +76,17 @@ pub async fn query_status<E: QueryEngine>(
         ));
     }
     let info = engine.status(&query_execution_id).await?;
-    if matches!(info.state, QueryState::Failed | QueryState::Cancelled) {
-        return Err(StepError::QueryFailed {
-            state: info.state.as_str().to_string(),
-            reason: info
-                .reason
-                .unwrap_or_else(|| "no reason given by the engine".to_string()),
-            category: info.error_category,
-        });
-    }
+    let ended_badly = matches!(info.state, QueryState::Failed | QueryState::Cancelled);
     Ok(QueryStatusOutput {
         query_execution_id,
         state: info.state,
+        reason: ended_badly.then(|| {
+            info.reason
+                .clone()
+                .unwrap_or_else(|| "no reason given by the engine".to_string())
+        }),
+        error_category: info.error_category.filter(|_| ended_badly),
+        started_in_redrive,
         done: info.state == QueryState::Succeeded,
         data_scanned_bytes: info.data_scanned_bytes,
         engine_execution_ms: info.engine_execution_ms,

@@ -2,11 +2,12 @@
 //! Retry and Catch, and the history.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::history::History;
+use super::history::{Event, History};
 use super::model::{Catcher, IoPath, Retrier, State, StateMachine};
 use super::path::Path;
 use super::{AslError, choice, template};
@@ -46,6 +47,68 @@ pub struct Executor<'a> {
     sleeper: &'a dyn Sleeper,
     pub history: RefCell<History<'a>>,
     transitions: RefCell<usize>,
+    /// Set while redriving: where each scope resumes.
+    resume: RefCell<Resume>,
+}
+
+/// Where a redrive resumes, read from the failed attempt's history as AWS
+/// reads it ("Redrive behavior of individual states", Step Functions
+/// developer guide): a state entered without a matching `*StateExited` is
+/// unsuccessful and runs again with the input it was entered with; states
+/// that exited are not run again; of a Parallel state only the branches that
+/// did not succeed run again (RedriveExecution API reference: "reschedules
+/// and redrives only the iterations and branches that failed or aborted"),
+/// each from its own unsuccessful state. A Fail state that was entered is
+/// entered again, and fails again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resume {
+    /// Scope (`""`, or a branch's `Cleanup[1]/`) -> the unsuccessful state
+    /// and its input.
+    pub unsuccessful: HashMap<String, (String, Value)>,
+    /// Branch scope -> the output of a branch that succeeded.
+    pub succeeded_branches: HashMap<String, Value>,
+}
+
+impl Resume {
+    /// Reads the history of a failed (or aborted) attempt.
+    pub fn from_history(events: &[Event]) -> Result<Self, String> {
+        let mut open: HashMap<String, (String, Value)> = HashMap::new();
+        let mut last_exit: HashMap<String, Value> = HashMap::new();
+        let split = |label: &str| match label.rfind('/') {
+            Some(i) => (label[..=i].to_string(), label[i + 1..].to_string()),
+            None => (String::new(), label.to_string()),
+        };
+        for e in events {
+            let Some(label) = e.state.as_deref() else {
+                continue;
+            };
+            let (scope, name) = split(label);
+            if e.kind.ends_with("StateEntered") {
+                open.insert(scope, (name, e.details["input"].clone()));
+            } else if e.kind.ends_with("StateExited") {
+                if open.get(&scope).is_some_and(|(n, _)| *n == name) {
+                    open.remove(&scope);
+                }
+                last_exit.insert(scope, e.details["output"].clone());
+            }
+        }
+        if !open.contains_key("") {
+            return Err(
+                "the history has no unsuccessful state at the top level: the execution did not \
+                 fail, or the history is not a whole execution's"
+                    .into(),
+            );
+        }
+        // A branch that finished: its scope exited last and has nothing open.
+        let succeeded_branches = last_exit
+            .into_iter()
+            .filter(|(scope, _)| !scope.is_empty() && !open.contains_key(scope))
+            .collect();
+        Ok(Self {
+            unsuccessful: open,
+            succeeded_branches,
+        })
+    }
 }
 
 /// A failure on its way out of a state machine (or branch).
@@ -78,7 +141,38 @@ impl<'a> Executor<'a> {
             sleeper,
             history: RefCell::new(history),
             transitions: RefCell::new(0),
+            resume: RefCell::new(Resume::default()),
         }
+    }
+
+    /// Redrives a failed execution of `machine`: the same input and start
+    /// time, `$$.Execution.RedriveCount` one more than before, and each
+    /// scope resumed where `resume` says.
+    #[allow(clippy::too_many_arguments)]
+    pub fn redrive(
+        &self,
+        machine: &StateMachine,
+        machine_name: &str,
+        name: &str,
+        start_time: DateTime<Utc>,
+        input: Value,
+        redrive_count: u32,
+        resume: Resume,
+    ) -> Outcome {
+        *self.resume.borrow_mut() = resume;
+        self.record(
+            "ExecutionRedriven",
+            None,
+            json!({"redriveCount": redrive_count}),
+        );
+        self.run_execution(
+            machine,
+            machine_name,
+            name,
+            start_time,
+            input,
+            redrive_count,
+        )
     }
 
     /// Runs `machine` on `input` as execution `name` of state machine `machine_name`.
@@ -90,16 +184,34 @@ impl<'a> Executor<'a> {
         start_time: DateTime<Utc>,
         input: Value,
     ) -> Outcome {
+        self.record(
+            "ExecutionStarted",
+            None,
+            json!({"input": input, "name": name,
+                   "startTime": start_time.to_rfc3339_opts(SecondsFormat::Millis, true)}),
+        );
+        self.run_execution(machine, machine_name, name, start_time, input, 0)
+    }
+
+    fn run_execution(
+        &self,
+        machine: &StateMachine,
+        machine_name: &str,
+        name: &str,
+        start_time: DateTime<Utc>,
+        input: Value,
+        redrive_count: u32,
+    ) -> Outcome {
         let context = json!({
             "Execution": {
                 "Id": format!("local:{machine_name}:{name}"),
                 "Name": name,
                 "StartTime": start_time.to_rfc3339_opts(SecondsFormat::Millis, true),
                 "Input": input.clone(),
+                "RedriveCount": redrive_count,
             },
             "StateMachine": {"Id": format!("local:{machine_name}"), "Name": machine_name},
         });
-        self.record("ExecutionStarted", None, json!({"input": input}));
         match self.run_machine(machine, input, &context, "") {
             Ok(output) => {
                 self.record("ExecutionSucceeded", None, json!({"output": output}));
@@ -131,6 +243,11 @@ impl<'a> Executor<'a> {
         scope: &str,
     ) -> Result<Value, Failure> {
         let mut name = machine.start_at.clone();
+        // A redrive resumes this scope at its unsuccessful state.
+        if let Some((state, saved)) = self.resume.borrow_mut().unsuccessful.remove(scope) {
+            name = state;
+            input = saved;
+        }
         loop {
             {
                 let mut t = self.transitions.borrow_mut();
@@ -246,6 +363,12 @@ impl<'a> Executor<'a> {
                     let mut results = Vec::new();
                     for (i, branch) in p.branches.iter().enumerate() {
                         let scope = format!("{label}[{i}]/");
+                        // Redriven: a branch that succeeded keeps its output.
+                        let done = self.resume.borrow_mut().succeeded_branches.remove(&scope);
+                        if let Some(output) = done {
+                            results.push(output);
+                            continue;
+                        }
                         match self.run_machine(branch, params.clone(), ctx, &scope) {
                             Ok(v) => results.push(v),
                             Err(f) => return Err(f.error),

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use s3la::asl::history::{Event, History};
-use s3la::asl::run::{Executor, Outcome, RealSleep};
+use s3la::asl::run::{Executor, Outcome, RealSleep, Resume};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
@@ -23,7 +23,9 @@ use super::values;
 #[command(after_help = "Examples:\n  \
     s3la run --logs ./logs --results ./results --frequency weekly\n  \
     s3la run --logs ./logs --results ./results --date_range 2024-01-01 2024-01-07 --select_all\n  \
-    s3la run --logs ./logs --results ./results --input '{\"frequency\": \"monthly\", \"now\": \"2024-02-01T00:00:00Z\"}'\n\n\
+    s3la run --logs ./logs --results ./results --input '{\"frequency\": \"monthly\", \"now\": \"2024-02-01T00:00:00Z\"}'\n  \
+    s3la run --logs ./logs --results ./results --date_range 2024-01-01 2024-01-07 --history h.json\n  \
+    s3la run --logs ./logs --results ./results --redrive h.json    # after fixing what failed\n\n\
     The logs may be in S3's date-based layout (.../YYYY/MM/DD/...) at any depth, or flat.\n\
     Settings such as PROJECTION_START and LATE_DELIVERY_SLACK_DAYS come from the environment.")]
 pub struct RunArgs {
@@ -42,6 +44,15 @@ pub struct RunArgs {
     /// The whole execution input as JSON (instead of the flags above).
     #[arg(long, value_name = "JSON|FILE", conflicts_with_all = INPUT_FLAGS)]
     input: Option<String>,
+    /// Redrive the failed execution whose history `--history` wrote to FILE,
+    /// as Step Functions redrives: the same name, input and start time; the
+    /// states that succeeded are not run again; the failed state (and, in
+    /// the Parallel cleanup, only the failed branch) runs again with the
+    /// input it had. The history is written back to FILE with the redrive's
+    /// events appended (or to --history).
+    #[arg(long, value_name = "FILE", conflicts_with_all = INPUT_FLAGS,
+          conflicts_with_all = ["input", "name"])]
+    redrive: Option<PathBuf>,
     /// Write the execution history (as the console shows it) to this JSON file.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
@@ -73,6 +84,7 @@ impl RunArgs {
             query: QueryFlags::default(),
             actions: ActionFlags::default(),
             input: None,
+            redrive: None,
             history: None,
             name: Some(default_name("demo", chrono::Utc::now(), std::process::id())),
             wait_seconds: 0,
@@ -165,9 +177,18 @@ fn bytes(n: u64) -> String {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let input = a.execution_input()?;
+    let earlier = a
+        .redrive
+        .as_deref()
+        .map(FailedExecution::read)
+        .transpose()?;
+    let input = match &earlier {
+        Some(f) => f.input.clone(),
+        None => a.execution_input()?,
+    };
     let (logs, results) = local_folders(&a.logs, &a.results)?;
-    if let Some(history) = &a.history {
+    let history_path = a.history.clone().or_else(|| a.redrive.clone());
+    if let Some(history) = &history_path {
         refuse_overlap(("--logs", &a.logs), ("--history", history))?;
     }
     let settings = LocalSettings::new(&results, &logs)?;
@@ -180,25 +201,60 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     )?;
     let machine = load(&text)?;
     let started = Instant::now();
-    let now = chrono::Utc::now();
-    let name = a
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name("local", now, std::process::id()));
-    eprintln!("Running execution {name} of the S3 Logs Analyzer state machine");
     let executor = Executor::new(
         &steps,
         &RealSleep,
         History::with_observer(Box::new(progress(started))),
     );
-    let outcome = executor.execute(&machine, "s3la", &name, now, input);
-    if let Some(path) = &a.history {
-        let events = &executor.history.borrow().events;
+    let outcome = match &earlier {
+        Some(f) => {
+            eprintln!(
+                "Redriving execution {} (redrive {}) from {}",
+                f.name,
+                f.redrive_count + 1,
+                f.resume_description()
+            );
+            executor.redrive(
+                &machine,
+                "s3la",
+                &f.name,
+                f.start_time,
+                input,
+                f.redrive_count + 1,
+                f.resume.clone(),
+            )
+        }
+        None => {
+            let now = chrono::Utc::now();
+            let name = a
+                .name
+                .clone()
+                .unwrap_or_else(|| default_name("local", now, std::process::id()));
+            eprintln!("Running execution {name} of the S3 Logs Analyzer state machine");
+            executor.execute(&machine, "s3la", &name, now, input)
+        }
+    };
+    if let Some(path) = &history_path {
+        // A redrive's events follow the earlier attempts', as in the console.
+        let mut all: Vec<Event> = earlier.map(|f| f.events).unwrap_or_default();
+        let first_new = all.len() as u64;
+        all.extend(
+            executor
+                .history
+                .borrow()
+                .events
+                .iter()
+                .cloned()
+                .map(|mut e| {
+                    e.id += first_new;
+                    e
+                }),
+        );
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("--history: creating '{}'", dir.display()))?;
         }
-        std::fs::write(path, serde_json::to_string_pretty(events)?)
+        std::fs::write(path, serde_json::to_string_pretty(&all)?)
             .with_context(|| format!("--history: writing '{}'", path.display()))?;
     }
     match outcome {
@@ -213,8 +269,93 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Outcome::Failed { state, error } => {
             let events = &executor.history.borrow().events;
-            bail!("{}", failure_message(events, &state, &error))
+            let again = match &history_path {
+                Some(h) => format!(
+                    "; fix the cause, then redrive it: s3la run --logs {} --results {} --redrive {}",
+                    a.logs.display(),
+                    a.results.display(),
+                    h.display()
+                ),
+                None => "; run with --history FILE to be able to redrive it".to_string(),
+            };
+            bail!("{}{again}", failure_message(events, &state, &error))
         }
+    }
+}
+
+/// A failed execution, read back from the history `--history` wrote.
+struct FailedExecution {
+    events: Vec<Event>,
+    name: String,
+    start_time: chrono::DateTime<chrono::Utc>,
+    input: Value,
+    redrive_count: u32,
+    resume: Resume,
+}
+
+impl FailedExecution {
+    fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--redrive: reading '{}'", path.display()))?;
+        let events: Vec<Event> = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "--redrive: '{}' is not a history `s3la run --history` wrote",
+                path.display()
+            )
+        })?;
+        let started = events
+            .iter()
+            .find(|e| e.kind == "ExecutionStarted")
+            .with_context(|| {
+                format!(
+                    "--redrive: '{}' has no ExecutionStarted event",
+                    path.display()
+                )
+            })?;
+        let name = started.details["name"].as_str().map(str::to_string);
+        let start_time = started.details["startTime"]
+            .as_str()
+            .and_then(|t| t.parse().ok());
+        let (Some(name), Some(start_time)) = (name, start_time) else {
+            bail!(
+                "--redrive: '{}' does not name its execution and start time (written by an older s3la)",
+                path.display()
+            );
+        };
+        match events.last().map(|e| e.kind.as_str()) {
+            Some("ExecutionFailed") => {}
+            Some("ExecutionSucceeded") => bail!(
+                "--redrive: execution {name} succeeded; only a failed execution can be redriven"
+            ),
+            _ => bail!(
+                "--redrive: the history of {name} does not end in ExecutionFailed (cut short?)"
+            ),
+        }
+        let resume =
+            Resume::from_history(&events).map_err(|m| anyhow::anyhow!("--redrive: {m}"))?;
+        Ok(Self {
+            input: started.details["input"].clone(),
+            redrive_count: events
+                .iter()
+                .filter(|e| e.kind == "ExecutionRedriven")
+                .count() as u32,
+            events,
+            name,
+            start_time,
+            resume,
+        })
+    }
+
+    /// The states the redrive resumes at, for the progress line.
+    fn resume_description(&self) -> String {
+        let mut at: Vec<String> = self
+            .resume
+            .unsuccessful
+            .iter()
+            .map(|(scope, (state, _))| format!("{scope}{state}"))
+            .collect();
+        at.sort();
+        at.join(", ")
     }
 }
 

@@ -323,6 +323,13 @@ impl QueryEngine for EmbeddedEngine {
                     record.reason = Some(reason);
                 }
             }
+            // A query stopped while it ran stays stopped, as on Athena.
+            if engine
+                .load(&thread_id)
+                .is_some_and(|r| r.state == QueryState::Cancelled)
+            {
+                return;
+            }
             if let Err(e) = engine.save(&thread_id, &record) {
                 eprintln!("error: recording the end of query {thread_id}: {e}");
             }
@@ -335,6 +342,22 @@ impl QueryEngine for EmbeddedEngine {
             id,
             statement: None,
         })
+    }
+
+    async fn stop(&self, id: &str) -> Result<(), StepError> {
+        let Some(mut record) = self.load(id) else {
+            return Err(StepError::invalid(
+                "queryExecutionId",
+                format!("no local query {id} under {}", self.results.display()),
+            ));
+        };
+        if matches!(record.state, QueryState::Queued | QueryState::Running) {
+            record.state = QueryState::Cancelled;
+            record.reason = Some("stopped (StopQueryExecution)".to_string());
+            self.save(id, &record)
+                .map_err(|m| StepError::Storage { message: m })?;
+        }
+        Ok(())
     }
 
     async fn status(&self, id: &str) -> Result<QueryInfo, StepError> {

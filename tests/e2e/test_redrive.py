@@ -1,0 +1,60 @@
+"""A failed local execution redriven from its history, as the console
+redrives a deployed one (`s3la run --redrive HISTORY`): the failed Task runs
+again with its input, the steps before it do not, and the run ends with the
+outputs an execution that never failed gives."""
+
+import json
+import os
+import shutil
+
+import pyarrow.parquet as pq
+
+from conftest import run
+
+START, END = "2024-01-08", "2024-01-14"
+LABEL = f"{START}_{END}"
+
+
+def test_a_failed_query_is_run_again_by_a_redrive_once_the_logs_are_fixed(s3la, tmp_path):
+    logs, results, history = tmp_path / "logs", tmp_path / "results", tmp_path / "h.json"
+    day = logs / "123456789012" / "us-east-1" / "bkt" / "2024" / "01" / "09"
+    day.mkdir(parents=True)
+    (day / "2024-01-09-10-00-00-NOTALOG").write_bytes(os.urandom(3000))
+    p = run(s3la, "run", "--logs", logs, "--results", results, "--date_range", START, END,
+            "--name", "redrive-e2e", "--history", history, check=False)
+    assert p.returncode == 1
+    # The execution failed at StartQuery (where a redrive resumes), not in a Fail state.
+    assert "the execution failed in the Task state StartQuery: QueryFailed" in p.stderr, p.stderr
+    assert f"--redrive {history}" in p.stderr, p.stderr
+    events = json.loads(history.read_text())
+    assert events[-1]["type"] == "ExecutionFailed" and events[-1]["state"] == "StartQuery"
+
+    # The cause is fixed: real logs in place of the bytes that were not.
+    shutil.rmtree(logs)
+    run(s3la, "gen-logs", logs, "--start", "2024-01-07", "--days", 9, "--lines-per-day", 800,
+        "--seed", 3)
+    p = run(s3la, "run", "--logs", logs, "--results", results, "--redrive", history)
+    out = json.loads(p.stdout)
+    events = json.loads(history.read_text())
+    kinds = [e["type"] for e in events]
+    assert kinds.count("ExecutionRedriven") == 1 and kinds[-1] == "ExecutionSucceeded"
+    redriven = events[kinds.index("ExecutionRedriven"):]
+    entered = [e["state"] for e in redriven if e["type"].endswith("StateEntered")]
+    assert entered[0] == "StartQuery" and "ComputePeriod" not in entered, entered
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+
+    # The same outputs as an execution that never failed.
+    clean = tmp_path / "clean"
+    want = json.loads(run(s3la, "run", "--logs", logs, "--results", clean, "--date_range",
+                          START, END).stdout)
+    assert out["rows"] == want["rows"] > 0
+    ours = pq.read_table(results / LABEL / f"requests-{LABEL}.parquet")
+    theirs = pq.read_table(clean / LABEL / f"requests-{LABEL}.parquet")
+    assert ours.sort_by("request_time").equals(theirs.sort_by("request_time"))
+    # The redriven query wrote under its own staging prefix.
+    assert (results / "_staging" / LABEL / "redrive-e2e-redrive-1").is_dir()
+
+    # A succeeded execution has nothing to redrive.
+    p = run(s3la, "run", "--logs", logs, "--results", results, "--redrive", history, check=False)
+    assert p.returncode != 0
+    assert "succeeded; only a failed execution can be redriven" in p.stderr, p.stderr
