@@ -191,45 +191,88 @@ describe('the stack with default settings', () => {
     });
   });
 
-  test('an alarm on failed plus timed-out executions notifies an encrypted, TLS-only topic', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'failed + timedOut', ReturnData: true }),
-        Match.objectLike({ Id: 'failed', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' }), Stat: 'Sum' }) }),
-        Match.objectLike({ Id: 'timedOut', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsTimedOut' }) }) }),
-      ]),
+  test('each failed, timed-out or aborted execution of this state machine is told to the topic, naming it', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    const [ruleId, rule] = Object.entries(template.findResources('AWS::Events::Rule'))[0];
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: {
+        status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        stateMachineArn: [{ Ref: expect.stringMatching(/^ReportStateMachine/) }],
+      },
     });
+    expect(rule.Properties.Targets).toHaveLength(1);
+    const target = rule.Properties.Targets[0];
+    expect(target.Arn).toEqual({ Ref: expect.stringMatching(/^AlarmsTopic[0-9A-F]{8}$/) });
+    // EventBridge publishes with the topic's resource policy, not a role.
+    expect(target.RoleArn).toBeUndefined();
+    // The input transformer: execution name, status and a console link to the execution.
+    const { InputPathsMap: paths, InputTemplate: text } = target.InputTransformer;
+    expect(paths).toEqual({
+      'detail-name': '$.detail.name',
+      'detail-status': '$.detail.status',
+      'detail-executionArn': '$.detail.executionArn',
+      region: '$.region',
+    });
+    expect(text).toMatch(/execution <detail-name> ended <detail-status>\./);
+    expect(text).toContain(
+      'https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<detail-executionArn>',
+    );
+
+    // No metric alarm on executions: the rule tells each one (the one alarm is the dead-letter queue's).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    const [alarmId] = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
     });
+
+    // The topic policy: enforceSSL's Deny replaces SNS's default policy, so each publisher is
+    // allowed explicitly, for its own rule or alarm in this account only.
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 1);
+    const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0];
+    const statements = policy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const topic = { Ref: expect.stringMatching(/^AlarmsTopic[0-9A-F]{8}$/) };
+    const publisher = (sid: string, service: string, source: unknown) => ({
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: { Service: service },
+      Action: 'sns:Publish',
+      Resource: topic,
+      Condition: {
+        ArnEquals: { 'aws:SourceArn': source },
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      },
+    });
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
+      publisher('EventBridgeRulePublishes', 'events.amazonaws.com', { 'Fn::GetAtt': [ruleId, 'Arn'] }),
+      publisher('CloudWatchAlarmPublishes', 'cloudwatch.amazonaws.com', { 'Fn::GetAtt': [alarmId, 'Arn'] }),
+    ]);
+    expect(statements.filter((s) => s.Effect !== 'Allow')).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+
+    // The topic is encrypted with a key both publishers may use.
     template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsTopicKey'), 'Arn'] },
     });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          }),
-        ]),
-      },
-    });
-    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
-      },
-    });
+    for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com']) {
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: service },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
+        },
+      });
+    }
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
@@ -413,7 +456,12 @@ describe('settings change the stack', () => {
     const { template } = synth({ schedules: 'none' });
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     template.resourceCountIs('AWS::SQS::Queue', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    // Failed executions are still told: only EventBridge may publish.
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    const allowed = policy.Properties.PolicyDocument.Statement.filter((s: { Effect: string }) => s.Effect === 'Allow');
+    expect(allowed.map((s: { Principal: unknown }) => s.Principal)).toEqual([{ Service: 'events.amazonaws.com' }]);
   });
 
   test('tracing: functions and state machine traced', () => {
