@@ -314,8 +314,11 @@ async fn status_reports_progress_and_cost() {
     );
 }
 
+/// QueryStatus reports a failed or cancelled query with Athena's reason;
+/// the definition takes it back to StartQuery, which fails with QueryFailed
+/// for this attempt's query, and on a redrive starts the query again.
 #[tokio::test]
-async fn failed_and_cancelled_queries_are_query_failed() {
+async fn failed_and_cancelled_queries_fail_start_query_until_a_redrive() {
     let failed = mock!(Client::get_query_execution).then_output(|| {
         execution(
             QueryExecutionState::Failed,
@@ -323,12 +326,54 @@ async fn failed_and_cancelled_queries_are_query_failed() {
             Some(2),
         )
     });
-    let e = status_of(&[&failed]).await.unwrap_err();
+    let status = status_of(&[&failed]).await.unwrap();
     assert_eq!(
-        e,
-        "QueryFailed: the Athena query ended FAILED: HIVE_BAD_DATA: Error parsing field value '-x' \
-         for field 11 (error category: USER)"
+        (&status["state"], &status["done"], &status["errorCategory"]),
+        (&json!("FAILED"), &json!(false), &json!("USER"))
     );
+    assert_eq!(
+        status["reason"],
+        "HIVE_BAD_DATA: Error parsing field value '-x' for field 11"
+    );
+    let mut back = plan(json!({"frequency": "weekly"}));
+    back["previous"] = status.clone();
+    back["redriveCount"] = json!(0);
+    // Nothing reaches Athena: the failure is this attempt's.
+    let e = start_query(back.clone(), &query_config(), &engine(&[]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name(), "QueryFailed");
+    assert_eq!(
+        e.to_string(),
+        "the Athena query ended FAILED: HIVE_BAD_DATA: Error parsing field value '-x' for field \
+         11 (query q-9; fix the cause, then redrive the execution to run the query again) \
+         (error category: USER)"
+    );
+
+    // Redriven: the same input, a higher redrive count: a new query, under
+    // its own staging prefix.
+    back["redriveCount"] = json!(1);
+    let again = mock!(Client::start_query_execution)
+        .match_requests(|r| {
+            r.query_string().is_some_and(|q| {
+                q.contains("TO 's3://results-bucket/reports/_staging/2024-W05/run-42-redrive-1/'")
+            }) && r.result_configuration().and_then(|c| c.output_location())
+                == Some("s3://results-bucket/reports/_athena/2024-W05/run-42-redrive-1/")
+        })
+        .then_output(|| {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id("q-10")
+                .build()
+        });
+    let out = start_query(back, &query_config(), &engine(&[&again]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.query_execution_id.as_str(), out.redrive_count),
+        ("q-10", 1)
+    );
+    assert_eq!(again.num_calls(), 1);
+
     let cancelled = mock!(Client::get_query_execution).then_output(|| {
         execution(
             QueryExecutionState::Cancelled,
@@ -336,11 +381,33 @@ async fn failed_and_cancelled_queries_are_query_failed() {
             None,
         )
     });
-    let e = status_of(&[&cancelled]).await.unwrap_err();
-    assert_eq!(
-        e,
-        "QueryFailed: the Athena query ended CANCELLED: Query cancelled by user"
+    let status = status_of(&[&cancelled]).await.unwrap();
+    assert_eq!(status["state"], "CANCELLED");
+    assert_eq!(status["reason"], "Query cancelled by user");
+}
+
+/// Past the poll limit, StartQuery stops the query (StopQueryExecution)
+/// before it fails the execution with QueryTimedOut.
+#[tokio::test]
+async fn a_timed_out_query_is_stopped() {
+    use aws_sdk_athena::operation::stop_query_execution::StopQueryExecutionOutput;
+    let stop = mock!(Client::stop_query_execution)
+        .match_requests(|r| r.query_execution_id() == Some("q-9"))
+        .then_output(|| StopQueryExecutionOutput::builder().build());
+    let mut back = plan(json!({"frequency": "weekly"}));
+    back["previous"] = json!({"state": "TIMED_OUT", "queryExecutionId": "q-9",
+                              "startedInRedrive": 0, "polls": 60, "lastState": "RUNNING"});
+    let e = start_query(back, &query_config(), &engine(&[&stop]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name(), "QueryTimedOut");
+    assert!(
+        e.to_string().starts_with(
+            "the Athena query q-9 was still RUNNING after 60 status reads, so it was stopped"
+        ),
+        "{e}"
     );
+    assert_eq!(stop.num_calls(), 1);
 }
 
 #[tokio::test]
