@@ -20,9 +20,20 @@ for (const key of Object.keys(app.node.getAllContext())) {
   }
 }
 
-let config;
+// A setting refused while reading the settings, or while building the stack (a check that needs
+// the definition file), ends the synth with its message alone.
 try {
-  config = loadConfig((key) => app.node.tryGetContext(key));
+  const config = loadConfig((key) => app.node.tryGetContext(key));
+  new S3laStack(app, app.node.tryGetContext('stackName') ?? 'S3LogsAnalyzer', {
+    description: 'S3 Logs Analyzer: scheduled usage reports from S3 server access logs',
+    // Environment-agnostic unless the CLI knows the account and region: nothing in the stack
+    // looks anything up, so `cdk synth` works offline and without credentials.
+    env: {
+      account: process.env.CDK_DEFAULT_ACCOUNT,
+      region: process.env.CDK_DEFAULT_REGION,
+    },
+    config,
+  });
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(`error: ${e.message}`);
@@ -30,17 +41,6 @@ try {
   }
   throw e;
 }
-
-new S3laStack(app, app.node.tryGetContext('stackName') ?? 'S3LogsAnalyzer', {
-  description: 'S3 Logs Analyzer: scheduled usage reports from S3 server access logs',
-  // Environment-agnostic unless the CLI knows the account and region: nothing in the stack
-  // looks anything up, so `cdk synth` works offline and without credentials.
-  env: {
-    account: process.env.CDK_DEFAULT_ACCOUNT,
-    region: process.env.CDK_DEFAULT_REGION,
-  },
-  config,
-});
 
 // AWS Solutions checks on every synth: a finding without an acknowledgement fails it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

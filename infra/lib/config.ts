@@ -126,6 +126,35 @@ export const DEFAULTS = {
   placeholderLogsBucket: 'example-access-logs-bucket',
 } as const;
 
+/**
+ * Step Functions history limits, which queryMaxPolls must fit (Step Functions quotas; "Redrive
+ * executions"). A Standard execution fails when its history reaches 25,000 events, and can be
+ * redriven only while its history holds fewer than 24,999 (the redrive appends ExecutionRedriven
+ * and at least one more event). A redrive of a timed-out query appends another whole poll loop.
+ */
+export const HISTORY_EVENT_LIMIT = 25_000;
+export const REDRIVE_HISTORY_LIMIT = 24_999;
+
+/**
+ * History events of one status poll, counted from statemachine/definition/s3la.asl.json's loop:
+ * WaitForQuery (Wait: WaitStateEntered, WaitStateExited = 2), QueryStatus (Task: TaskStateEntered,
+ * LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionSucceeded, TaskStateExited = 5),
+ * CountPoll (Pass: 2), IsQueryDone (Choice: 2). A retried QueryStatus adds 3 more per retry.
+ * test/definition.test.ts recounts it from the file.
+ */
+export const HISTORY_EVENTS_PER_POLL = 11;
+
+/**
+ * History events outside the poll loop, at most: every other state once (a Task 5 events, a Pass,
+ * Choice, Wait or Succeed 2, a Parallel 4 and its branches), ExecutionStarted and the execution's
+ * end, and every Retry of every other Task used (3 events each) — 150 today, recounted from the
+ * file by test/definition.test.ts — plus 50 for QueryStatus retries.
+ */
+export const HISTORY_EVENTS_FIXED = 200;
+
+/** The most status polls one execution's history holds with room left to redrive it: 2,254. */
+export const MAX_QUERY_POLLS = Math.floor((REDRIVE_HISTORY_LIMIT - 1 - HISTORY_EVENTS_FIXED) / HISTORY_EVENTS_PER_POLL);
+
 /** Every context key this app reads. */
 export const CONTEXT_KEYS = [
   'logsBucket',
@@ -291,7 +320,7 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
     },
     polling: {
       waitSeconds: r.integer('queryWaitSeconds', DEFAULTS.queryWaitSeconds, 1, 3600),
-      maxPolls: r.integer('queryMaxPolls', DEFAULTS.queryMaxPolls, 1, 100_000),
+      maxPolls: readMaxPolls(r),
     },
     lambda: {
       memoryMb: r.integer('lambdaMemoryMb', DEFAULTS.lambdaMemoryMb, 128, 10240),
@@ -307,6 +336,26 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
     alarmEmail: r.optionalEmail('alarmEmail'),
     logRetentionDays,
   };
+}
+
+/**
+ * queryMaxPolls, refused when the polls cannot fit in one execution's history with room to
+ * redrive it. (With queryWaitSeconds at most 3,600, the polls also wait far less than a Standard
+ * execution's one-year limit; the state machine itself sets no timeout.)
+ */
+function readMaxPolls(r: Reader): number {
+  const polls = r.integer('queryMaxPolls', DEFAULTS.queryMaxPolls, 1, 100_000);
+  if (polls > MAX_QUERY_POLLS) {
+    throw new ConfigError(
+      'queryMaxPolls',
+      `${polls} status polls do not fit in one execution's history: each adds ${HISTORY_EVENTS_PER_POLL} ` +
+        `events (and the rest of the execution up to ${HISTORY_EVENTS_FIXED}), a Standard execution fails at ` +
+        `${HISTORY_EVENT_LIMIT.toLocaleString('en-US')} events and can be redriven only below ` +
+        `${REDRIVE_HISTORY_LIMIT.toLocaleString('en-US')}: at most ${MAX_QUERY_POLLS} ` +
+        '(raise queryWaitSeconds instead to wait longer)',
+    );
+  }
+  return polls;
 }
 
 function readPrices(r: Reader): S3laConfig['s3Prices'] {

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ConfigError } from './config';
 import { acknowledge } from './nag';
 import { Step } from './pipeline-functions';
 
@@ -61,6 +62,19 @@ export class ReportStateMachine extends Construct {
     if (missing.length > 0) {
       throw new Error(
         `${definitionFile} uses \${${missing.join('}, ${')}}, which the stack does not substitute`,
+      );
+    }
+
+    // The stack sets no timeout (see below), but the definition may: then the polls must end
+    // before it, or every slow query ends as an execution timeout instead of QueryTimedOut.
+    const timeoutSeconds = (JSON.parse(definition) as { TimeoutSeconds?: number }).TimeoutSeconds;
+    const pollingSeconds = props.queryWaitSeconds * props.queryMaxPolls;
+    if (timeoutSeconds !== undefined && pollingSeconds >= timeoutSeconds) {
+      throw new ConfigError(
+        'queryMaxPolls',
+        `${props.queryMaxPolls} polls ${props.queryWaitSeconds} s apart (queryWaitSeconds) wait ${pollingSeconds} s, ` +
+          `which is not less than the state machine's TimeoutSeconds, ${timeoutSeconds}, in ${definitionFile}: ` +
+          `at most ${Math.ceil(timeoutSeconds / props.queryWaitSeconds) - 1}`,
       );
     }
 

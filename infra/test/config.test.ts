@@ -1,4 +1,4 @@
-import { ConfigError, ContextKey, DEFAULTS, loadConfig } from '../lib/config';
+import { ConfigError, ContextKey, DEFAULTS, loadConfig, MAX_QUERY_POLLS } from '../lib/config';
 
 const load = (ctx: Partial<Record<ContextKey, unknown>>) => loadConfig((k) => ctx[k]);
 const base = { logsBucket: 'acme-access-logs' };
@@ -88,6 +88,18 @@ describe('settings from context', () => {
     const c = load({ ...base, schedules: 'none', resultsPrefix: '/' });
     expect(c.schedules).toEqual([]);
     expect(c.results.prefix).toBe('');
+  });
+
+  test("queryMaxPolls: as many polls as one execution's history holds with room to redrive, no more", () => {
+    expect(MAX_QUERY_POLLS).toBe(2254);
+    expect(load({ ...base, queryMaxPolls: '2254' }).polling.maxPolls).toBe(2254);
+    const refused = () => load({ ...base, queryMaxPolls: 2255 });
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(
+      "context queryMaxPolls: 2255 status polls do not fit in one execution's history: each adds 11 events " +
+        '(and the rest of the execution up to 200), a Standard execution fails at 25,000 events and can be ' +
+        'redriven only below 24,999: at most 2254',
+    );
   });
 
   test.each<[Partial<Record<ContextKey, unknown>>, string]>([

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ConfigError, HISTORY_EVENTS_FIXED, HISTORY_EVENTS_PER_POLL } from '../lib/config';
 import { DEFINITION_FILE, placeholders, ReportStateMachine } from '../lib/report-state-machine';
 import { Step, STEPS } from '../lib/pipeline-functions';
 import { render, synth } from './helpers';
@@ -86,5 +87,73 @@ describe('the state machine definition', () => {
           tracing: false,
         }),
     ).toThrow('uses ${QueryMaxPollz}, which the stack does not substitute');
+  });
+
+  test("the history events per status poll and outside the loop, as config.ts's limits count them", () => {
+    interface State {
+      Type: string;
+      Next?: string;
+      Default?: string;
+      Retry?: Array<{ MaxAttempts?: number }>;
+      Branches?: Array<{ States: Record<string, State> }>;
+    }
+    const states: Record<string, State> = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')).States;
+    // Entered/Exited for every state; a Task also Scheduled, Started, Succeeded (or Failed);
+    // a Parallel also Started and Succeeded around its branches.
+    const own: Record<string, number> = { Task: 5, Pass: 2, Choice: 2, Wait: 2, Succeed: 2, Fail: 1, Parallel: 4 };
+    const retries = (s: State) => 3 * (s.Retry ?? []).reduce((n, r) => n + (r.MaxAttempts ?? 3), 0);
+    const events = (s: State, withRetries: boolean): number =>
+      own[s.Type] +
+      (withRetries ? retries(s) : 0) +
+      (s.Branches ?? []).reduce(
+        (n, b) => n + Object.values(b.States).reduce((m, t) => m + events(t, withRetries), 0),
+        0,
+      );
+
+    // The loop: from WaitForQuery along Next to the Choice whose Default waits again.
+    const loop: string[] = [];
+    for (let name: string | undefined = 'WaitForQuery'; name !== undefined && !loop.includes(name); ) {
+      loop.push(name);
+      name = states[name].Next;
+    }
+    const last = states[loop[loop.length - 1]];
+    expect([last.Type, last.Default]).toEqual(['Choice', 'WaitForQuery']);
+    expect(loop.map((n) => states[n].Type)).toEqual(['Wait', 'Task', 'Pass', 'Choice']);
+    expect(loop.reduce((n, name) => n + events(states[name], false), 0)).toBe(HISTORY_EVENTS_PER_POLL);
+
+    // Outside it, every state once (an upper bound: alternatives are counted both), retries used,
+    // ExecutionStarted and the execution's end.
+    const outside = Object.entries(states)
+      .filter(([name]) => !loop.includes(name))
+      .reduce((n, [, state]) => n + events(state, true), 2);
+    expect(outside).toBeLessThanOrEqual(HISTORY_EVENTS_FIXED);
+  });
+
+  test('polls that outlast a timeout of the definition stop the synth, naming the settings', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's3la-def-')), 'def.asl.json');
+    const definition = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...definition, TimeoutSeconds: 3600 }, null, 2));
+    const stack = new Stack();
+    const functions = Object.fromEntries(
+      Object.keys(STEPS).map((step) => [
+        step,
+        lambda.Function.fromFunctionArn(stack, step, `arn:aws:lambda:eu-west-1:123456789012:function:${step}`),
+      ]),
+    ) as Record<Step, lambda.IFunction>;
+    const build = (id: string, queryWaitSeconds: number, queryMaxPolls: number) =>
+      new ReportStateMachine(stack, id, {
+        definitionFile: file,
+        functions,
+        queryWaitSeconds,
+        queryMaxPolls,
+        logRetentionDays: 90,
+        tracing: false,
+      });
+    expect(() => build('Fits', 10, 300)).not.toThrow();
+    expect(() => build('TooLong', 10, 360)).toThrow(ConfigError);
+    expect(() => build('TooLong2', 10, 360)).toThrow(
+      'context queryMaxPolls: 360 polls 10 s apart (queryWaitSeconds) wait 3600 s, which is not less than the ' +
+        "state machine's TimeoutSeconds, 3600",
+    );
   });
 });
