@@ -99,7 +99,9 @@ export const DEFAULTS = {
   logsLayout: 'date-based' as LogsLayout,
   resultsPrefix: 's3la/',
   stagingExpirationDays: 7,
-  athenaDatabase: 's3_access_logs_db',
+  // Not AWS's tutorial name (s3_access_logs_db): a database of that name already exists wherever the
+  // tutorial was followed, and the stack's Glue database would fail to create (AlreadyExists).
+  athenaDatabase: 's3la_access_logs',
   athenaTable: 's3_access_logs',
   athenaWorkgroup: 's3la',
   projectionStart: '2020-01-01',

@@ -15,7 +15,7 @@ describe('settings from context', () => {
       expirationDays: undefined,
     });
     expect(c.athena).toEqual({
-      database: 's3_access_logs_db',
+      database: 's3la_access_logs',
       table: 's3_access_logs',
       workgroup: 's3la',
       projectionStart: '2020-01-01',

@@ -36,8 +36,8 @@ describe('each role may do only what its step needs', () => {
         `Allow glue:GetDatabase,glue:GetPartitions,glue:GetTable on ` +
           [
             `${ARN}:glue:<AWS::Region>:<AWS::AccountId>:catalog`,
-            `${ARN}:glue:<AWS::Region>:<AWS::AccountId>:database/s3_access_logs_db`,
-            `${ARN}:glue:<AWS::Region>:<AWS::AccountId>:table/s3_access_logs_db/s3_access_logs`,
+            `${ARN}:glue:<AWS::Region>:<AWS::AccountId>:database/s3la_access_logs`,
+            `${ARN}:glue:<AWS::Region>:<AWS::AccountId>:table/s3la_access_logs/s3_access_logs`,
           ].join(' '),
         `Allow s3:GetBucketLocation on ${RESULTS} ${LOGS}`,
         `Allow s3:GetObject on ${LOGS}/${LOGS_PREFIX}*`,

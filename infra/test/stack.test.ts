@@ -87,7 +87,7 @@ describe('the stack with default settings', () => {
     const layout = { S3_LOGS_LAYOUT: 'date-based', PROJECTION_START: '2020-01-01' };
     expect(env('ComputePeriod')).toEqual(layout);
     expect(env('StartQuery')).toEqual({
-      ATHENA_DATABASE: 's3_access_logs_db',
+      ATHENA_DATABASE: 's3la_access_logs',
       ATHENA_TABLE: 's3_access_logs',
       ATHENA_WORKGROUP: { Ref: expect.stringMatching(/^AthenaWorkGroup/) },
       RESULT_PATH: expect.anything(),
@@ -292,7 +292,7 @@ describe('the stack with default settings', () => {
     expect(JSON.parse(command.split("--input '")[1].slice(0, -1))).toEqual({
       dateRange: { start: '2026-10-01', end: '2026-10-31' },
     });
-    expect(outputs.LogsTableName.Value).toBe('s3_access_logs_db.s3_access_logs');
+    expect(outputs.LogsTableName.Value).toBe('s3la_access_logs.s3_access_logs');
   });
 
   test('no warning with logsBucket set', () => {

@@ -176,7 +176,7 @@ pub struct QueryConfig {
 
 impl QueryConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
-        let database = required(env, "ATHENA_DATABASE", "s3_access_logs_db")?;
+        let database = required(env, "ATHENA_DATABASE", "s3la_access_logs")?;
         athena_identifier("ATHENA_DATABASE", &database)
             .map_err(|m| invalid("ATHENA_DATABASE", m))?;
         let table = required(env, "ATHENA_TABLE", "mybucket_logs")?;
@@ -391,7 +391,7 @@ mod tests {
     use super::*;
 
     const BASE: [(&str, &str); 3] = [
-        ("ATHENA_DATABASE", "s3_access_logs_db"),
+        ("ATHENA_DATABASE", "s3la_access_logs"),
         ("ATHENA_TABLE", "mybucket_logs"),
         ("RESULT_PATH", "s3://results-bucket/s3la"),
     ];
