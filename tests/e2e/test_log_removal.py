@@ -48,6 +48,7 @@ def test_only_objects_whose_every_line_is_in_the_outputs_are_deleted(s3la, two_w
 
     p = run_week(s3la, logs, results, "--remove_original_logs")
     out = json.loads(p.stdout)
+    assert f"{out['malformedLines']} malformed log lines left out" in p.stderr, p.stderr
     removal = out["cleanup"]["originalLogs"]
     after = set(files(logs))
     deleted = [f for f in before if f not in after]
@@ -126,11 +127,16 @@ def test_the_outputs_are_one_set_named_with_their_digests(s3la, two_weeks, tmp_p
 
     # The next week compares itself with this one only while the set is whole.
     def next_week():
-        run(s3la, "run", "--logs", two_weeks, "--results", results, "--date_range",
-            "2024-01-15", "2024-01-21")
-        return json.loads((results / "2024-01-15_2024-01-21" / "report.json").read_text())
+        p = run(s3la, "run", "--logs", two_weeks, "--results", results, "--date_range",
+                "2024-01-15", "2024-01-21")
+        return json.loads((results / "2024-01-15_2024-01-21" / "report.json").read_text()), p
 
-    assert next_week()["change"]["previousPeriod"] == LABEL
-    report = folder / "report.json"
-    report.write_bytes(report.read_bytes() + b" ")
-    assert next_week().get("change") is None
+    report, _ = next_week()
+    assert report["change"]["previousPeriod"] == LABEL
+    path = folder / "report.json"
+    path.write_bytes(path.read_bytes() + b" ")
+    report, p = next_week()
+    assert report.get("change") is None
+    # Left out with a note, not silently, and the run still succeeds.
+    assert f"note: the report of {LABEL} was left out of the comparison: " in p.stderr, p.stderr
+    assert "it was replaced by another run" in p.stderr, p.stderr

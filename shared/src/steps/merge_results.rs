@@ -88,6 +88,10 @@ pub struct Summary {
     /// The period the report compared itself with, when its report existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared_with: Option<String>,
+    /// Why the previous period's report was left out of the comparison,
+    /// when it exists but could not be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison_note: Option<String>,
 }
 
 /// Output names for a period: `requests-<label>.parquet` / `.csv.gz`.
@@ -235,8 +239,14 @@ pub async fn merge_results<S: ObjectStore>(
         ));
     }
     let results_root = location(&config.result_path, "RESULT_PATH")?;
-    if let Some(previous) = previous_report(store, &results_root, &input.period).await? {
-        report.compare_with(&previous);
+    let (previous, comparison_note) =
+        match previous_report(store, &results_root, &input.period).await? {
+            Previous::Report(p) => (Some(p), None),
+            Previous::None => (None, None),
+            Previous::Skipped(why) => (None, Some(why)),
+        };
+    if let Some(previous) = previous.as_deref() {
+        report.compare_with(previous);
     }
     let (json_at, html_at) = (out_dir.join(REPORT_JSON), out_dir.join(REPORT_HTML));
     let json = serde_json::to_vec_pretty(&report).map_err(|e| StepError::MergeFailed {
@@ -294,6 +304,7 @@ pub async fn merge_results<S: ObjectStore>(
             estimated_cost_usd: report.cost.total_usd,
             malformed_lines: report.malformed_lines,
             compared_with: report.change.as_ref().map(|c| c.previous_period.clone()),
+            comparison_note,
         }),
         bytes: Sizes {
             parquet: merged.parquet_bytes,
@@ -303,28 +314,56 @@ pub async fn merge_results<S: ObjectStore>(
     })
 }
 
+/// The previous period's report, for the comparison.
+#[derive(Debug)]
+enum Previous {
+    Report(Box<Report>),
+    /// There is none (the first period, or it was never run).
+    None,
+    /// It exists but cannot be used; why, for the step's output.
+    Skipped(String),
+}
+
 /// The previous period's report, when one was written. One that cannot be
-/// read is left out of the comparison, not a reason to fail this run.
+/// read is left out of the comparison with a note, never a reason to fail
+/// this run; only a throttled or dropped read fails (and is retried).
 async fn previous_report<S: ObjectStore>(
     store: &S,
     results_root: &Location,
     period: &Period,
-) -> Result<Option<Report>, StepError> {
+) -> Result<Previous, StepError> {
     let before = period.before();
     let folder = results_root.join(&before.label);
+    let skipped = |why: String| {
+        Ok(Previous::Skipped(format!(
+            "the report of {} was left out of the comparison: {why}",
+            before.label
+        )))
+    };
     // Only a whole set: a report beside outputs another run half replaced
     // would compare this period with numbers no file holds.
     let set = match OutputSet::read(store, &folder).await {
         Ok(set) => set,
         Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
-        Err(_) => return Ok(None),
-    };
-    match store.get(&folder.join(REPORT_JSON)).await {
-        Ok(bytes) if set.check_bytes(REPORT_JSON, &bytes).is_ok() => {
-            Ok(serde_json::from_slice::<Report>(&bytes).ok())
+        Err(why) => {
+            return match store.size(&folder.join(REPORT_JSON)).await {
+                Ok(None) | Err(StorageError::NotFound { .. }) => Ok(Previous::None),
+                Err(e @ StorageError::Transient { .. }) => Err(e.into()),
+                Ok(Some(_)) | Err(_) => skipped(why.to_string()),
+            };
         }
-        Ok(_) | Err(StorageError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
+    };
+    let bytes = match store.get(&folder.join(REPORT_JSON)).await {
+        Ok(bytes) => bytes,
+        Err(e @ StorageError::Transient { .. }) => return Err(e.into()),
+        Err(e) => return skipped(e.to_string()),
+    };
+    if let Err(why) = set.check_bytes(REPORT_JSON, &bytes) {
+        return skipped(why.to_string());
+    }
+    match serde_json::from_slice::<Report>(&bytes) {
+        Ok(report) => Ok(Previous::Report(Box::new(report))),
+        Err(e) => skipped(format!("it is not a report this version reads: {e}")),
     }
 }
 

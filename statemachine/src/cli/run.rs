@@ -150,6 +150,25 @@ fn progress(started: Instant) -> impl FnMut(&Event) {
                     bytes(o["dataScannedBytes"].as_u64().unwrap_or(0))
                 );
             }
+            "TaskSucceeded" if state == "MergeResults" => {
+                let o = &e.details["output"];
+                let malformed = o["malformedLines"].as_u64().unwrap_or(0);
+                eprintln!(
+                    "[{t:6.1}s]   {} rows{}",
+                    o["rows"],
+                    if malformed > 0 {
+                        format!(
+                            "; {malformed} malformed log lines left out (`s3la parse --strict` \
+                             over the logs lists them)"
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                if let Some(note) = o["summary"]["comparisonNote"].as_str() {
+                    eprintln!("[{t:6.1}s]   note: {note}");
+                }
+            }
             "TaskStateExited" | "ParallelStateExited" => eprintln!("[{t:6.1}s] {state} done"),
             "RetryScheduled" => eprintln!(
                 "[{t:6.1}s]   {state}: {} - retry {} of {} in {}s",
