@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,6 +23,11 @@ export const DEFINITION_FILE = path.join(
 /** The `${Name}` placeholders of a definition, in order of first use. */
 export function placeholders(definition: string): string[] {
   return [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))];
+}
+
+/** The state machine's log group: AWS's prefix for vended logs, then the stack's name. */
+export function stateMachineLogGroupName(stackName: string): string {
+  return `/aws/vendedlogs/states/${stackName}-Report`;
 }
 
 export interface ReportStateMachineProps {
@@ -79,6 +84,9 @@ export class ReportStateMachine extends Construct {
     }
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      // Step Functions delivers its logs as vended logs: under this prefix CloudWatch Logs needs no
+      // resource policy per log group, whose 5,120-character limit is otherwise soon reached.
+      logGroupName: stateMachineLogGroupName(Stack.of(this).stackName),
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -142,6 +142,11 @@ describe('the stack with default settings', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
+  test("the state machine's log group is named under /aws/vendedlogs/states/, after the stack", () => {
+    const id = logicalId(template, 'AWS::Logs::LogGroup', 'ReportLogGroup');
+    expect(template.toJSON().Resources[id].Properties.LogGroupName).toBe('/aws/vendedlogs/states/S3laTest-Report');
+  });
+
   test('the state machine: standard, the definition inlined, logging ALL with execution data', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
