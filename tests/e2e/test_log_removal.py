@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -115,8 +116,13 @@ def test_the_outputs_are_one_set_named_with_their_digests(s3la, two_weeks, tmp_p
     leftover.write_bytes(b"half a file")
     an_hour_ago = time.time() - 3600
     os.utime(leftover, (an_hour_ago, an_hour_ago))
+    # A killed writer's, just now: its process is gone.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    just_killed = folder / f".requests-{LABEL}.parquet.{dead.pid}.Ab12Cd.tmp"
+    just_killed.write_bytes(b"half a file")
     run_week(s3la, two_weeks, results)
-    assert not leftover.exists()
+    assert not leftover.exists() and not just_killed.exists()
 
     out_set = json.loads((folder / "_SUCCESS.json").read_text())
     assert sorted(out_set["files"]) == sorted(

@@ -131,7 +131,11 @@ impl ObjectStore for LocalStore {
         // file system and readers listing the folder skip it.
         remove_stale_temporaries(dir, &name.to_string_lossy());
         let file = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .prefix(&format!(
+                ".{}.{}.",
+                name.to_string_lossy(),
+                std::process::id()
+            ))
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|e| io_error(at, e))?;
@@ -166,6 +170,7 @@ impl ObjectStore for LocalStore {
         Ok(SignedUrl {
             url: at.to_string(),
             expires: None,
+            kind: crate::report::LinkKind::LocalFile,
         })
     }
 }
@@ -174,12 +179,14 @@ impl ObjectStore for LocalStore {
 /// upload writes a part at least every few seconds.
 const STALE_AFTER: Duration = Duration::from_secs(600);
 
-/// Removes what killed writers of `name` left in `dir` (`.<name>.XXXXXX.tmp`,
-/// not written to for [`STALE_AFTER`]): a dropped upload removes its own
-/// file, a killed process cannot, and the next write of the same file is
-/// where such leftovers are found. A live writer's temporary is left alone
-/// (two runs of one period at once). A file it cannot remove stays; the new
-/// upload does not depend on it.
+/// Removes what killed writers of `name` left in `dir`
+/// (`.<name>.<pid>.XXXXXX.tmp`): a dropped upload removes its own file, a
+/// killed process cannot, and the next write of the same file is where such
+/// leftovers are found. A temporary is a leftover when the process named in
+/// it is gone (on Linux, no `/proc/<pid>`), or when nothing has written to it
+/// for [`STALE_AFTER`] (other systems, a reused pid, older names without a
+/// pid); a live writer's temporary is left alone (two runs of one period at
+/// once). A file it cannot remove stays; the new upload does not depend on it.
 fn remove_stale_temporaries(dir: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -188,18 +195,33 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let file_name = file_name.to_string_lossy();
-        let stale = file_name.starts_with(&prefix)
-            && file_name.ends_with(".tmp")
-            // The random part tempfile adds: six letters or digits.
-            && file_name.len() == prefix.len() + 6 + ".tmp".len();
+        // `<pid>.XXXXXX` or `XXXXXX`: tempfile's random part is six characters.
+        let Some(middle) = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let writer = match middle.split_once('.') {
+            Some((pid, random)) if random.len() == 6 => match pid.parse::<u32>() {
+                Ok(pid) => Some(pid),
+                Err(_) => continue,
+            },
+            None if middle.len() == 6 => None,
+            _ => continue,
+        };
+        let gone = writer.is_some_and(|pid| {
+            cfg!(target_os = "linux")
+                && pid != std::process::id()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+        });
         let idle = entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age >= STALE_AFTER);
-        if stale
-            && idle
+        if (gone || idle)
             && entry.file_type().is_ok_and(|t| t.is_file())
             && let Err(e) = fs::remove_file(entry.path())
         {
@@ -291,6 +313,17 @@ mod tests {
         let leftover = dir.path().join(".requests-2024-01.csv.gz.Ab12Cd.tmp");
         let other = dir.path().join(".report.json.Ab12Cd.tmp");
         let live = dir.path().join(".requests-2024-01.csv.gz.Ef34Gh.tmp");
+        // A writer that is gone (no such process), just now: removed at once.
+        let dead = dir
+            .path()
+            .join(".requests-2024-01.csv.gz.4194303999.Zz99Yy.tmp");
+        fs::write(&dead, b"a killed writer's").unwrap();
+        // A writer that runs (this test's own process): left alone.
+        let running = dir.path().join(format!(
+            ".requests-2024-01.csv.gz.{}.Qq11Rr.tmp",
+            std::process::id()
+        ));
+        fs::write(&running, b"a live writer's").unwrap();
         let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
         for (path, body) in [(&leftover, "half a file"), (&other, "another file's")] {
             fs::write(path, body).unwrap();
@@ -315,11 +348,19 @@ mod tests {
             live.exists(),
             "a temporary still being written is left to its writer"
         );
+        if cfg!(target_os = "linux") {
+            assert!(!dead.exists(), "a dead writer's temporary goes at once");
+        }
+        assert!(running.exists(), "a running writer's temporary stays");
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(
+            names.len(),
+            if cfg!(target_os = "linux") { 4 } else { 5 },
+            "{names:?}"
+        );
     }
 
     #[test]

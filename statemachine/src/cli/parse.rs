@@ -69,8 +69,9 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         .filter(|s| matches!(s, Source::File(_)))
         .count();
     eprintln!(
-        "s3la parse: {} lines from {} {} in {:.1}s: {} records, {} malformed",
+        "s3la parse: {} {} from {} {} in {:.1}s: {} {}, {} malformed",
         thousands(counts.lines),
+        if counts.lines == 1 { "line" } else { "lines" },
         thousands(files as u64 + u64::from(sources.contains(&Source::Stdin))),
         if sources.len() == 1 {
             "input"
@@ -79,6 +80,11 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         },
         started.elapsed().as_secs_f64(),
         thousands(counts.records),
+        if counts.records == 1 {
+            "record"
+        } else {
+            "records"
+        },
         thousands(counts.malformed),
     );
     if args.strict && counts.malformed > 0 {
