@@ -27,6 +27,13 @@ use crate::storage::{
     Upload,
 };
 
+/// The longest a link is signed for with temporary credentials (a session
+/// token) whose expiry the SDK does not know: aws-config reports none for
+/// credentials read from environment variables, as on Lambda. Such a session
+/// lasts 1 hour by default (AssumeRole's DurationSeconds default), so no
+/// longer can be promised without knowing better.
+pub const UNKNOWN_EXPIRY_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// Parts uploaded at once per object: enough to keep the link busy while
 /// the merge produces the next part, few enough to bound memory.
 const PARTS_IN_FLIGHT: usize = 3;
@@ -47,13 +54,16 @@ impl S3Store {
         }
     }
 
-    /// How long a link signed now can work: `max`, or less when the
-    /// credentials expire sooner (a presigned URL dies with them). A minute
-    /// is kept in hand for clock skew.
+    /// How long a link signed now can be relied on: the earlier of `max` and
+    /// the credentials' expiry (a presigned URL dies with the credentials
+    /// that signed it), a minute kept in hand for clock skew; at most
+    /// [`UNKNOWN_EXPIRY_LIFETIME`] for temporary credentials whose expiry is
+    /// not known; `max` for long-lived keys.
     async fn signing_lifetime(
         &self,
         at: &Location,
         max: Duration,
+        now: SystemTime,
     ) -> Result<Duration, StorageError> {
         let Some(provider) = &self.credentials else {
             return Ok(max);
@@ -67,10 +77,14 @@ impl S3Store {
             }
         })?;
         let Some(expiry) = credentials.expiry() else {
-            return Ok(max);
+            return Ok(if credentials.session_token().is_some() {
+                max.min(UNKNOWN_EXPIRY_LIFETIME)
+            } else {
+                max
+            });
         };
         let left = expiry
-            .duration_since(SystemTime::now())
+            .duration_since(now)
             .unwrap_or_default()
             .saturating_sub(Duration::from_secs(60));
         if left < Duration::from_secs(60) {
@@ -303,8 +317,21 @@ impl ObjectStore for S3Store {
 
     async fn presign_get(&self, at: &Location, max: Duration) -> Result<SignedUrl, StorageError> {
         let (bucket, key) = bucket_key(at)?;
-        let lifetime = self.signing_lifetime(at, max).await?;
-        let config = PresigningConfig::expires_in(lifetime)
+        // One instant for the signature and the stated expiry, in whole
+        // seconds as SigV4 writes them, so the email states exactly
+        // X-Amz-Date + X-Amz-Expires, never a fraction later.
+        let whole_seconds = |d: Duration| Duration::from_secs(d.as_secs());
+        let now = SystemTime::UNIX_EPOCH
+            + whole_seconds(
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default(),
+            );
+        let lifetime = whole_seconds(self.signing_lifetime(at, max, now).await?);
+        let config = PresigningConfig::builder()
+            .start_time(now)
+            .expires_in(lifetime)
+            .build()
             .map_err(|e| StorageError::local(at.to_string(), e))?;
         let request = self
             .client
@@ -316,7 +343,8 @@ impl ObjectStore for S3Store {
             .map_err(|e| classify(&at.to_string(), e))?;
         Ok(SignedUrl {
             url: request.uri().to_string(),
-            expires: Some(SystemTime::now() + lifetime),
+            expires: Some(now + lifetime),
+            kind: crate::report::LinkKind::PresignedS3,
         })
     }
 }
@@ -429,5 +457,97 @@ impl Upload for S3Upload {
             .await
             .map_err(|e| classify(&self.uri, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_credential_types::Credentials;
+    use aws_sdk_s3::config::{BehaviorVersion, Region};
+
+    /// A store signing with `credentials`, as the SDK's client would; no
+    /// server is needed to presign.
+    fn store(credentials: Credentials) -> S3Store {
+        let provider = SharedCredentialsProvider::new(credentials);
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(provider.clone())
+            .build();
+        S3Store::new(Client::from_conf(config), Some(provider))
+    }
+
+    fn keys(token: Option<&str>, expiry: Option<Duration>) -> Credentials {
+        Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(String::from),
+            expiry.map(|d| SystemTime::now() + d),
+            "test",
+        )
+    }
+
+    /// The link's `X-Amz-Expires`, and how far its stated expiry lies after
+    /// the signature's `X-Amz-Date`.
+    async fn signed(credentials: Credentials) -> Result<(u64, i64, SignedUrl), StorageError> {
+        let at = Location::parse("s3://res-bkt/s3la/2024-01/requests-2024-01.csv.gz").unwrap();
+        let signed = store(credentials)
+            .presign_get(&at, Duration::from_secs(7 * 24 * 3600))
+            .await?;
+        let param = |name: &str| {
+            signed
+                .url
+                .split(['?', '&'])
+                .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("{name} in {}", signed.url))
+                .to_string()
+        };
+        let x_amz_expires: u64 = param("X-Amz-Expires").parse().unwrap();
+        let date = chrono::NaiveDateTime::parse_from_str(&param("X-Amz-Date"), "%Y%m%dT%H%M%SZ")
+            .unwrap()
+            .and_utc();
+        let stated = chrono::DateTime::<chrono::Utc>::from(signed.expires.unwrap());
+        assert_eq!(signed.kind, crate::report::LinkKind::PresignedS3);
+        Ok((x_amz_expires, (stated - date).num_seconds(), signed))
+    }
+
+    #[tokio::test]
+    async fn long_lived_keys_sign_for_seven_days_and_say_so() {
+        let (expires, stated, _) = signed(keys(None, None)).await.unwrap();
+        assert_eq!(expires, 7 * 24 * 3600);
+        assert_eq!(stated, 7 * 24 * 3600);
+    }
+
+    #[tokio::test]
+    async fn a_session_without_a_known_expiry_signs_for_one_hour_and_says_so() {
+        // As on Lambda: AWS_SESSION_TOKEN in the environment, no expiry.
+        let (expires, stated, link) = signed(keys(Some("session-token"), None)).await.unwrap();
+        assert_eq!(expires, UNKNOWN_EXPIRY_LIFETIME.as_secs());
+        assert_eq!(stated, 3600);
+        assert!(link.url.contains("X-Amz-Security-Token=session-token"));
+    }
+
+    #[tokio::test]
+    async fn a_known_expiry_bounds_the_link_less_a_minute() {
+        let three_hours = Duration::from_secs(3 * 3600);
+        let (expires, stated, _) = signed(keys(Some("t"), Some(three_hours))).await.unwrap();
+        // The expiry is a few microseconds short of 3 h when signing starts.
+        assert!(
+            (3 * 3600 - 62..=3 * 3600 - 60).contains(&expires),
+            "{expires}"
+        );
+        assert_eq!(stated, expires as i64);
+        let month = Duration::from_secs(30 * 24 * 3600);
+        let (expires, stated, _) = signed(keys(Some("t"), Some(month))).await.unwrap();
+        assert_eq!((expires, stated), (7 * 24 * 3600, 7 * 24 * 3600));
+    }
+
+    #[tokio::test]
+    async fn credentials_about_to_expire_sign_nothing() {
+        let e = signed(keys(Some("t"), Some(Duration::from_secs(90))))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StorageError::Transient { .. }), "{e:?}");
     }
 }

@@ -177,13 +177,7 @@ fn section_box(h: &mut String, id: &str, title: &str, body: impl FnOnce(&mut Str
 
 fn download_block(h: &mut String, d: &Downloads) {
     if let Some(link) = &d.link {
-        let validity = match link.expires {
-            Some(t) => format!(
-                "This link works until {} (it is signed with credentials that expire then).",
-                t.format("%Y-%m-%d %H:%M UTC")
-            ),
-            None => "This link does not expire.".into(),
-        };
+        let validity = link.validity();
         let _ = write!(
             h,
             "<p style=\"margin:0 0 8px\"><a href=\"{}\" style=\"display:inline-block;background:{ACCENT};\

@@ -419,6 +419,45 @@ pub struct Link {
     pub url: String,
     /// When the link stops working; `None` when it does not expire.
     pub expires: Option<DateTime<Utc>>,
+    pub kind: LinkKind,
+}
+
+/// What a link is, which decides how long it can work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkKind {
+    /// A SigV4 presigned S3 GET: at most 7 days, and no longer than the
+    /// credentials that signed it.
+    PresignedS3,
+    /// A CloudFront signed URL (canned policy): as long as its policy says.
+    CloudFront,
+    /// A local file's path (`s3la run`): no signature, no expiry.
+    LocalFile,
+}
+
+impl LinkKind {
+    /// How the email names the link.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LinkKind::PresignedS3 => "presigned S3 link",
+            LinkKind::CloudFront => "CloudFront signed link",
+            LinkKind::LocalFile => "local file link",
+        }
+    }
+}
+
+impl Link {
+    /// The sentence under the link: which kind it is and until when it works.
+    pub fn validity(&self) -> String {
+        match self.expires {
+            Some(t) => format!(
+                "This {} works until {}.",
+                self.kind.describe(),
+                t.format("%Y-%m-%d %H:%M UTC")
+            ),
+            None => "This link does not expire.".into(),
+        }
+    }
 }
 
 /// `S3 usage of <bucket>: 2024-01 (2024-01-01 to 2024-01-31)`.

@@ -325,6 +325,7 @@ fn html_escapes_names_from_the_logs_and_has_no_script_or_images() {
     let link = Link {
         url: "https://res.s3.amazonaws.com/x.csv.gz?X-Amz-Signature=a&b=<c>".into(),
         expires: Some("2024-01-03T18:00:00Z".parse().unwrap()),
+        kind: LinkKind::PresignedS3,
     };
     let html = html::render(&r, &downloads(Some(link)));
     assert!(
@@ -339,7 +340,7 @@ fn html_escapes_names_from_the_logs_and_has_no_script_or_images() {
         assert!(!html.to_lowercase().contains(banned), "{banned}");
     }
     assert!(html.contains("X-Amz-Signature=a&amp;b=&lt;c&gt;"));
-    assert!(html.contains("works until 2024-01-03 18:00 UTC"));
+    assert!(html.contains("This presigned S3 link works until 2024-01-03 18:00 UTC."));
     for id in [
         "header",
         "headline",
@@ -399,4 +400,23 @@ fn rows_without_a_time_are_counted_as_malformed_lines() {
         (t.unreadable_time, t.overall.requests),
         (1, rows.len() as u64 - 1)
     );
+}
+
+#[test]
+fn both_parts_say_which_link_it_is_and_until_when() {
+    let r = report_of(&sample());
+    for (kind, words) in [
+        (LinkKind::PresignedS3, "presigned S3 link"),
+        (LinkKind::CloudFront, "CloudFront signed link"),
+    ] {
+        let link = Link {
+            url: "https://d111.cloudfront.net/x.csv.gz?Expires=1&Signature=a&Key-Pair-Id=K".into(),
+            expires: Some("2024-01-09T06:00:00Z".parse().unwrap()),
+            kind,
+        };
+        let want = format!("This {words} works until 2024-01-09 06:00 UTC.");
+        let html = html::render(&r, &downloads(Some(link.clone())));
+        assert!(html.contains(&want), "{want}");
+        assert!(text::render(&r, &downloads(Some(link))).contains(&want));
+    }
 }

@@ -28,16 +28,7 @@ pub fn render(r: &Report, d: &Downloads) -> String {
     heading(&mut t, "Your data");
     if let Some(link) = &d.link {
         let _ = writeln!(t, "Download the requests (csv.gz):\n{}", link.url);
-        match link.expires {
-            Some(e) => {
-                let _ = writeln!(
-                    t,
-                    "This link works until {}.",
-                    e.format("%Y-%m-%d %H:%M UTC")
-                );
-            }
-            None => t.push_str("This link does not expire.\n"),
-        }
+        let _ = writeln!(t, "{}", link.validity());
     }
     let _ = writeln!(
         t,

@@ -102,6 +102,7 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
     let link = Link {
         url: signed.url,
         expires: signed.expires.map(chrono::DateTime::<chrono::Utc>::from),
+        kind: signed.kind,
     };
     let link_expires = link.expires;
     let downloads = Downloads {

@@ -162,6 +162,8 @@ pub struct SignedUrl {
     pub url: String,
     /// `None`: the link does not expire (a local file).
     pub expires: Option<std::time::SystemTime>,
+    /// What the link is, for the email to say.
+    pub kind: crate::report::LinkKind,
 }
 
 /// A large object being written.
