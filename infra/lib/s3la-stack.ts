@@ -251,7 +251,9 @@ export class S3laStack extends Stack {
     const startQuery = f.StartQuery.role;
     startQuery.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution'],
+        // StopQueryExecution: a query still running after queryMaxPolls reads is stopped
+        // before the execution fails with QueryTimedOut.
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
         resources: [this.workgroup.arn],
       }),
     );

@@ -32,7 +32,7 @@ describe('each role may do only what its step needs', () => {
   test('StartQuery: the workgroup, the table, reading the logs, writing staging and metadata', () => {
     expect(policyOf(template, 'StartQueryRole')).toEqual(
       [
-        `Allow athena:GetQueryExecution,athena:StartQueryExecution on ${ARN}:athena:<AWS::Region>:<AWS::AccountId>:workgroup/<AthenaWorkGroup>`,
+        `Allow athena:GetQueryExecution,athena:StartQueryExecution,athena:StopQueryExecution on ${ARN}:athena:<AWS::Region>:<AWS::AccountId>:workgroup/<AthenaWorkGroup>`,
         `Allow glue:GetDatabase,glue:GetPartitions,glue:GetTable on ` +
           [
             `${ARN}:glue:<AWS::Region>:<AWS::AccountId>:catalog`,
