@@ -17,6 +17,7 @@ pub mod config;
 pub mod email;
 pub mod engine;
 pub mod error;
+pub mod links;
 pub mod location;
 pub mod log_accounting;
 pub mod log_format;

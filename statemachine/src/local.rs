@@ -265,7 +265,7 @@ impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
                         dir: settings.outbox.clone(),
                     })
                 })?;
-                send_report::send_report(input, &settings.email, &store, &transport)
+                send_report::send_report(input, &settings.email, &store, &transport, None)
                     .await
                     .map(|o| to_output(&o))
             }),

@@ -5,6 +5,8 @@
 pub mod athena;
 pub mod s3;
 pub mod sdk_error;
+#[cfg(feature = "cloudfront")]
+pub mod secrets;
 pub mod ses;
 
 use aws_config::BehaviorVersion;

@@ -6,6 +6,9 @@
 //! would die that day; the link is signed for as long as the credentials
 //! still live (at most 7 days) and the email states when it stops working,
 //! beside the `s3://` locations that always work for people with access.
+//! Temporary credentials whose expiry is unknown (Lambda's) sign for an hour.
+//! For week-long links the deployed stack can sign CloudFront URLs instead
+//! ([`crate::links`]); the email says which kind of link it has.
 
 use std::time::Duration;
 
@@ -18,6 +21,7 @@ use super::merge_results::MergeOutput;
 use super::query_status::QueryStatusOutput;
 use crate::email::{EmailConfig, MailTransport, compose};
 use crate::error::StepError;
+use crate::links::{CLOUDFRONT_LINK_LIFETIME, SignLink};
 use crate::location::Location;
 use crate::period::Period;
 use crate::report::{Downloads, Link, REPORT_JSON, Report, html, text, title};
@@ -57,6 +61,7 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
     config: &EmailConfig,
     store: &S,
     transport: &T,
+    links: Option<&dyn SignLink>,
 ) -> Result<SendReportOutput, StepError> {
     let input: Input = from_input(input)?;
     super::check_execution_name(&input.execution.name)?;
@@ -98,7 +103,10 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
             ),
         ));
     }
-    let signed = store.presign_get(&csv_at, MAX_LINK_LIFETIME).await?;
+    let signed = match links {
+        Some(signer) => signer.sign(&csv_at, CLOUDFRONT_LINK_LIFETIME)?,
+        None => store.presign_get(&csv_at, MAX_LINK_LIFETIME).await?,
+    };
     let link = Link {
         url: signed.url,
         expires: signed.expires.map(chrono::DateTime::<chrono::Utc>::from),

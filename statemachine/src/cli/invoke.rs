@@ -11,6 +11,7 @@ use s3la::asl::run::Tasks;
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, substitutions};
 use s3la_shared::aws::s3::S3Store;
+use s3la_shared::aws::secrets::link_signer;
 use s3la_shared::aws::ses::Ses;
 use s3la_shared::aws::{athena::AthenaEngine, sdk_config};
 use s3la_shared::config::{
@@ -20,6 +21,7 @@ use s3la_shared::email::EmailConfig;
 use s3la_shared::email::smtp::SmtpConfig;
 use s3la_shared::email::transport::Transport;
 use s3la_shared::error::StepError;
+use s3la_shared::links::{LinkConfig, SignLink};
 use s3la_shared::steps::{
     compute_period, merge_results, query_status, remove_meta, remove_original_logs, send_report,
     start_query, to_output,
@@ -166,12 +168,18 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
         Step::SendReport => {
             let config = EmailConfig::from_env(&ProcessEnv)?;
             let smtp = SmtpConfig::from_env(&ProcessEnv)?;
+            let links = LinkConfig::from_env(&ProcessEnv)?;
             block_on(async {
                 let sdk = sdk_config().await;
                 let store = S3Store::from_config(&sdk);
                 let ses = || Transport::Ses(Ses::from_config(&sdk));
                 let transport = Transport::smtp_or(smtp.as_ref(), ses)?;
-                send_report::send_report(input, &config, &store, &transport)
+                let signer = match &links {
+                    Some(links) => Some(link_signer(links, &sdk).await?),
+                    None => None,
+                };
+                let signer = signer.as_ref().map(|s| s as &dyn SignLink);
+                send_report::send_report(input, &config, &store, &transport, signer)
                     .await
                     .map(|o| to_output(&o))
             })?

@@ -17,6 +17,7 @@ mod progress;
 mod query;
 mod request_flags;
 mod run;
+mod sign_link;
 mod sinks;
 mod sources;
 mod sql;
@@ -63,6 +64,9 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Start, list, show and redrive executions of the deployed state machine.
     Executions(executions::ExecutionsArgs),
+    /// Sign a URL as SendReport signs CloudFront links (tests compare it with botocore).
+    #[command(name = "sign-cloudfront-url", hide = true)]
+    SignCloudFrontUrl(sign_link::SignArgs),
 }
 
 /// An error and its causes on one line, each said once. Errors that put
@@ -96,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Invoke(args) => invoke::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Executions(args) => executions::run(args),
+        Command::SignCloudFrontUrl(args) => sign_link::run(args),
     }
 }
 
