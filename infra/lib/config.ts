@@ -5,6 +5,7 @@
  * settings name their variable. infra/README.md documents each key.
  */
 
+import { DownloadLinksConfig, readDownloadLinks } from './download-links';
 import { LogsLayout } from './logs-table';
 
 export type Frequency = 'weekly' | 'monthly' | 'quarterly';
@@ -90,6 +91,8 @@ export interface S3laConfig {
   readonly email?: EmailConfig;
   readonly schedules: readonly ScheduleConfig[];
   readonly alarmEmail?: string;
+  /** Week-long CloudFront signed links in the email instead of presigned S3 links. */
+  readonly downloadLinks?: DownloadLinksConfig;
   readonly logRetentionDays: number;
 }
 
@@ -193,6 +196,7 @@ export const CONTEXT_KEYS = [
   'sesSandbox',
   'schedules',
   'alarmEmail',
+  'downloadLinks',
   'logRetentionDays',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -336,6 +340,7 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
     email,
     schedules,
     alarmEmail: r.optionalEmail('alarmEmail'),
+    downloadLinks: readDownloadLinks(r.json('downloadLinks', undefined)),
     logRetentionDays,
   };
 }

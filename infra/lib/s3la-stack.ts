@@ -4,7 +4,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { QueryWorkgroup } from './athena-workgroup';
-import { addressOf, S3laConfig, splitAddresses } from './config';
+import { addressOf, ConfigError, S3laConfig, splitAddresses } from './config';
+import { DownloadLinks } from './download-links';
 import { ExecutionAlarms } from './execution-alarms';
 import { GeoIpLayer } from './geoip-layer';
 import { LogsTable } from './logs-table';
@@ -38,6 +39,7 @@ export class S3laStack extends Stack {
   readonly schedules?: ReportSchedules;
   readonly alarms: ExecutionAlarms;
   readonly emailIdentity?: ses.EmailIdentity;
+  readonly downloadLinks?: DownloadLinks;
 
   constructor(scope: Construct, id: string, props: S3laStackProps) {
     super(scope, id, props);
@@ -180,6 +182,27 @@ export class S3laStack extends Stack {
     };
 
     this.grantStepPermissions(config, logs);
+
+    // Week-long links: SendReport signs CloudFront URLs instead of presigning S3 GETs.
+    if (config.downloadLinks) {
+      if (!results.createdBucket) {
+        throw new ConfigError(
+          'downloadLinks',
+          'needs the results bucket this stack creates: with resultsBucket set, the stack cannot admit the ' +
+            'distribution in its policy (infra/README.md, "Week-long download links")',
+        );
+      }
+      this.downloadLinks = new DownloadLinks(this, 'DownloadLinks', {
+        ...config.downloadLinks,
+        bucket: results.createdBucket,
+        results: results.root,
+      });
+      this.downloadLinks.grantSigning(this.functions.SendReport.fn);
+      new CfnOutput(this, 'DownloadLinksDomain', {
+        description: 'The CloudFront distribution that serves the signed download links',
+        value: this.downloadLinks.distribution.distributionDomainName,
+      });
+    }
 
     if (config.email?.createIdentity) {
       this.emailIdentity = new ses.EmailIdentity(this, 'SenderIdentity', {
