@@ -4,6 +4,8 @@ from s3s-fs (an S3 server that checks SigV4) and sending through moto's
 SES v2 on 127.0.0.1, the sent messages read back from moto; and `s3la run
 --email` over SMTP to a real SMTP server (aiosmtpd) on 127.0.0.1."""
 
+import calendar
+import datetime
 import email
 import json
 import os
@@ -15,6 +17,9 @@ import boto3
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from conftest import S3S_ACCESS_KEY, S3S_SECRET_KEY, aws_env, free_port, run
 from lambda_runtime_api import invoke
@@ -131,6 +136,57 @@ def test_an_unverified_sender_is_refused_by_name(lambda_bin, s3la, s3s, moto, se
 def test_a_bad_recipient_stops_the_lambda_at_start(lambda_bin, s3la, s3s, moto):
     env = lambda_env(s3s, moto, FROM_EMAIL=SENDER, TARGET_EMAIL_ADDRESS="a@example.org,b@")
     with pytest.raises(AssertionError, match="TARGET_EMAIL_ADDRESS: 'b@' is not an email address"):
+        invoke(lambda_bin / "send-report", [event(s3la)], env, timeout=10)
+
+
+LINK_BASE = "https://d111111abcdef8.cloudfront.net"
+KEY_PAIR_ID = "K2JCJMDEHXQW5F"
+
+
+def test_with_link_settings_the_email_links_through_cloudfront_for_a_week(
+        lambda_bin, s3la, s3s, moto, ses, bucket):
+    # The private key in Secrets Manager (moto), read once when the Lambda starts.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    secrets = boto3.client("secretsmanager", endpoint_url=moto, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    arn = secrets.create_secret(Name="s3la-link-key", SecretString=pem)["ARN"]
+    env = lambda_env(s3s, moto, FROM_EMAIL=SENDER, TARGET_EMAIL_ADDRESS="a@example.org",
+                     LINK_BASE_URL=LINK_BASE, LINK_KEY_PAIR_ID=KEY_PAIR_ID,
+                     LINK_PRIVATE_KEY_SECRET=arn)
+    env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = moto
+    before = len(sent_messages(moto))
+    [(kind, out)] = invoke(lambda_bin / "send-report", [event(s3la)], env)
+    assert kind == "response", out
+    expires = calendar.timegm(time.strptime(out["linkExpires"][:19], "%Y-%m-%dT%H:%M:%S"))
+    assert 7 * 86400 - 60 < expires - time.time() <= 7 * 86400
+
+    [m] = sent_messages(moto)[before:]
+    msg = email.message_from_string(m["raw_data"], policy=policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires))
+    for part in (text, html):
+        assert f"This CloudFront signed link works until {until}." in part
+    link = next(line for line in text.splitlines() if line.startswith(LINK_BASE))
+    # The link is what botocore's CloudFrontSigner makes for the same object and expiry.
+    url = f"{LINK_BASE}/s3la/{LABEL}/requests-{LABEL}.csv.gz"
+    signer = CloudFrontSigner(
+        KEY_PAIR_ID, lambda message: key.sign(message, padding.PKCS1v15(), hashes.SHA1()))
+    assert link == signer.generate_presigned_url(
+        url, date_less_than=datetime.datetime.fromtimestamp(expires, datetime.timezone.utc))
+
+
+def test_a_missing_link_key_secret_stops_the_lambda_at_start(lambda_bin, s3la, s3s, moto):
+    env = lambda_env(s3s, moto, FROM_EMAIL=SENDER, TARGET_EMAIL_ADDRESS="a@example.org",
+                     LINK_BASE_URL=LINK_BASE, LINK_KEY_PAIR_ID=KEY_PAIR_ID,
+                     LINK_PRIVATE_KEY_SECRET="s3la-no-such-secret")
+    env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = moto
+    with pytest.raises(AssertionError, match="LINK_PRIVATE_KEY_SECRET: GetSecretValue of s3la-no-such-secret"):
+        invoke(lambda_bin / "send-report", [event(s3la)], env, timeout=10)
+    env.pop("LINK_KEY_PAIR_ID")
+    with pytest.raises(AssertionError, match="LINK_KEY_PAIR_ID: is not set"):
         invoke(lambda_bin / "send-report", [event(s3la)], env, timeout=10)
 
 
