@@ -30,7 +30,13 @@ synth() {
     -c logsBucket=acme-access-logs -c logsPrefix=logs/123456789012/eu-west-1/acme-data/ "$@")
 }
 synth defaults
-synth everything -c tracing=true -c logRemoval=true -c geoip=false \
+# downloadLinks with a throwaway public key; the secret's ARN only needs the right shape.
+links="$(node -e '
+const { generateKeyPairSync } = require("crypto");
+const publicKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" });
+console.log(JSON.stringify({ publicKeyPem, privateKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s3la-link-key-AbCdEf" }));
+')"
+synth everything -c "downloadLinks=$links" -c tracing=true -c logRemoval=true -c geoip=false \
   -c fromEmail=reports@acme.example -c targetEmailAddress=ops@acme.example \
   -c createEmailIdentity=true -c sesSandbox=true -c alarmEmail=oncall@acme.example \
   -c resultsTransitionDays=30 -c resultsExpirationDays=730 \

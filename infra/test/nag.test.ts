@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'crypto';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -21,6 +22,12 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
       weekly: { email: true },
       monthly: { removeMeta: true, removeOriginalLogs: true },
       quarterly: { selectAll: true },
+    },
+  },
+  'download links': {
+    downloadLinks: {
+      publicKeyPem: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }),
+      privateKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s3la-link-key-AbCdEf',
     },
   },
   'simple layout, existing bucket, no schedules, no GeoIP': {
