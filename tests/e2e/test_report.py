@@ -203,6 +203,7 @@ def test_the_email_is_a_complete_message_in_the_outbox(results):
     path, msg = eml(results)
     assert summary["email"]["transport"] == "outbox"
     assert summary["email"]["messageIds"] == [str(path)]
+    assert summary["email"]["linkKind"] == "localFile" and summary["email"]["linkExpires"] is None
     assert msg["Subject"] == f"S3 usage of amzn-s3-demo-bucket: {LABEL} ({START} to {END})"
     assert msg["From"] == "reports@example.com" and msg["Reply-To"] == "help@example.com"
     assert msg["To"] == "ops@example.com, finops@example.org"

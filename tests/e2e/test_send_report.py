@@ -100,6 +100,7 @@ def test_the_lambda_sends_through_ses_in_batches_with_a_working_link(
     assert kind == "response", out
     assert out["transport"] == "ses" and out["recipients"] == 120
     assert len(out["messageIds"]) == 3
+    assert out["linkKind"] == "presignedS3"
     # Static test keys never expire: the link is signed for SigV4's 7 days.
     expires = time.mktime(time.strptime(out["linkExpires"][:19], "%Y-%m-%dT%H:%M:%S"))
     assert 6.9 * 86400 < expires - time.mktime(time.gmtime()) <= 7 * 86400
@@ -159,6 +160,7 @@ def test_with_link_settings_the_email_links_through_cloudfront_for_a_week(
     before = len(sent_messages(moto))
     [(kind, out)] = invoke(lambda_bin / "send-report", [event(s3la)], env)
     assert kind == "response", out
+    assert out["linkKind"] == "cloudFront"
     expires = calendar.timegm(time.strptime(out["linkExpires"][:19], "%Y-%m-%dT%H:%M:%S"))
     assert 7 * 86400 - 60 < expires - time.time() <= 7 * 86400
 

@@ -24,7 +24,7 @@ use crate::error::StepError;
 use crate::links::{CLOUDFRONT_LINK_LIFETIME, SignLink};
 use crate::location::Location;
 use crate::period::Period;
-use crate::report::{Downloads, Link, REPORT_JSON, Report, html, text, title};
+use crate::report::{Downloads, Link, LinkKind, REPORT_JSON, Report, html, text, title};
 use crate::results::output_set::{Incomplete, OutputSet};
 use crate::storage::ObjectStore;
 
@@ -54,6 +54,8 @@ pub struct SendReportOutput {
     pub message_ids: Vec<String>,
     /// When the link to the csv.gz stops working (null: never, a local file).
     pub link_expires: Option<chrono::DateTime<chrono::Utc>>,
+    /// `presignedS3`, `cloudFront` or `localFile`: what the link is.
+    pub link_kind: LinkKind,
 }
 
 pub async fn send_report<S: ObjectStore, T: MailTransport>(
@@ -112,7 +114,7 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
         expires: signed.expires.map(chrono::DateTime::<chrono::Utc>::from),
         kind: signed.kind,
     };
-    let link_expires = link.expires;
+    let (link_expires, link_kind) = (link.expires, link.kind);
     let downloads = Downloads {
         parquet: &outputs.parquet,
         csv_gz: &outputs.csv_gz,
@@ -137,5 +139,6 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
         recipients: config.to.len(),
         message_ids,
         link_expires,
+        link_kind,
     })
 }
