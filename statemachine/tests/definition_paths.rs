@@ -206,8 +206,9 @@ fn redrive(h: &Harness, earlier: &Run, input: Value) -> Run {
     h.calls.borrow_mut().clear();
     h.sleeps.borrow_mut().clear();
     let resume = Resume::from_history(&earlier.events).unwrap();
+    assert_eq!(resume.redrive_count, 1);
     let executor = Executor::new(h, h, History::default());
-    let outcome = executor.redrive(&machine(), "s3la", "run-1", start(), input, 1, resume);
+    let outcome = executor.redrive(&machine(), "s3la", "run-1", start(), input, resume);
     finished(h, executor, outcome)
 }
 

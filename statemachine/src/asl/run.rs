@@ -62,6 +62,9 @@ pub struct Executor<'a> {
 /// entered again, and fails again.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Resume {
+    /// `$$.Execution.RedriveCount` of the redrive: one more than the
+    /// history's `ExecutionRedriven` events.
+    pub redrive_count: u32,
     /// Scope (`""`, or a branch's `Cleanup[1]/`) -> the unsuccessful state
     /// and its input.
     pub unsuccessful: HashMap<String, (String, Value)>,
@@ -104,7 +107,12 @@ impl Resume {
             .into_iter()
             .filter(|(scope, _)| !scope.is_empty() && !open.contains_key(scope))
             .collect();
+        let redrive_count = 1 + events
+            .iter()
+            .filter(|e| e.kind == "ExecutionRedriven")
+            .count() as u32;
         Ok(Self {
+            redrive_count,
             unsuccessful: open,
             succeeded_branches,
         })
@@ -148,7 +156,6 @@ impl<'a> Executor<'a> {
     /// Redrives a failed execution of `machine`: the same input and start
     /// time, `$$.Execution.RedriveCount` one more than before, and each
     /// scope resumed where `resume` says.
-    #[allow(clippy::too_many_arguments)]
     pub fn redrive(
         &self,
         machine: &StateMachine,
@@ -156,9 +163,9 @@ impl<'a> Executor<'a> {
         name: &str,
         start_time: DateTime<Utc>,
         input: Value,
-        redrive_count: u32,
         resume: Resume,
     ) -> Outcome {
+        let redrive_count = resume.redrive_count;
         *self.resume.borrow_mut() = resume;
         self.record(
             "ExecutionRedriven",

@@ -230,7 +230,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "Redriving execution {} (redrive {}) from {}",
                 f.name,
-                f.redrive_count + 1,
+                f.resume.redrive_count,
                 f.resume_description()
             );
             executor.redrive(
@@ -239,7 +239,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 &f.name,
                 f.start_time,
                 input,
-                f.redrive_count + 1,
                 f.resume.clone(),
             )
         }
@@ -308,7 +307,6 @@ struct FailedExecution {
     name: String,
     start_time: chrono::DateTime<chrono::Utc>,
     input: Value,
-    redrive_count: u32,
     resume: Resume,
 }
 
@@ -354,10 +352,6 @@ impl FailedExecution {
             Resume::from_history(&events).map_err(|m| anyhow::anyhow!("--redrive: {m}"))?;
         Ok(Self {
             input: started.details["input"].clone(),
-            redrive_count: events
-                .iter()
-                .filter(|e| e.kind == "ExecutionRedriven")
-                .count() as u32,
             events,
             name,
             start_time,
