@@ -245,7 +245,10 @@ mod tests {
                         .any(|r| r == "InvalidInput" || r == "States.ALL")
                 );
                 assert!(t.comment.is_some(), "every Task says what it does");
-                assert!(!t.catch.is_empty(), "every Task is caught");
+                assert!(
+                    t.catch.is_empty(),
+                    "a failure ends the execution at its Task, where a redrive resumes"
+                );
             }
         }
     }
