@@ -539,11 +539,27 @@ def test_raw_generated_logs_agree(stack, s3la, tmp_path):
     compare_with_s3la_run(stack, s3la, tmp_path, TWO_DAYS)
 
 
-def test_every_option_together_and_several_polls(stack):
+def test_every_option_together_and_several_polls(stack, s3la, tmp_path):
     stack.athena.polls = 3
-    got = stack.execute({**TWO_DAYS, "removeMeta": True, "removeOriginalLogs": True,
-                         "email": True}, name="all-1")
+    everything = {**TWO_DAYS, "removeMeta": True, "removeOriginalLogs": True, "email": True}
+    got = stack.execute(everything, name="all-1")
     assert got["status"] == "SUCCEEDED", got
+    # Our executor, on its own copy of the logs: the same states and the same
+    # deletions, rows and email.
+    shutil.copytree(stack.logs, tmp_path / "logs")
+    p, events = local_run(s3la, tmp_path / "logs", tmp_path / "local", everything, "all-1",
+                          "2024-04-01T06:00:00.000Z")
+    assert p.returncode == 0, p.stderr
+    mine = events[-1]["details"]["output"]
+    assert visited(got["states"], top_level(stack)) == visited(
+        [e["state"] for e in events if e["type"].endswith("StateEntered")], top_level(stack))
+    same = ("deletedObjects", "deletedBytes", "deletedRecords", "keptObjects", "verifiedRows",
+            "firstDay", "lastDay")
+    assert {k: got["output"]["cleanup"]["originalLogs"][k] for k in same} == {
+        k: mine["cleanup"]["originalLogs"][k] for k in same}
+    assert got["output"]["rows"] == mine["rows"]
+    assert {k: got["output"]["email"][k] for k in ("sent", "subject", "recipients")} == {
+        k: mine["email"][k] for k in ("sent", "subject", "recipients")}
     states = got["states"]
     assert states.count("QueryStatus") == 4  # QUEUED, RUNNING, RUNNING, SUCCEEDED
     for s in ("RemoveMeta", "RemoveOriginalLogs", "SendReport", "Done"):
