@@ -84,6 +84,19 @@ def test_only_objects_whose_every_line_is_in_the_outputs_are_deleted(s3la, two_w
     # Malformed lines are counted in the run's output, not hidden.
     assert out["malformedLines"] > 0
 
+    # The outputs now hold the only copy of the deleted records: a re-run of
+    # the period, which would replace them with fewer rows, is refused, and
+    # the outputs stay as they were.
+    digests = {f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+               for f in (results / LABEL).iterdir()}
+    p = run_week(s3la, logs, results, check=False)
+    assert p.returncode == 1
+    assert f"the logs of {LABEL} were deleted after its outputs were written " \
+           f"({len(deleted)} log objects, {records} records" in p.stderr, p.stderr
+    assert "move " in p.stderr and "deleted-logs.json away first" in p.stderr
+    assert {f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in (results / LABEL).iterdir()} == digests
+
 
 def test_logs_that_are_no_logs_fail_the_run_and_nothing_is_deleted(s3la, tmp_path):
     logs = tmp_path / "logs"

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::compute_period::ExecutionContext;
 use super::from_input;
 use super::query_status::QueryStatusOutput;
+use super::remove_original_logs::{LEDGER, logs_deleted};
 use super::start_query::StartedQueryOutput;
 use crate::athena_ddl::KeyLayout;
 use crate::config::MergeConfig;
@@ -195,6 +196,22 @@ pub async fn merge_results<S: ObjectStore>(
     // The set is not whole while its files are being replaced: its manifest
     // goes first and comes back last.
     let set_at = out_dir.join(OUTPUT_SET);
+    // Once the period's logs are deleted, its outputs hold the only copy of
+    // their records: a re-run would replace them with fewer rows.
+    if let Some((objects, records)) = logs_deleted(store, &out_dir).await? {
+        return Err(StepError::invalid(
+            "period",
+            format!(
+                "the logs of {} were deleted after its outputs were written ({objects} log \
+                 objects, {records} records, listed in {}), so the outputs under {out_dir} \
+                 hold the only copy of those records and a new run would replace them with \
+                 fewer; keep them. To run the period again anyway, move {} away first",
+                input.period.label,
+                out_dir.join(LEDGER),
+                out_dir.join(LEDGER)
+            ),
+        ));
+    }
     store.delete(std::slice::from_ref(&set_at)).await?;
     let store = &Checksummed::new(store.clone());
     let window = &input.period.window;

@@ -262,6 +262,35 @@ pub async fn remove_original_logs<S: ObjectStore>(
     })
 }
 
+/// What the ledger in a period's `folder` says was deleted: (objects,
+/// records), or `None` when no log object of the period was deleted.
+/// MergeResults reads it: once logs are deleted, the outputs hold the only
+/// copy of their records, and a re-run would replace them with fewer.
+pub async fn logs_deleted<S: ObjectStore>(
+    store: &S,
+    folder: &Location,
+) -> Result<Option<(u64, u64)>, StepError> {
+    let at = folder.join(LEDGER);
+    match store.get(&at).await {
+        Ok(bytes) => {
+            let ledger: Ledger = serde_json::from_slice(&bytes).map_err(|e| {
+                StepError::invalid(
+                    "period",
+                    format!("{at} (the record of deleted log objects) cannot be read: {e}"),
+                )
+            })?;
+            Ok((!ledger.objects.is_empty()).then(|| {
+                (
+                    ledger.objects.len() as u64,
+                    ledger.objects.values().sum::<u64>(),
+                )
+            }))
+        }
+        Err(StorageError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The ledger an earlier attempt for the same outputs wrote, if any.
 async fn earlier_ledger<S: ObjectStore>(
     store: &S,
