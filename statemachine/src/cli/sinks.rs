@@ -210,10 +210,13 @@ fn csv_header() -> Vec<&'static str> {
 }
 
 /// Where output goes: stdout, or a file written under a temporary name and
-/// renamed into place only when complete, so no reader sees a partial file.
+/// renamed into place only when complete, so no reader sees a partial file,
+/// or a device or pipe that exists already (`/dev/null`, a FIFO), written
+/// straight: renaming a file over it would replace the device itself.
 pub enum Destination {
     Stdout,
     File { tmp: PathBuf, path: PathBuf },
+    Stream,
 }
 
 impl Destination {
@@ -223,6 +226,13 @@ impl Destination {
                 Self::Stdout,
                 Box::new(BufWriter::with_capacity(1 << 20, io::stdout())),
             )),
+            Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+                let f = File::options()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("cannot write to '{}'", path.display()))?;
+                Ok((Self::Stream, Box::new(BufWriter::with_capacity(1 << 20, f))))
+            }
             Some(path) => {
                 let name = path
                     .file_name()
