@@ -35,8 +35,9 @@ def local(s3la, logs, tmp_path_factory):
     """A local run's results for the period (report.json, csv.gz, parquet)."""
     root, _ = logs
     out = tmp_path_factory.mktemp("mail-results")
+    # The execution SendReport is invoked as below wrote the outputs.
     run(s3la, "run", "--logs", root, "--results", out, "--date_range", "2024-02-28",
-        "2024-02-29", "--wait-seconds", 0)
+        "2024-02-29", "--wait-seconds", 0, "--name", EXECUTION["name"])
     return out
 
 
@@ -132,6 +133,19 @@ def test_an_unverified_sender_is_refused_by_name(lambda_bin, s3la, s3s, moto, se
     assert kind == "error", err
     assert err["errorType"] == "EmailRejected"
     assert "FROM_EMAIL is a verified SES identity" in err["errorMessage"]
+
+
+def test_outputs_another_run_wrote_are_not_reported(lambda_bin, s3la, s3s, moto, ses, bucket):
+    env = lambda_env(s3s, moto, FROM_EMAIL=SENDER, TARGET_EMAIL_ADDRESS="a@example.org")
+    other = event(s3la)
+    other["execution"]["name"] = "e2e-mail-2"
+    before = len(sent_messages(moto))
+    [(kind, err)] = invoke(lambda_bin / "send-report", [other], env)
+    assert kind == "error", err
+    assert err["errorType"] == "InvalidInput"
+    assert ("the period's outputs were written by execution e2e-mail-1, not by this one "
+            "(e2e-mail-2)") in err["errorMessage"], err
+    assert len(sent_messages(moto)) == before, "nothing sent"
 
 
 def test_a_bad_recipient_stops_the_lambda_at_start(lambda_bin, s3la, s3s, moto):

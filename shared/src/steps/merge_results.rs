@@ -197,22 +197,22 @@ pub async fn merge_results<S: ObjectStore>(
     // goes first and comes back last.
     let set_at = out_dir.join(OUTPUT_SET);
     // Once the period's logs are deleted, its outputs hold the only copy of
-    // their records: a re-run would replace them with fewer rows.
-    if let Some((objects, records)) = logs_deleted(store, &out_dir).await? {
-        return Err(StepError::invalid(
-            "period",
-            format!(
-                "the logs of {} were deleted after its outputs were written ({objects} log \
-                 objects, {records} records, listed in {}), so the outputs under {out_dir} \
-                 hold the only copy of those records and a new run would replace them with \
-                 fewer; keep them. To run the period again anyway, move {} away first",
-                input.period.label,
-                out_dir.join(LEDGER),
-                out_dir.join(LEDGER)
-            ),
-        ));
-    }
+    // their records: a re-run would replace them with fewer rows. Checked
+    // again once `_SUCCESS.json` is gone, against a removal that started in
+    // between (it re-reads the set before deleting, and sees it gone).
+    refuse_after_log_removal(store, &out_dir, &input.period.label).await?;
+    let old_set = match store.get(&set_at).await {
+        Ok(bytes) => Some(bytes),
+        Err(StorageError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
     store.delete(std::slice::from_ref(&set_at)).await?;
+    if let Err(e) = refuse_after_log_removal(store, &out_dir, &input.period.label).await {
+        if let Some(bytes) = old_set {
+            store.put(&set_at, bytes).await?;
+        }
+        return Err(e);
+    }
     let store = &Checksummed::new(store.clone());
     let window = &input.period.window;
     let tally = Tally::new(
@@ -329,6 +329,30 @@ pub async fn merge_results<S: ObjectStore>(
         },
         data_files: parts.len(),
     })
+}
+
+/// Refuses to replace a period's outputs once its logs were deleted.
+async fn refuse_after_log_removal<S: ObjectStore>(
+    store: &S,
+    out_dir: &Location,
+    label: &str,
+) -> Result<(), StepError> {
+    match logs_deleted(store, out_dir).await? {
+        None => Ok(()),
+        Some((objects, records)) => {
+            let ledger = out_dir.join(LEDGER);
+            Err(StepError::invalid(
+                "period",
+                format!(
+                    "the logs of {label} were deleted after its outputs were written ({objects} \
+                     log objects, {records} records, listed in {ledger}), so the outputs under \
+                     {out_dir} hold the only copy of those records and a new run would replace \
+                     them with fewer; keep them. To run the period again anyway, move {ledger} \
+                     away first"
+                ),
+            ))
+        }
+    }
 }
 
 /// The previous period's report, for the comparison.

@@ -112,6 +112,27 @@ struct Ledger {
     rows: u64,
     /// Object URI -> records it held (all in the outputs).
     objects: BTreeMap<String, u64>,
+    /// False while the deletion it lists is under way (or failed part-way):
+    /// then only the listed objects that are gone were deleted.
+    #[serde(default)]
+    complete: bool,
+}
+
+impl Ledger {
+    fn write_to<S: ObjectStore>(
+        &self,
+        store: &S,
+        at: &Location,
+    ) -> impl std::future::Future<Output = Result<(), StepError>> {
+        let json = serde_json::to_vec_pretty(self);
+        async move {
+            let json = json.map_err(|e| StepError::Storage {
+                message: format!("writing {at}: {e}"),
+            })?;
+            store.put(at, json.into()).await?;
+            Ok(())
+        }
+    }
 }
 
 fn unsafe_deletion(message: impl Into<String>) -> StepError {
@@ -163,7 +184,8 @@ pub async fn remove_original_logs<S: ObjectStore>(
     }
 
     // 2. The outputs the deletion depends on.
-    let verified_rows = verify_outputs(store, &results_root, period, &input.results).await?;
+    let (verified_rows, verified_set) =
+        verify_outputs(store, &results_root, period, &input.results).await?;
 
     // 3. Every object the query read, read again.
     let filter = RowFilter {
@@ -214,6 +236,7 @@ pub async fn remove_original_logs<S: ObjectStore>(
         label: period.label.clone(),
         rows: input.results.rows,
         objects: already_deleted,
+        complete: false,
     };
     let (mut doomed, mut kept, mut kept_objects) = (Vec::new(), Vec::new(), 0u64);
     for (object, account) in accounts {
@@ -244,11 +267,25 @@ pub async fn remove_original_logs<S: ObjectStore>(
         .iter()
         .map(|o| ledger.objects[&o.location.to_string()])
         .sum();
-    let ledger_json = serde_json::to_vec_pretty(&ledger).map_err(|e| StepError::Storage {
-        message: format!("writing {ledger_at}: {e}"),
-    })?;
-    store.put(&ledger_at, ledger_json.into()).await?;
+    // Recorded first, as pending: a MergeResults of this period that starts
+    // from now on refuses to replace the outputs. One that started before
+    // has deleted `_SUCCESS.json` by now, which the check below sees.
+    ledger.write_to(store, &ledger_at).await?;
+    let folder = results_root.join(&period.label);
+    match OutputSet::read(store, &folder).await {
+        Ok(set) if set == verified_set => {}
+        Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
+        _ => {
+            return Err(unsafe_deletion(format!(
+                "the period's outputs under {folder} changed while the logs were being read \
+                 (another run of {} is replacing them); run the removal again once it is done",
+                period.label
+            )));
+        }
+    }
     let deleted = delete_all(store, &doomed).await?;
+    ledger.complete = true;
+    ledger.write_to(store, &ledger_at).await?;
     Ok(RemoveLogsOutput {
         deleted,
         deleted_records,
@@ -279,12 +316,21 @@ pub async fn logs_deleted<S: ObjectStore>(
                     format!("{at} (the record of deleted log objects) cannot be read: {e}"),
                 )
             })?;
-            Ok((!ledger.objects.is_empty()).then(|| {
-                (
-                    ledger.objects.len() as u64,
-                    ledger.objects.values().sum::<u64>(),
-                )
-            }))
+            let (mut objects, mut records) = (0, 0);
+            for (uri, held) in &ledger.objects {
+                // A pending ledger lists what was about to be deleted: of
+                // those, only the objects that are gone were.
+                let gone = match (ledger.complete, Location::parse(uri)) {
+                    (true, _) => true,
+                    (false, Ok(at)) => store.size(&at).await?.is_none(),
+                    (false, Err(_)) => false,
+                };
+                if gone {
+                    objects += 1;
+                    records += held;
+                }
+            }
+            Ok((objects > 0).then_some((objects, records)))
         }
         Err(StorageError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
@@ -323,7 +369,7 @@ async fn verify_outputs<S: ObjectStore>(
     results_root: &Location,
     period: &Period,
     results: &MergeOutput,
-) -> Result<VerifiedRows, StepError> {
+) -> Result<(VerifiedRows, OutputSet), StepError> {
     let (parquet_name, csv_name) = output_names(&period.label);
     let folder = results_root.join(&period.label);
     let expected = [
@@ -373,15 +419,16 @@ async fn verify_outputs<S: ObjectStore>(
             set.rows, results.rows
         )));
     }
-    Ok(VerifiedRows { parquet, csv_gz })
+    Ok((VerifiedRows { parquet, csv_gz }, set))
 }
 
 /// The log objects the period's query read: those on its partition days
 /// (the period and the late-delivery slack). On S3 each day is listed by its
 /// own prefix; a local folder is listed whole (its date folders may sit at
 /// any depth) and filtered the same way, and there the embedded engine also
-/// reads files outside date folders, so they are counted too. Hidden files
-/// are skipped, as the embedded engine skips them.
+/// reads files outside date folders, so they are counted too. Files the
+/// engine skips are skipped: hidden ones locally, and on S3 those Athena
+/// skips (names starting with `_` or `.`); they are never deleted.
 pub async fn query_log_objects<S: ObjectStore>(
     store: &S,
     logs: &Location,
@@ -405,7 +452,16 @@ pub async fn query_log_objects<S: ObjectStore>(
                 };
                 listed.extend(store.list(&logs.join(&prefix)).await?);
             }
-            Ok(listed.into_iter().filter(|o| in_range(day_of(o))).collect())
+            // Athena (Hive) skips files whose names start with `_` or `.`.
+            let skipped = |o: &ObjectMeta| {
+                let uri = o.location.to_string();
+                let name = uri.rsplit('/').next().unwrap_or_default();
+                name.starts_with('_') || name.starts_with('.')
+            };
+            Ok(listed
+                .into_iter()
+                .filter(|o| !skipped(o) && in_range(day_of(o)))
+                .collect())
         }
         Location::Local(_) => {
             let hidden = |o: &ObjectMeta| {
@@ -431,6 +487,43 @@ mod tests {
     use super::*;
     use crate::test_util::{Throttled, block_on};
     use serde_json::json;
+
+    #[test]
+    fn a_pending_ledger_counts_only_the_objects_that_are_gone() {
+        use crate::storage::local::LocalStore;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Location::Local(dir.path().join("2024-01"));
+        let (kept, gone) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        std::fs::write(&kept, "x").unwrap();
+        let mut ledger = Ledger {
+            label: "2024-01".into(),
+            rows: 10,
+            objects: BTreeMap::from([
+                (Location::Local(kept).to_string(), 3),
+                (Location::Local(gone).to_string(), 7),
+            ]),
+            complete: false,
+        };
+        let deleted = |ledger: &Ledger| {
+            block_on(async {
+                ledger
+                    .write_to(&LocalStore, &folder.join(LEDGER))
+                    .await
+                    .unwrap();
+                logs_deleted(&LocalStore, &folder).await.unwrap()
+            })
+        };
+        // Deleting failed part-way: only b.log was deleted.
+        assert_eq!(deleted(&ledger), Some((1, 7)));
+        ledger.complete = true;
+        assert_eq!(deleted(&ledger), Some((2, 10)));
+        // Nothing deleted yet (AccessDenied on the first delete, say).
+        ledger.complete = false;
+        ledger
+            .objects
+            .remove(&Location::Local(dir.path().join("b.log")).to_string());
+        assert_eq!(deleted(&ledger), None);
+    }
 
     #[test]
     fn a_throttled_verification_is_transient_and_deletes_nothing() {

@@ -87,6 +87,16 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
             Incomplete::Storage(e) => e.into(),
             Incomplete::Invalid(m) => StepError::invalid("results.outputs", m),
         })?;
+    if set.execution != input.execution.name {
+        return Err(StepError::invalid(
+            "results.outputs",
+            format!(
+                "the period's outputs were written by execution {}, not by this one ({}): \
+                 another run of {} replaced them; the report of that run is its own to send",
+                set.execution, input.execution.name, input.period.label
+            ),
+        ));
+    }
     let bytes = store.get(&report_at).await?;
     set.check_bytes(REPORT_JSON, &bytes)
         .map_err(|e| StepError::invalid("results.outputs.reportJson", e.to_string()))?;

@@ -157,8 +157,13 @@ pub async fn start_query<E: QueryEngine>(
                     ),
                 });
             }
-            // An earlier attempt's query: this attempt runs its own.
-            "FAILED" | "CANCELLED" | "TIMED_OUT" => {}
+            // An earlier attempt's query timed out: it may still run (the
+            // execution stopped before StartQuery could stop it), so it is
+            // stopped before this attempt starts its own. Stopping a query
+            // that ended already does nothing.
+            "TIMED_OUT" => engine.stop(id).await?,
+            // An earlier attempt's query ended: this attempt runs its own.
+            "FAILED" | "CANCELLED" => {}
             other => {
                 return Err(StepError::invalid(
                     "previous.state",

@@ -182,11 +182,14 @@ const STALE_AFTER: Duration = Duration::from_secs(600);
 /// Removes what killed writers of `name` left in `dir`
 /// (`.<name>.<pid>.XXXXXX.tmp`): a dropped upload removes its own file, a
 /// killed process cannot, and the next write of the same file is where such
-/// leftovers are found. A temporary is a leftover when the process named in
-/// it is gone (on Linux, no `/proc/<pid>`), or when nothing has written to it
-/// for [`STALE_AFTER`] (other systems, a reused pid, older names without a
-/// pid); a live writer's temporary is left alone (two runs of one period at
-/// once). A file it cannot remove stays; the new upload does not depend on it.
+/// leftovers are found. On Linux a temporary naming its process is a
+/// leftover exactly when that process is gone (no `/proc/<pid>`): a live
+/// writer's is never touched, however long it has been idle (two runs of one
+/// period at once, a suspended process). Elsewhere, and for older names
+/// without a pid, nothing written for [`STALE_AFTER`] is the sign. Writers in
+/// another pid namespace (a results folder shared between containers) look
+/// gone: their upload then fails instead of completing. A file it cannot
+/// remove stays; the new upload does not depend on it.
 fn remove_stale_temporaries(dir: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -210,18 +213,21 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
             None if middle.len() == 6 => None,
             _ => continue,
         };
-        let gone = writer.is_some_and(|pid| {
-            cfg!(target_os = "linux")
-                && pid != std::process::id()
-                && !Path::new(&format!("/proc/{pid}")).exists()
-        });
-        let idle = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age >= STALE_AFTER);
-        if (gone || idle)
+        let idle = || {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= STALE_AFTER)
+        };
+        let leftover = match writer {
+            Some(pid) if cfg!(target_os = "linux") => {
+                pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+            }
+            _ => idle(),
+        };
+        if leftover
             && entry.file_type().is_ok_and(|t| t.is_file())
             && let Err(e) = fs::remove_file(entry.path())
         {
@@ -324,6 +330,13 @@ mod tests {
             std::process::id()
         ));
         fs::write(&running, b"a live writer's").unwrap();
+        // Idle for an hour, but its process runs (suspended, say): it stays.
+        File::options()
+            .write(true)
+            .open(&running)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
         let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
         for (path, body) in [(&leftover, "half a file"), (&other, "another file's")] {
             fs::write(path, body).unwrap();
