@@ -408,6 +408,26 @@ async fn a_timed_out_query_is_stopped() {
         "{e}"
     );
     assert_eq!(stop.num_calls(), 1);
+
+    // Redriven after the execution stopped while polling (its query may
+    // still run): the old query is stopped, then the attempt's own started.
+    let stop_again = mock!(Client::stop_query_execution)
+        .match_requests(|r| r.query_execution_id() == Some("q-9"))
+        .then_output(|| StopQueryExecutionOutput::builder().build());
+    let start = mock!(Client::start_query_execution).then_output(|| {
+        StartQueryExecutionOutput::builder()
+            .query_execution_id("q-11")
+            .build()
+    });
+    let mut redriven = plan(json!({"frequency": "weekly"}));
+    redriven["redriveCount"] = json!(1);
+    redriven["previous"] = json!({"state": "TIMED_OUT", "queryExecutionId": "q-9",
+                                  "startedInRedrive": 0, "polls": 3, "lastState": "RUNNING"});
+    let out = start_query(redriven, &query_config(), &engine(&[&stop_again, &start]))
+        .await
+        .unwrap();
+    assert_eq!(out.query_execution_id, "q-11");
+    assert_eq!((stop_again.num_calls(), start.num_calls()), (1, 1));
 }
 
 #[tokio::test]
