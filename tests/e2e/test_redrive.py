@@ -33,6 +33,11 @@ def test_a_failed_query_is_run_again_by_a_redrive_once_the_logs_are_fixed(s3la, 
     shutil.rmtree(logs)
     run(s3la, "gen-logs", logs, "--start", "2024-01-07", "--days", 9, "--lines-per-day", 800,
         "--seed", 3)
+    # On other folders than the execution's: refused, naming both.
+    p = run(s3la, "run", "--logs", logs, "--results", tmp_path / "elsewhere", "--redrive",
+            history, check=False)
+    assert p.returncode != 0
+    assert f"ran with --results {results}" in p.stderr, p.stderr
     p = run(s3la, "run", "--logs", logs, "--results", results, "--redrive", history)
     out = json.loads(p.stdout)
     events = json.loads(history.read_text())

@@ -12,7 +12,7 @@ use s3la::asl::run::{Executor, Outcome, RealSleep, Resume};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::invoke::read_input;
 use super::paths::refuse_overlap;
@@ -206,6 +206,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         None => a.execution_input()?,
     };
     let (logs, results) = local_folders(&a.logs, &a.results)?;
+    if let Some(f) = &earlier {
+        f.check_folders(&logs, &results)?;
+    }
     let history_path = a.history.clone().or_else(|| a.redrive.clone());
     if let Some(history) = &history_path {
         refuse_overlap(("--logs", &a.logs), ("--history", history))?;
@@ -255,6 +258,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &history_path {
         // A redrive's events follow the earlier attempts', as in the console.
         let mut all: Vec<Event> = earlier.map(|f| f.events).unwrap_or_default();
+        let fresh = all.is_empty();
         let first_new = all.len() as u64;
         all.extend(
             executor
@@ -268,6 +272,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                     e
                 }),
         );
+        // The folders the execution ran on, so a redrive runs on the same.
+        if fresh && let Some(start) = all.first_mut() {
+            start.details["logs"] = json!(real_path(&a.logs));
+            start.details["results"] = json!(real_path(&a.results));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("--history: creating '{}'", dir.display()))?;
@@ -299,6 +308,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             bail!("{}{again}", failure_message(events, &state, &error))
         }
     }
+}
+
+/// `path` with symbolic links resolved, or made absolute when it does not
+/// exist (yet).
+fn real_path(path: &Path) -> PathBuf {
+    path.canonicalize()
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A failed execution, read back from the history `--history` wrote.
@@ -357,6 +374,29 @@ impl FailedExecution {
             start_time,
             resume,
         })
+    }
+
+    /// A redrive runs on the folders the execution ran on: its staging
+    /// data, outputs and query records are there.
+    fn check_folders(&self, logs: &Path, results: &Path) -> anyhow::Result<()> {
+        let started = &self.events[0].details;
+        for (flag, now, then) in [
+            ("--logs", logs, &started["logs"]),
+            ("--results", results, &started["results"]),
+        ] {
+            let now = real_path(now);
+            if let Some(then) = then.as_str()
+                && Path::new(then) != now
+            {
+                bail!(
+                    "--redrive: execution {} ran with {flag} {then}, not {}: a redrive goes on \
+                     where the execution was, with the same folders",
+                    self.name,
+                    now.display()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The states the redrive resumes at, for the progress line.
