@@ -570,65 +570,48 @@ async fn log_removal_refuses_overlaps_and_unverified_outputs_before_deleting() {
     let keys = put_logs(&s3, 2).await;
     let input = json!({"period": state["period"], "options": state["options"],
                        "query": state["query"], "results": state["results"]});
+    // Each refusal is UnsafeDeletion, and says why.
+    let refused = |input: Value, result_path: String, why: &'static str| {
+        let s3 = s3.clone();
+        async move {
+            let e = remove_original_logs::remove_original_logs(
+                input,
+                &cleanup_config(&result_path),
+                &s3,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.name(), "UnsafeDeletion", "{e}");
+            assert!(e.to_string().contains(why), "{e}");
+        }
+    };
     // The outputs are whole and verified, but are not the logs' records.
-    let e = remove_original_logs::remove_original_logs(
+    refused(
         input.clone(),
-        &cleanup_config(RESULT_PATH),
-        &s3,
+        RESULT_PATH.into(),
+        "hold 14 records of the period, but the outputs hold 10 rows",
     )
-    .await
-    .unwrap_err();
-    assert_eq!(e.name(), "UnsafeDeletion", "{e}");
-    assert!(
-        e.to_string()
-            .contains("hold 14 records of the period, but the outputs hold 10 rows"),
-        "{e}"
-    );
-
+    .await;
     // Results kept inside the logs prefix, and logs inside the results prefix.
-    for result_path in [&format!("{LOGS}reports/"), "s3://logs-bkt/"] {
-        let e = remove_original_logs::remove_original_logs(
-            input.clone(),
-            &cleanup_config(result_path),
-            &s3,
-        )
-        .await
-        .unwrap_err();
-        assert_eq!(e.name(), "UnsafeDeletion", "{e}");
-        assert!(e.to_string().contains("overlap"), "{e}");
+    for result_path in [format!("{LOGS}reports/"), "s3://logs-bkt/".into()] {
+        refused(input.clone(), result_path, "overlap").await;
     }
     // A row count that does not match what the files hold.
     let mut wrong_rows = input.clone();
     wrong_rows["results"]["rows"] = json!(11);
-    let e =
-        remove_original_logs::remove_original_logs(wrong_rows, &cleanup_config(RESULT_PATH), &s3)
-            .await
-            .unwrap_err();
-    assert_eq!(e.name(), "UnsafeDeletion");
-    assert!(
-        e.to_string()
-            .contains("holds 10 rows, but the merge wrote 11"),
-        "{e}"
-    );
-    // An output that is gone.
-    s3.delete(&[at(&merged.outputs.csv_gz)]).await.unwrap();
-    let e = remove_original_logs::remove_original_logs(
-        input.clone(),
-        &cleanup_config(RESULT_PATH),
-        &s3,
+    refused(
+        wrong_rows,
+        RESULT_PATH.into(),
+        "holds 10 rows, but the merge wrote 11",
     )
-    .await
-    .unwrap_err();
-    assert_eq!(e.name(), "UnsafeDeletion");
-    assert!(e.to_string().contains("does not exist"), "{e}");
+    .await;
     // Outputs named elsewhere than this period's.
     let mut elsewhere = input.clone();
     elsewhere["results"]["outputs"]["parquet"] = json!("s3://res-bkt/s3la/other.parquet");
-    let e =
-        remove_original_logs::remove_original_logs(elsewhere, &cleanup_config(RESULT_PATH), &s3)
-            .await
-            .unwrap_err();
-    assert_eq!(e.name(), "UnsafeDeletion");
+    refused(elsewhere, RESULT_PATH.into(), "not this period's output").await;
+    // An output that is gone.
+    s3.delete(&[at(&merged.outputs.csv_gz)]).await.unwrap();
+    refused(input.clone(), RESULT_PATH.into(), "does not exist").await;
 
     let left = s3.list(&at("s3://logs-bkt/")).await.unwrap();
     assert_eq!(left.len(), keys.len(), "nothing was deleted");
