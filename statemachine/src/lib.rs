@@ -4,6 +4,7 @@
 
 pub mod asl;
 pub mod embedded;
+pub mod lambda_tasks;
 pub mod local;
 
 /// The state-machine definition, as deployed (before substitutions).

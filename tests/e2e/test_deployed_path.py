@@ -18,6 +18,11 @@
 - Athena: athena_standin.py, which runs the UNLOAD's SELECT with DuckDB over
   the template's Glue table (columns, RegexSerDe regex, partition projection).
 - SES v2: moto server; the message is read back.
+- Every execution runs twice, on the stack as the test arranged it: by our
+  executor (`s3la execute`: the same deployed definition, its Tasks invoking
+  the same functions through the same Lambda Invoke API) and by
+  aws-local-stepfunctions. Both must end the same way: the same states (each
+  status poll counted), the same retries, the same output or error and cause.
 
 What it shows: the deployed path and `s3la run` give the same rows (sorted,
 row by row), the same report numbers and the same states (default,
@@ -38,14 +43,16 @@ the table's regex cannot read a line with a quote inside a quoted field, and
 drops the trailing fields of 24-26-field lines; selectAll's raw "-". The
 parity tests therefore run on the generated lines the table reads whole.
 
+Also: a re-run after RemoveOriginalLogs deleted logs fails at MergeResults,
+its outputs untouched; a line the table reads but our parser refuses is
+counted malformed and its log object kept.
+
 Not covered here: IAM evaluation, Athena's real engine and limits, the SES
-sandbox, the paths compared with our executor beyond success and
-ComputePeriod's failure (our executor runs the embedded engine, not Athena),
-redrive through aws-local-stepfunctions (it has none; the local executor's
+sandbox, redrive through aws-local-stepfunctions (it has none; the local executor's
 redrive tests cover it), Lambda init errors (our Runtime API does not serve
-/init/error), a session token in the Lambdas' credentials (s3s-fs), the
-MergeResults/RemoveMeta/RemoveOriginalLogs failures (covered alone by
-test_results_s3.py).
+/init/error), a session token in the Lambdas' credentials (s3s-fs),
+RemoveMeta's failures and RemoveOriginalLogs' UnsafeDeletion (covered alone by
+test_results_s3.py and test_log_removal.py).
 """
 
 import io
@@ -55,6 +62,7 @@ import queue
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import urllib.parse
 import urllib.request
@@ -311,8 +319,9 @@ def logs(raw_logs, template, tmp_path_factory):
 
 
 class Stack:
-    def __init__(self, s3s, template, deployed, lambda_bin, moto, logs, raw_logs, log_dir):
+    def __init__(self, s3s, template, deployed, lambda_bin, s3la, moto, logs, raw_logs, log_dir):
         self.endpoint, self.root = s3s
+        self.s3la, self.arranged_dir = s3la, log_dir
         self.definition, functions, resolve = deployed
         self.logs, self.raw_logs = logs, raw_logs
         [bucket] = [k for k in resources(template, "AWS::S3::Bucket")
@@ -357,11 +366,75 @@ class Stack:
         self.athena.tables = {(table.database, table.name): table}
 
     def execute(self, execution_input, name="deployed-1", start_time="2024-04-01T06:00:00.000Z"):
+        """The execution run by both executors, each on the stack as the test
+        arranged it (the buckets' objects, the stand-in's knobs and table, the
+        Lambda service errors to answer): ours first, then aws-local-stepfunctions,
+        whose run the test then inspects. They must end the same way; returns
+        aws-local-stepfunctions' report, with ours under "ours"."""
+        arranged = self.arrangement()
+        try:
+            ours = self.execute_ours(execution_input, name, start_time)
+            self.rearrange(arranged)
+        finally:
+            shutil.rmtree(arranged[0], ignore_errors=True)
+        theirs = self.execute_theirs(execution_input, name, start_time)
+        assert_same_outcome(ours, theirs, top_level(self))
+        return {**theirs, "ours": ours}
+
+    def execute_theirs(self, execution_input, name, start_time):
         p = subprocess.run([str(NODE), str(SCRIPT), str(self.definition), self.lambdas.url,
                             name, start_time, "0", json.dumps(execution_input)],
                            capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)
+
+    def execute_ours(self, execution_input, name, start_time):
+        """`s3la execute` of the deployed definition, its Tasks invoking the same
+        functions through the same Lambda Invoke API."""
+        history = self.arranged_dir / f"{name}-history.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_ENDPOINT_URL_LAMBDA": self.lambdas.url, "AWS_REGION": REGION,
+                    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_EC2_METADATA_DISABLED": "true"})
+        p = subprocess.run([str(self.s3la), "execute", "--definition", str(self.definition),
+                            "--input", json.dumps(execution_input), "--name", name,
+                            "--start-time", start_time, "--no-waits", "--history", str(history)],
+                           capture_output=True, text=True, timeout=300, env=env)
+        events = json.loads(history.read_text())
+        end = events[-1]
+        states = [e["state"].rsplit("/", 1)[-1] for e in events
+                  if e["type"].endswith("StateEntered")]
+        retried = [e["state"].rsplit("/", 1)[-1] for e in events if e["type"] == "RetryScheduled"]
+        if end["type"] == "ExecutionSucceeded":
+            assert p.returncode == 0, p.stderr
+            return {"status": "SUCCEEDED", "output": end["details"]["output"], "states": states,
+                    "retried": retried}
+        assert p.returncode == 1 and end["type"] == "ExecutionFailed", p.stderr
+        return {"status": "FAILED", "error": end["details"]["error"],
+                "cause": end["details"]["cause"], "states": states, "retried": retried}
+
+    ARRANGED_KNOBS = ("polls", "fail", "never_finish", "throttle_start", "throttle_status")
+
+    def arrangement(self):
+        """What the test set up: a copy of both buckets, the stand-in's knobs and
+        table, the service errors still to answer."""
+        saved = Path(tempfile.mkdtemp(dir=self.arranged_dir))
+        for bucket in (LOGS_BUCKET, self.results_bucket):
+            shutil.copytree(self.root / bucket, saved / bucket)
+        knobs = {k: getattr(self.athena, k) for k in self.ARRANGED_KNOBS}
+        return saved, knobs, dict(self.athena.tables), copy.deepcopy(self.lambdas.service_errors)
+
+    def rearrange(self, arranged):
+        saved, knobs, tables, service_errors = arranged
+        for bucket in (LOGS_BUCKET, self.results_bucket):
+            shutil.rmtree(self.root / bucket)
+            shutil.copytree(saved / bucket, self.root / bucket)
+        self.athena.reset()
+        for k, v in knobs.items():
+            setattr(self.athena, k, v)
+        self.athena.tables = tables
+        self.lambdas.invocations.clear()
+        self.lambdas.service_errors = copy.deepcopy(service_errors)
 
     def keys(self, bucket, prefix=""):
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
@@ -382,8 +455,9 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def module_stack(s3s, template, deployed, lambda_bin, moto, logs, raw_logs, tmp_path_factory):
-    st = Stack(s3s, template, deployed, lambda_bin, moto, logs, raw_logs,
+def module_stack(s3s, template, deployed, lambda_bin, s3la, moto, logs, raw_logs,
+                 tmp_path_factory):
+    st = Stack(s3s, template, deployed, lambda_bin, s3la, moto, logs, raw_logs,
                tmp_path_factory.mktemp("lambda-logs"))
     yield st
     st.close()
@@ -418,6 +492,31 @@ def local_run(s3la, logs, results, execution_input, name, start_time):
             json.dumps(payload), "--wait-seconds", 0, "--history", history, check=False)
     events = json.loads(history.read_text())
     return p, events
+
+
+def assert_same_outcome(ours, theirs, top):
+    """Both executors ended the same way: the same top-level states in the same
+    order (each status poll counted), the same states inside the Parallel (its
+    branches may interleave differently), the same retries, and the same output
+    or error and cause."""
+    assert [s for s in ours["states"] if s in top] == [s for s in theirs["states"] if s in top], (
+        ours["states"], theirs["states"])
+    assert sorted(ours["states"]) == sorted(theirs["states"])
+    assert sorted(ours["retried"]) == sorted(theirs["retried"])
+    assert ours["status"] == theirs["status"], (ours, theirs)
+    if theirs["status"] == "SUCCEEDED":
+        assert comparable(ours["output"]) == comparable(theirs["output"])
+    else:
+        assert (ours["error"], ours["cause"]) == (theirs["error"], theirs["cause"])
+
+
+def comparable(output):
+    """An execution's output without what differs between two runs of it: the
+    ids SES gives the messages, and when a presigned link (made at sending)
+    expires."""
+    email = {k: v for k, v in output.get("email", {}).items()
+             if k not in ("messageIds", "linkExpires")}
+    return {**output, "email": email} if "email" in output else output
 
 
 def sorted_rows(table):
@@ -737,3 +836,38 @@ def test_throttling_past_every_retry_fails_with_transient(stack):
     assert got["status"] == "FAILED" and got["error"] == "Transient", got
     assert got["states"][-1] == "QueryStatus"
     assert got["retried"].count("QueryStatus") == 5  # MaxAttempts
+
+
+def test_a_rerun_after_the_logs_were_deleted_fails_at_merge_results(stack):
+    first = stack.execute({**TWO_DAYS, "removeOriginalLogs": True}, name="removed-1")
+    assert first["status"] == "SUCCEEDED", first
+    outputs = first["output"]["outputs"]
+    before = {k: stack.read(v) for k, v in outputs.items() if isinstance(v, str)}
+    got = stack.execute(TWO_DAYS, name="removed-2")
+    assert got["status"] == "FAILED" and got["error"] == "InvalidInput", got
+    assert got["states"][-1] == "MergeResults"
+    assert "deleted-logs.json" in json.loads(got["cause"])["errorMessage"], got["cause"]
+    # The outputs that hold the deleted logs' records are as they were.
+    assert {k: stack.read(v) for k, v in outputs.items() if isinstance(v, str)} == before
+
+
+def test_a_line_the_table_reads_but_the_parser_refuses_keeps_its_object(stack):
+    # A line whose HTTP status is not a number: the table's regex reads it and
+    # the query keeps the row; MergeResults counts it malformed, not as a
+    # record, and RemoveOriginalLogs keeps the object that holds it (both
+    # executors alike), deleting only objects whose every line is in the outputs.
+    key = next(k for k in stack.keys(LOGS_BUCKET) if "/2024/03/10/" in k)
+    body = stack.s3.get_object(Bucket=LOGS_BUCKET, Key=key)["Body"].read().decode()
+    first, rest = body.split("\n", 1)
+    bad, n = re.subn(r'(HTTP/[0-9.]+") [0-9]{3} ', r'\1 2x0 ', first, count=1)
+    assert n == 1, first
+    stack.s3.put_object(Bucket=LOGS_BUCKET, Key=key, Body=f"{bad}\n{rest}".encode())
+    got = stack.execute({**TWO_DAYS, "removeOriginalLogs": True}, name="unreadable-1")
+    assert got["status"] == "SUCCEEDED", got
+    out = got["output"]
+    assert out["malformedLines"] == 1
+    removal = out["cleanup"]["originalLogs"]
+    assert removal["deletedObjects"] > 0 and removal["keptObjects"] >= 1
+    assert key in json.dumps(removal["kept"]), removal["kept"]
+    assert key in stack.keys(LOGS_BUCKET)
+    assert stack.s3.get_object(Bucket=LOGS_BUCKET, Key=key)["Body"].read().decode().startswith(bad)

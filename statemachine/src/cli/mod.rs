@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod ddl;
 mod demo;
+mod execute;
 mod executions;
 mod gen_logs;
 mod invoke;
@@ -62,6 +63,8 @@ enum Command {
     Invoke(invoke::InvokeArgs),
     /// Merge any Athena UNLOAD output into one Parquet file and one csv.gz (S3 or local).
     Merge(merge::MergeArgs),
+    /// Run a definition here with its Tasks invoking Lambda functions (deployed or a local endpoint).
+    Execute(execute::ExecuteArgs),
     /// Start, list, show and redrive executions of the deployed state machine.
     Executions(executions::ExecutionsArgs),
     /// Sign a URL as SendReport signs CloudFront links (tests compare it with botocore).
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => sql::run(args),
         Command::Invoke(args) => invoke::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Execute(args) => execute::run(args),
         Command::Executions(args) => executions::run(args),
         Command::SignCloudFrontUrl(args) => sign_link::run(args),
     }

@@ -109,7 +109,7 @@ impl RunArgs {
 /// started in the same second (necessarily by different processes) never
 /// share a staging folder. At most 43 characters of letters, digits and `-`,
 /// within Step Functions' 1-80.
-fn default_name(prefix: &str, now: chrono::DateTime<chrono::Utc>, pid: u32) -> String {
+pub(super) fn default_name(prefix: &str, now: chrono::DateTime<chrono::Utc>, pid: u32) -> String {
     format!(
         "{prefix}-{}-{pid}-{:09}",
         now.format("%Y%m%dT%H%M%SZ"),
@@ -136,7 +136,7 @@ pub fn local_folders(logs: &Path, results: &Path) -> anyhow::Result<(PathBuf, Pa
 }
 
 /// One line per state on stderr, so a person sees the run progress.
-fn progress(started: Instant) -> impl FnMut(&Event) {
+pub(super) fn progress(started: Instant) -> impl FnMut(&Event) {
     move |e: &Event| {
         let state = e.state.as_deref().unwrap_or("");
         let t = started.elapsed().as_secs_f64();
@@ -277,12 +277,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             start.details["logs"] = json!(real_path(&a.logs));
             start.details["results"] = json!(real_path(&a.results));
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("--history: creating '{}'", dir.display()))?;
-        }
-        std::fs::write(path, serde_json::to_string_pretty(&all)?)
-            .with_context(|| format!("--history: writing '{}'", path.display()))?;
+        write_history(path, &all)?;
     }
     match outcome {
         Outcome::Succeeded { output } => {
@@ -308,6 +303,16 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             bail!("{}{again}", failure_message(events, &state, &error))
         }
     }
+}
+
+/// Writes an execution's history as JSON, creating its folder.
+pub(super) fn write_history(path: &Path, events: &[Event]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--history: creating '{}'", dir.display()))?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(events)?)
+        .with_context(|| format!("--history: writing '{}'", path.display()))
 }
 
 /// `path` with symbolic links resolved, or made absolute when it does not
