@@ -22,7 +22,7 @@ use super::observer::{MergeObserver, ObserverStopped, ObserverThread, Progress};
 use crate::location::Location;
 use crate::storage::parquet_reader::StoreParquetReader;
 use crate::storage::sink::PartSink;
-use crate::storage::{ObjectStore, StorageError};
+use crate::storage::{ObjectStore, StorageError, Upload};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 
@@ -230,7 +230,7 @@ pub async fn merge_parts_observed<S: ObjectStore, O: MergeObserver>(
     let mut csv = match store.upload(csv_at).await {
         Ok(upload) => PartSink::new(upload),
         Err(e) => {
-            let _ = parquet.abort().await;
+            abort_after_failure(parquet, parquet_at).await;
             return Err(e.into());
         }
     };
@@ -238,15 +238,15 @@ pub async fn merge_parts_observed<S: ObjectStore, O: MergeObserver>(
     let (rows, input_bytes, observer) = match written {
         Ok(counts) => counts,
         Err(e) => {
-            let _ = parquet.abort().await;
-            let _ = csv.abort().await;
+            abort_after_failure(parquet, parquet_at).await;
+            abort_after_failure(csv, csv_at).await;
             return Err(e);
         }
     };
     let parquet_bytes = match parquet.complete().await {
         Ok(size) => size,
         Err(e) => {
-            let _ = csv.abort().await;
+            abort_after_failure(csv, csv_at).await;
             return Err(e.into());
         }
     };
@@ -258,6 +258,16 @@ pub async fn merge_parts_observed<S: ObjectStore, O: MergeObserver>(
         input_bytes,
     };
     Ok((merged, observer))
+}
+
+/// Aborts the upload to `at` after the failure that is the merge's error.
+/// An abort that fails too leaves only an incomplete upload (the results
+/// bucket's lifecycle rule removes it after a day; a local temporary goes
+/// when dropped), so it is logged, not returned in place of the cause.
+async fn abort_after_failure<U: Upload>(sink: PartSink<U>, at: &Location) {
+    if let Err(e) = sink.abort().await {
+        eprintln!("note: could not abort the upload of {at} after the merge failed: {e}");
+    }
 }
 
 /// What the reading task hands the writer.
@@ -343,6 +353,8 @@ async fn read_parts<S: ObjectStore>(
                 }
             }
             Err(e) => {
+                // Fails only when the writer stopped first, on an error of
+                // its own: that one is the merge's.
                 let _ = tx.send(Err(e)).await;
                 return;
             }
@@ -464,6 +476,18 @@ mod tests {
         w.close().unwrap();
     }
 
+    /// `count` copies of `batch` as the parts `part-0`, `part-1`, ... in
+    /// `dir`, in row groups of 1000 rows.
+    fn write_parts_of(dir: &std::path::Path, batch: &RecordBatch, count: usize) -> Vec<Location> {
+        (0..count)
+            .map(|i| {
+                let p = dir.join(format!("part-{i}"));
+                write_part(&p, batch, 1000);
+                Location::Local(p)
+            })
+            .collect()
+    }
+
     /// Counts what it is shown.
     #[derive(Default)]
     struct Counts {
@@ -510,13 +534,7 @@ mod tests {
             ),
         ])
         .unwrap();
-        let parts: Vec<Location> = (0..2)
-            .map(|i| {
-                let p = dir.path().join(format!("part-{i}"));
-                write_part(&p, &batch, 1000);
-                Location::Local(p)
-            })
-            .collect();
+        let parts = write_parts_of(dir.path(), &batch, 2);
         let out = |name: &str| Location::Local(dir.path().join("out").join(name));
         let (merged, seen) = block_on(merge_parts_observed(
             &LocalStore,
@@ -572,13 +590,7 @@ mod tests {
             ),
         ])
         .unwrap();
-        let parts: Vec<Location> = (0..3)
-            .map(|i| {
-                let p = dir.path().join(format!("part-{i}"));
-                write_part(&p, &batch, 1000);
-                Location::Local(p)
-            })
-            .collect();
+        let parts = write_parts_of(dir.path(), &batch, 3);
         let out = |name: &str| Location::Local(dir.path().join("out").join(name));
         let merged = block_on(merge_parts(
             &LocalStore,
