@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 
@@ -40,12 +41,46 @@ struct Country<'a> {
     iso_code: Option<&'a str>,
 }
 
-/// Country lookups with a cache per IP (a period has far fewer distinct IPs
-/// than requests).
+/// A database file as read, with what the report names as its source: the
+/// database's type and build date.
+struct Database {
+    reader: maxminddb::Reader<Vec<u8>>,
+    source: String,
+}
+
+impl Database {
+    fn read(path: &Path) -> Result<Self, String> {
+        let reader = maxminddb::Reader::open_readfile(path)
+            .map_err(|e| format!("{} is not a readable MaxMind database: {e}", path.display()))?;
+        let m = reader.metadata();
+        let built = chrono::DateTime::from_timestamp(m.build_epoch as i64, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        let source = format!("{} ({built})", m.database_type);
+        Ok(Self { reader, source })
+    }
+
+    /// The database at `path`, read once per process: a Lambda reads it at
+    /// init (when its settings are checked) and every invocation shares it.
+    fn shared(path: &Path) -> Result<Arc<Self>, String> {
+        static READ: OnceLock<Mutex<HashMap<PathBuf, Arc<Database>>>> = OnceLock::new();
+        let mut read = READ
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = read.get(path) {
+            return Ok(db.clone());
+        }
+        let db = Arc::new(Self::read(path)?);
+        read.insert(path.to_path_buf(), db.clone());
+        Ok(db)
+    }
+}
+
+/// Country lookups for one run, with a cache per IP (a period has far fewer
+/// distinct IPs than requests).
 pub struct Countries {
-    reader: Option<maxminddb::Reader<Vec<u8>>>,
-    /// What the report names as its source: the database's type and build date.
-    source: Option<String>,
+    database: Option<Arc<Database>>,
     cache: HashMap<Box<str>, Option<CountryCode>, foldhash::fast::RandomState>,
 }
 
@@ -53,36 +88,29 @@ impl Countries {
     /// No database: every country is unknown.
     pub fn unknown() -> Self {
         Self {
-            reader: None,
-            source: None,
+            database: None,
             cache: HashMap::default(),
         }
     }
 
-    /// Opens the database at `path`; the error names the file and says why.
+    /// Lookups in the database at `path`, read the first time only; the
+    /// error names the file and says why.
     pub fn open(path: &Path) -> Result<Self, String> {
-        let reader = maxminddb::Reader::open_readfile(path)
-            .map_err(|e| format!("{} is not a readable MaxMind database: {e}", path.display()))?;
-        let m = reader.metadata();
-        let built = chrono::DateTime::from_timestamp(m.build_epoch as i64, 0)
-            .map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
         Ok(Self {
-            source: Some(format!("{} ({built})", m.database_type)),
-            reader: Some(reader),
+            database: Some(Database::shared(path)?),
             cache: HashMap::default(),
         })
     }
 
     /// The database's type and build date, when there is one.
     pub fn source(&self) -> Option<&str> {
-        self.source.as_deref()
+        self.database.as_ref().map(|db| db.source.as_str())
     }
 
     /// The country of `ip`; `None` when unknown (no database, not an IP,
     /// or not in the database).
     pub fn of(&mut self, ip: &str) -> Option<CountryCode> {
-        let reader = self.reader.as_ref()?;
+        let reader = &self.database.as_ref()?.reader;
         if let Some(hit) = self.cache.get(ip) {
             return *hit;
         }
@@ -122,6 +150,26 @@ mod tests {
             e.contains("country.mmdb is not a readable MaxMind database"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_database_is_read_once_and_each_run_has_its_own_cache() {
+        // The database the e2e tests use, when tests/js's packages are installed.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../tests/js/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
+        );
+        if !path.exists() {
+            eprintln!("skipped: {} is not installed", path.display());
+            return;
+        }
+        let mut first = Countries::open(&path).unwrap();
+        let country = first.of("8.8.8.8");
+        assert!(country.is_some());
+        let second = Countries::open(&path).unwrap();
+        let (a, b) = (first.database.as_ref(), second.database.as_ref());
+        assert!(Arc::ptr_eq(a.unwrap(), b.unwrap()), "read once");
+        assert_eq!((first.cache.len(), second.cache.len()), (1, 0));
+        assert_eq!(first.source(), second.source());
     }
 
     #[test]

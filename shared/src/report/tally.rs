@@ -9,10 +9,13 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_schema::ArrowError;
+use arrow_select::filter::filter_record_batch;
 
-use super::columns::{Columns, top_level_prefix};
+use super::columns::{Columns, Time, top_level_prefix};
 use super::geo::Countries;
+use crate::results::observer::MergeObserver;
 
 type Fast = foldhash::fast::RandomState;
 pub(crate) type Counter = HashMap<Box<str>, u64, Fast>;
@@ -269,6 +272,36 @@ pub struct Tally {
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The report counts every row MergeResults merges, as it is merged.
+impl MergeObserver for Tally {
+    fn batch(&mut self, batch: &RecordBatch) {
+        self.add_batch(batch);
+    }
+}
+
+/// `batch` without the rows whose request time cannot be read, for the
+/// merge to write: Athena returns each log line its table cannot read as
+/// such a row (the query asks for them), which the tally counts as a
+/// malformed line and not as a request of the period.
+pub fn with_readable_time(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let time = Columns::new(&batch).time;
+    if let Time::Millis(t) = &time
+        && t.null_count() == 0
+    {
+        return Ok(batch);
+    }
+    if matches!(time, Time::Missing) {
+        return Ok(batch);
+    }
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(time.get(i).is_some()))
+        .collect();
+    if keep.true_count() == batch.num_rows() {
+        return Ok(batch);
+    }
+    filter_record_batch(&batch, &keep)
+}
 
 impl Tally {
     /// Counts rows whose request time lies in `[start_ms, end_ms)`.

@@ -385,21 +385,59 @@ fn the_change_against_the_previous_period() {
     assert!(html::render(&current, &downloads(None)).contains("+300.0% vs 2024-01-01_2024-01-02"));
 }
 
-#[test]
-fn rows_without_a_time_are_counted_as_malformed_lines() {
-    // Athena returns a line its table cannot read as a row without a time.
-    let rows = sample();
-    let mut t = Tally::new(0, i64::MAX, Countries::unknown());
-    let b = batch(&rows);
+/// The sample, with its first row as Athena returns a line its table cannot
+/// read: without a time.
+fn sample_with_an_unreadable_line() -> RecordBatch {
+    let b = batch(&sample());
     let mut columns: Vec<arrow_array::ArrayRef> = b.columns().to_vec();
-    let mut times: Vec<Option<i64>> = vec![Some(1); rows.len()];
+    let mut times: Vec<Option<i64>> = vec![Some(1); b.num_rows()];
     times[0] = None;
     columns[0] = Arc::new(TimestampMillisecondArray::from(times).with_timezone("UTC"));
-    t.add_batch(&RecordBatch::try_new(b.schema(), columns).unwrap());
+    RecordBatch::try_new(b.schema(), columns).unwrap()
+}
+
+#[test]
+fn rows_without_a_time_are_counted_as_malformed_lines() {
+    let mut t = Tally::new(0, i64::MAX, Countries::unknown());
+    let b = sample_with_an_unreadable_line();
+    t.add_batch(&b);
     assert_eq!(
         (t.unreadable_time, t.overall.requests),
-        (1, rows.len() as u64 - 1)
+        (1, b.num_rows() as u64 - 1)
     );
+}
+
+#[test]
+fn merged_with_the_report_rows_without_a_time_are_counted_not_written() {
+    use crate::location::Location;
+    use crate::results::merge::merge_parts_observed;
+    use crate::storage::local::LocalStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let b = sample_with_an_unreadable_line();
+    let part = dir.path().join("part-0");
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&part).unwrap(),
+        b.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&b).unwrap();
+    w.close().unwrap();
+    let out = |name: &str| Location::Local(dir.path().join(name));
+    let (merged, t) = crate::test_util::block_on(merge_parts_observed(
+        &LocalStore,
+        &[Location::Local(part)],
+        b.schema(),
+        &out("r.parquet"),
+        &out("r.csv.gz"),
+        tally::with_readable_time,
+        Tally::new(0, i64::MAX, Countries::unknown()),
+    ))
+    .unwrap();
+    let requests = b.num_rows() as u64 - 1;
+    assert_eq!(merged.rows, requests);
+    assert_eq!((t.unreadable_time, t.overall.requests), (1, requests));
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //!
 //! [`merge_parts`] drives it over an object store: parts are read by ranged
 //! GETs a row group at a time, and each output leaves as multipart-upload
-//! parts while it is written, visible only once complete.
+//! parts while it is written, visible only once complete. The caller may
+//! watch every batch ([`MergeObserver`]) and choose the rows written
+//! ([`Keep`]); the merge knows nothing of what for.
 
 use std::io::Write;
 
@@ -16,14 +18,11 @@ use futures::StreamExt;
 use libdeflater::CompressionLvl;
 
 use super::csv_gz::CsvGzWriter;
+use super::observer::{MergeObserver, ObserverStopped, ObserverThread, Progress};
 use crate::location::Location;
-use crate::report::columns::{Columns, Time};
-use crate::report::tally::Tally;
 use crate::storage::parquet_reader::StoreParquetReader;
 use crate::storage::sink::PartSink;
-use crate::storage::{ObjectStore, StorageError};
-use arrow_array::{Array, BooleanArray};
-use arrow_select::filter::filter_record_batch;
+use crate::storage::{ObjectStore, StorageError, Upload};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 
@@ -63,6 +62,8 @@ pub enum MergeError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Storage(#[from] StorageError),
+    #[error("{0}")]
+    Observer(#[from] ObserverStopped),
 }
 
 /// Writes every batch twice: into the Parquet writer and the CSV writer.
@@ -191,8 +192,13 @@ pub struct Merged {
     pub input_bytes: u64,
 }
 
-/// Called after each part is merged: (parts done, rows so far, part bytes read so far).
-pub type OnPart<'a> = &'a mut (dyn FnMut(usize, u64, u64) + Send);
+/// The rows of a batch the merge writes, chosen by the caller.
+pub type Keep = fn(RecordBatch) -> Result<RecordBatch, ArrowError>;
+
+/// Writes every row read.
+pub fn every_row(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    Ok(batch)
+}
 
 /// Merges `parts`, in order, into a Parquet file at `parquet_at` and a csv.gz
 /// at `csv_at`. On any failure both uploads are aborted: a reader sees the
@@ -204,52 +210,43 @@ pub async fn merge_parts<S: ObjectStore>(
     parquet_at: &Location,
     csv_at: &Location,
 ) -> Result<Merged, MergeError> {
-    let (merged, _) = merge_parts_reporting(
-        store,
-        parts,
-        schema,
-        parquet_at,
-        csv_at,
-        None,
-        &mut |_, _, _| {},
-    )
-    .await?;
+    let (merged, ()) =
+        merge_parts_observed(store, parts, schema, parquet_at, csv_at, every_row, ()).await?;
     Ok(merged)
 }
 
-/// [`merge_parts`], counting every row written into `tally` (the report's
-/// data, on a thread of its own) and calling `on_part` as each part is done
-/// (progress).
-pub async fn merge_parts_reporting<S: ObjectStore>(
+/// [`merge_parts`], showing every batch and finished part to `observer`
+/// (handed back at the end) and writing only the rows `keep` returns.
+pub async fn merge_parts_observed<S: ObjectStore, O: MergeObserver>(
     store: &S,
     parts: &[Location],
     schema: SchemaRef,
     parquet_at: &Location,
     csv_at: &Location,
-    tally: Option<Tally>,
-    on_part: OnPart<'_>,
-) -> Result<(Merged, Option<Tally>), MergeError> {
+    keep: Keep,
+    observer: O,
+) -> Result<(Merged, O), MergeError> {
     let mut parquet = PartSink::new(store.upload(parquet_at).await?);
     let mut csv = match store.upload(csv_at).await {
         Ok(upload) => PartSink::new(upload),
         Err(e) => {
-            let _ = parquet.abort().await;
+            abort_after_failure(parquet, parquet_at).await;
             return Err(e.into());
         }
     };
-    let written = write_parts(store, parts, schema, &mut parquet, &mut csv, tally, on_part).await;
-    let (rows, input_bytes, tally) = match written {
+    let written = write_parts(store, parts, schema, &mut parquet, &mut csv, keep, observer).await;
+    let (rows, input_bytes, observer) = match written {
         Ok(counts) => counts,
         Err(e) => {
-            let _ = parquet.abort().await;
-            let _ = csv.abort().await;
+            abort_after_failure(parquet, parquet_at).await;
+            abort_after_failure(csv, csv_at).await;
             return Err(e);
         }
     };
     let parquet_bytes = match parquet.complete().await {
         Ok(size) => size,
         Err(e) => {
-            let _ = csv.abort().await;
+            abort_after_failure(csv, csv_at).await;
             return Err(e.into());
         }
     };
@@ -260,62 +257,16 @@ pub async fn merge_parts_reporting<S: ObjectStore>(
         csv_gz_bytes,
         input_bytes,
     };
-    Ok((merged, tally))
+    Ok((merged, observer))
 }
 
-/// `batch` without the rows whose request time cannot be read: Athena
-/// returns each log line its table cannot read as such a row (the query
-/// asks for them, so the report can count them).
-fn without_unreadable_times(batch: RecordBatch) -> Result<RecordBatch, MergeError> {
-    let time = Columns::new(&batch).time;
-    if let Time::Millis(t) = &time
-        && t.null_count() == 0
-    {
-        return Ok(batch);
-    }
-    if matches!(time, Time::Missing) {
-        return Ok(batch);
-    }
-    let keep: BooleanArray = (0..batch.num_rows())
-        .map(|i| Some(time.get(i).is_some()))
-        .collect();
-    if keep.true_count() == batch.num_rows() {
-        return Ok(batch);
-    }
-    Ok(filter_record_batch(&batch, &keep)?)
-}
-
-/// Counts batches for the report on a thread of its own, so counting
-/// overlaps with encoding the outputs.
-struct TallyThread {
-    batches: std::sync::mpsc::SyncSender<RecordBatch>,
-    thread: std::thread::JoinHandle<Tally>,
-}
-
-impl TallyThread {
-    fn start(mut tally: Tally) -> Self {
-        let (batches, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(BATCHES_IN_FLIGHT);
-        let thread = std::thread::spawn(move || {
-            for batch in rx {
-                tally.add_batch(&batch);
-            }
-            tally
-        });
-        Self { batches, thread }
-    }
-
-    fn add(&self, batch: &RecordBatch) -> Result<(), MergeError> {
-        // Cheap: a batch's columns are shared, not copied.
-        self.batches
-            .send(batch.clone())
-            .map_err(|_| MergeError::Io(std::io::Error::other("the report's counting stopped")))
-    }
-
-    fn finish(self) -> Result<Tally, MergeError> {
-        drop(self.batches);
-        self.thread
-            .join()
-            .map_err(|_| MergeError::Io(std::io::Error::other("the report's counting failed")))
+/// Aborts the upload to `at` after the failure that is the merge's error.
+/// An abort that fails too leaves only an incomplete upload (the results
+/// bucket's lifecycle rule removes it after a day; a local temporary goes
+/// when dropped), so it is logged, not returned in place of the cause.
+async fn abort_after_failure<U: Upload>(sink: PartSink<U>, at: &Location) {
+    if let Err(e) = sink.abort().await {
+        eprintln!("note: could not abort the upload of {at} after the merge failed: {e}");
     }
 }
 
@@ -331,15 +282,15 @@ enum Read {
 /// both busy, few enough to keep memory flat.
 const BATCHES_IN_FLIGHT: usize = 2;
 
-async fn write_parts<S: ObjectStore>(
+async fn write_parts<S: ObjectStore, O: MergeObserver>(
     store: &S,
     parts: &[Location],
     schema: SchemaRef,
     parquet: &mut PartSink<S::Upload>,
     csv: &mut PartSink<S::Upload>,
-    tally: Option<Tally>,
-    on_part: OnPart<'_>,
-) -> Result<(u64, u64, Option<Tally>), MergeError> {
+    keep: Keep,
+    observer: O,
+) -> Result<(u64, u64, O), MergeError> {
     // Reading and decoding the parts runs as its own task, so on a
     // multi-threaded runtime it overlaps with encoding the outputs.
     let (tx, mut rx) = tokio::sync::mpsc::channel(BATCHES_IN_FLIGHT);
@@ -350,27 +301,24 @@ async fn write_parts<S: ObjectStore>(
         tx,
     ));
     let mut merger = Merger::new(schema, parquet.writer(), csv.writer())?;
-    let counting = tally.map(TallyThread::start);
+    let watching = ObserverThread::start(observer);
     let (mut input_bytes, mut parts_done) = (0, 0);
     while let Some(read) = rx.recv().await {
         match read? {
             Read::Batch(batch) => {
-                let batch = match &counting {
-                    Some(c) => {
-                        c.add(&batch)?;
-                        // Counted as malformed lines; not requests of the period.
-                        without_unreadable_times(batch)?
-                    }
-                    None => batch,
-                };
-                merger.write(&batch)?;
+                watching.batch(&batch)?;
+                merger.write(&keep(batch)?)?;
                 parquet.upload_full_parts().await?;
                 csv.upload_full_parts().await?;
             }
             Read::PartDone(index, size) => {
                 input_bytes += size;
                 parts_done = index + 1;
-                on_part(parts_done, merger.rows, input_bytes);
+                watching.part_done(Progress {
+                    parts: parts_done,
+                    rows: merger.rows,
+                    input_bytes,
+                })?;
             }
         }
     }
@@ -384,8 +332,7 @@ async fn write_parts<S: ObjectStore>(
         ))));
     }
     let (rows, _, _) = merger.finish()?;
-    let tally = counting.map(TallyThread::finish).transpose()?;
-    Ok((rows, input_bytes, tally))
+    Ok((rows, input_bytes, watching.finish()?))
 }
 
 /// Reads every part in order, a row group at a time, and sends its batches
@@ -406,6 +353,8 @@ async fn read_parts<S: ObjectStore>(
                 }
             }
             Err(e) => {
+                // Fails only when the writer stopped first, on an error of
+                // its own: that one is the merge's.
                 let _ = tx.send(Err(e)).await;
                 return;
             }
@@ -452,7 +401,7 @@ mod tests {
     use std::io::Read;
     use std::sync::Arc;
 
-    use arrow_array::RecordBatchReader;
+    use arrow_array::{Array, RecordBatchReader};
     use arrow_array::{Int64Array, StringArray, TimestampNanosecondArray};
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -527,10 +476,45 @@ mod tests {
         w.close().unwrap();
     }
 
+    /// `count` copies of `batch` as the parts `part-0`, `part-1`, ... in
+    /// `dir`, in row groups of 1000 rows.
+    fn write_parts_of(dir: &std::path::Path, batch: &RecordBatch, count: usize) -> Vec<Location> {
+        (0..count)
+            .map(|i| {
+                let p = dir.join(format!("part-{i}"));
+                write_part(&p, batch, 1000);
+                Location::Local(p)
+            })
+            .collect()
+    }
+
+    /// Counts what it is shown.
+    #[derive(Default)]
+    struct Counts {
+        rows: u64,
+        parts: Vec<Progress>,
+    }
+
+    impl MergeObserver for Counts {
+        fn batch(&mut self, batch: &RecordBatch) {
+            self.rows += batch.num_rows() as u64;
+        }
+        fn part_done(&mut self, progress: &Progress) {
+            self.parts.push(*progress);
+        }
+    }
+
+    /// The rows with a key.
+    fn with_key(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+        let key = batch.column_by_name("key").unwrap();
+        let keep: arrow_array::BooleanArray =
+            (0..key.len()).map(|i| Some(key.is_valid(i))).collect();
+        arrow_select::filter::filter_record_batch(&batch, &keep)
+    }
+
     #[test]
-    fn with_a_report_rows_without_a_time_are_counted_not_written() {
+    fn the_observer_sees_every_row_read_and_keep_chooses_the_rows_written() {
         let dir = tempfile::tempdir().unwrap();
-        // Athena's row for a line its table cannot read: no time.
         let batch = RecordBatch::try_from_iter(vec![
             (
                 "request_time",
@@ -550,33 +534,37 @@ mod tests {
             ),
         ])
         .unwrap();
-        let part = dir.path().join("part-0");
-        write_part(&part, &batch, 1000);
+        let parts = write_parts_of(dir.path(), &batch, 2);
         let out = |name: &str| Location::Local(dir.path().join("out").join(name));
-        let tally = Tally::new(0, i64::MAX, crate::report::geo::Countries::unknown());
-        let (merged, tally) = block_on(merge_parts_reporting(
+        let (merged, seen) = block_on(merge_parts_observed(
             &LocalStore,
-            &[Location::Local(part.clone())],
+            &parts,
             target(),
             &out("r.parquet"),
             &out("r.csv.gz"),
-            Some(tally),
-            &mut |_, _, _| {},
+            with_key,
+            Counts::default(),
         ))
         .unwrap();
-        let tally = tally.unwrap();
-        assert_eq!(merged.rows, 2);
-        assert_eq!((tally.unreadable_time, tally.overall.requests), (1, 2));
-        // Without a report (`s3la merge`), every row is kept as it is.
+        assert_eq!((merged.rows, seen.rows), (4, 6));
+        let size = std::fs::metadata(dir.path().join("part-0")).unwrap().len();
+        let progress = |parts: usize, rows| Progress {
+            parts,
+            rows,
+            input_bytes: parts as u64 * size,
+        };
+        assert_eq!(seen.parts, [progress(1, 2), progress(2, 4)]);
+        assert_eq!(merged.input_bytes, 2 * size);
+        // Without a rule, every row is kept as it is.
         let merged = block_on(merge_parts(
             &LocalStore,
-            &[Location::Local(part)],
+            &parts,
             target(),
             &out("all.parquet"),
             &out("all.csv.gz"),
         ))
         .unwrap();
-        assert_eq!(merged.rows, 3);
+        assert_eq!(merged.rows, 6);
     }
 
     #[test]
@@ -602,13 +590,7 @@ mod tests {
             ),
         ])
         .unwrap();
-        let parts: Vec<Location> = (0..3)
-            .map(|i| {
-                let p = dir.path().join(format!("part-{i}"));
-                write_part(&p, &batch, 1000);
-                Location::Local(p)
-            })
-            .collect();
+        let parts = write_parts_of(dir.path(), &batch, 3);
         let out = |name: &str| Location::Local(dir.path().join("out").join(name));
         let merged = block_on(merge_parts(
             &LocalStore,

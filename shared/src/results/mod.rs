@@ -1,10 +1,12 @@
 //! The run's results: the query's parts merged into one Parquet file and one
-//! csv.gz ([`merge`]), the csv.gz formatted and compressed in parallel chunks
+//! csv.gz ([`merge`]), watched batch by batch by an observer it does not know
+//! ([`observer`]), the csv.gz formatted and compressed in parallel chunks
 //! ([`csv_gz`]), checked before anything depends on them ([`verify`]), and
 //! named as one set by `_SUCCESS.json` ([`output_set`]).
 
 pub mod csv_gz;
 pub mod csv_text;
 pub mod merge;
+pub mod observer;
 pub mod output_set;
 pub mod verify;

@@ -21,10 +21,10 @@ use crate::error::StepError;
 use crate::location::Location;
 use crate::period::Period;
 use crate::query::{Projection, result_schema};
-use crate::report::tally::Tally;
+use crate::report::tally::{Tally, with_readable_time};
 use crate::report::{Context, Downloads, REPORT_HTML, REPORT_JSON, Report, html};
 use crate::request::Options;
-use crate::results::merge::{MergeError, merge_parts_reporting};
+use crate::results::merge::{MergeError, Merged, merge_parts_observed};
 use crate::results::output_set::{Checksummed, Incomplete, OUTPUT_SET, OutputSet};
 use crate::storage::{ObjectStore, StorageError};
 
@@ -144,6 +144,56 @@ pub async fn merge_results<S: ObjectStore>(
     store: &S,
 ) -> Result<MergeOutput, StepError> {
     let input: Input = from_input(input)?;
+    let parts = parts_to_merge(&input, store).await?;
+    let results_root = location(&config.result_path, "RESULT_PATH")?;
+    let files = PeriodFiles::under(&results_root, &input.period.label);
+    take_down_output_set(store, &files, &input.period.label).await?;
+    let store = &Checksummed::new(store.clone());
+    let (merged, tally) = merge(store, &input, config, &parts, &files).await?;
+    let mut report = build_report(tally, &input, config, merged.rows)?;
+    let comparison_note =
+        compare_with_previous(store, &results_root, &input.period, &mut report).await?;
+    write_output_set(store, &input, &files, &report, merged.rows).await?;
+    Ok(MergeOutput {
+        outputs: Outputs {
+            parquet: files.parquet.to_string(),
+            csv_gz: files.csv_gz.to_string(),
+            report_json: Some(files.report_json.to_string()),
+            report_html: Some(files.report_html.to_string()),
+            output_set: Some(files.output_set.to_string()),
+        },
+        rows: merged.rows,
+        malformed_lines: report.malformed_lines,
+        summary: Some(Summary::of(&report, comparison_note)),
+        bytes: Sizes {
+            parquet: merged.parquet_bytes,
+            csv_gz: merged.csv_gz_bytes,
+        },
+        data_files: parts.len(),
+    })
+}
+
+impl Summary {
+    fn of(report: &Report, comparison_note: Option<String>) -> Self {
+        Self {
+            requests: report.overall.requests,
+            downloads: report.overall.downloads,
+            downloaded_bytes: report.overall.downloaded_bytes,
+            unique_ips: report.overall.unique_ips,
+            estimated_cost_usd: report.cost.total_usd,
+            malformed_lines: report.malformed_lines,
+            compared_with: report.change.as_ref().map(|c| c.previous_period.clone()),
+            comparison_note,
+        }
+    }
+}
+
+/// The query's data files, once the input says the query succeeded and read
+/// log data.
+async fn parts_to_merge<S: ObjectStore>(
+    input: &Input,
+    store: &S,
+) -> Result<Vec<Location>, StepError> {
     super::check_execution_name(&input.execution.name)?;
     input.period.check()?;
     if !input.status.done {
@@ -183,58 +233,109 @@ pub async fn merge_results<S: ObjectStore>(
             ),
         ));
     }
+    Ok(parts)
+}
 
+/// Where a period's files go: `RESULT_PATH/<label>/`.
+struct PeriodFiles {
+    dir: Location,
+    parquet_name: String,
+    csv_gz_name: String,
+    parquet: Location,
+    csv_gz: Location,
+    report_json: Location,
+    report_html: Location,
+    output_set: Location,
+}
+
+impl PeriodFiles {
+    fn under(results_root: &Location, label: &str) -> Self {
+        let dir = results_root.join(label);
+        let (parquet_name, csv_gz_name) = output_names(label);
+        Self {
+            parquet: dir.join(&parquet_name),
+            csv_gz: dir.join(&csv_gz_name),
+            report_json: dir.join(REPORT_JSON),
+            report_html: dir.join(REPORT_HTML),
+            output_set: dir.join(OUTPUT_SET),
+            parquet_name,
+            csv_gz_name,
+            dir,
+        }
+    }
+}
+
+/// Deletes the period's `_SUCCESS.json` before its files are replaced: the
+/// set is not whole while they are, and its manifest comes back last.
+async fn take_down_output_set<S: ObjectStore>(
+    store: &S,
+    files: &PeriodFiles,
+    label: &str,
+) -> Result<(), StepError> {
+    // Once the period's logs are deleted, its outputs hold the only copy of
+    // their records: a re-run would replace them with fewer rows. Checked
+    // again once `_SUCCESS.json` is gone, against a removal that started in
+    // between (it re-reads the set before deleting, and sees it gone).
+    refuse_after_log_removal(store, &files.dir, label).await?;
+    let set_at = &files.output_set;
+    let old_set = match store.get(set_at).await {
+        Ok(bytes) => Some(bytes),
+        Err(StorageError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    store.delete(std::slice::from_ref(set_at)).await?;
+    if let Err(e) = refuse_after_log_removal(store, &files.dir, label).await {
+        if let Some(bytes) = old_set {
+            store.put(set_at, bytes).await?;
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Merges the parts into the period's Parquet file and csv.gz, counting the
+/// report as they go; rows without a readable time are counted, not written.
+async fn merge<S: ObjectStore>(
+    store: &S,
+    input: &Input,
+    config: &MergeConfig,
+    parts: &[Location],
+    files: &PeriodFiles,
+) -> Result<(Merged, Tally), StepError> {
     let projection = if input.options.select_all {
         Projection::SelectAll
     } else {
         Projection::Report
     };
     let partitioned = matches!(config.layout, KeyLayout::DateBased { .. });
-    let out_dir = location(&config.result_path, "RESULT_PATH")?.join(&input.period.label);
-    let (parquet_name, csv_name) = output_names(&input.period.label);
-    let (parquet_at, csv_at) = (out_dir.join(&parquet_name), out_dir.join(&csv_name));
-    // The set is not whole while its files are being replaced: its manifest
-    // goes first and comes back last.
-    let set_at = out_dir.join(OUTPUT_SET);
-    // Once the period's logs are deleted, its outputs hold the only copy of
-    // their records: a re-run would replace them with fewer rows. Checked
-    // again once `_SUCCESS.json` is gone, against a removal that started in
-    // between (it re-reads the set before deleting, and sees it gone).
-    refuse_after_log_removal(store, &out_dir, &input.period.label).await?;
-    let old_set = match store.get(&set_at).await {
-        Ok(bytes) => Some(bytes),
-        Err(StorageError::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
-    store.delete(std::slice::from_ref(&set_at)).await?;
-    if let Err(e) = refuse_after_log_removal(store, &out_dir, &input.period.label).await {
-        if let Some(bytes) = old_set {
-            store.put(&set_at, bytes).await?;
-        }
-        return Err(e);
-    }
-    let store = &Checksummed::new(store.clone());
     let window = &input.period.window;
     let tally = Tally::new(
         window.start.timestamp_millis(),
         window.end.timestamp_millis(),
         config.report.countries()?,
     );
-    let (merged, tally) = merge_parts_reporting(
+    merge_parts_observed(
         store,
-        &parts,
+        parts,
         result_schema(projection, partitioned),
-        &parquet_at,
-        &csv_at,
-        Some(tally),
-        &mut |_, _, _| {},
+        &files.parquet,
+        &files.csv_gz,
+        with_readable_time,
+        tally,
     )
     .await
-    .map_err(merge_error)?;
-    let tally = tally.ok_or_else(|| StepError::MergeFailed {
-        message: "the report's counts are missing".into(),
-    })?;
-    let mut report = Report::build(
+    .map_err(merge_error)
+}
+
+/// The report of the counted rows; refused when every line was malformed
+/// (the logs are not S3 server access logs).
+fn build_report(
+    tally: Tally,
+    input: &Input,
+    config: &MergeConfig,
+    rows: u64,
+) -> Result<Report, StepError> {
+    let report = Report::build(
         tally,
         &Context {
             period: &input.period,
@@ -244,7 +345,7 @@ pub async fn merge_results<S: ObjectStore>(
             engine_malformed_lines: input.status.malformed_lines,
         },
     );
-    if merged.rows == 0 && report.malformed_lines > 0 {
+    if rows == 0 && report.malformed_lines > 0 {
         return Err(StepError::invalid(
             "logs",
             format!(
@@ -255,80 +356,73 @@ pub async fn merge_results<S: ObjectStore>(
             ),
         ));
     }
-    let results_root = location(&config.result_path, "RESULT_PATH")?;
-    let (previous, comparison_note) =
-        match previous_report(store, &results_root, &input.period).await? {
-            Previous::Report(p) => (Some(p), None),
-            Previous::None => (None, None),
-            Previous::Skipped(why) => (None, Some(why)),
-        };
-    if let Some(previous) = previous.as_deref() {
-        report.compare_with(previous);
-    }
-    let (json_at, html_at) = (out_dir.join(REPORT_JSON), out_dir.join(REPORT_HTML));
-    let json = serde_json::to_vec_pretty(&report).map_err(|e| StepError::MergeFailed {
+    Ok(report)
+}
+
+/// Adds the change against the previous period's report, when it can be
+/// used; returns why it was left out, when it exists but cannot be.
+async fn compare_with_previous<S: ObjectStore>(
+    store: &S,
+    results_root: &Location,
+    period: &Period,
+    report: &mut Report,
+) -> Result<Option<String>, StepError> {
+    Ok(match previous_report(store, results_root, period).await? {
+        Previous::Report(previous) => {
+            report.compare_with(&previous);
+            None
+        }
+        Previous::None => None,
+        Previous::Skipped(why) => Some(why),
+    })
+}
+
+/// Writes `report.json` and `report.html` beside the merged files, then
+/// `_SUCCESS.json` naming all four with their sizes and checksums: the set
+/// is whole from then on.
+async fn write_output_set<S: ObjectStore>(
+    store: &Checksummed<S>,
+    input: &Input,
+    files: &PeriodFiles,
+    report: &Report,
+    rows: u64,
+) -> Result<(), StepError> {
+    let json = serde_json::to_vec_pretty(report).map_err(|e| StepError::MergeFailed {
         message: format!("writing report.json: {e}"),
     })?;
-    store.put(&json_at, json.into()).await?;
+    store.put(&files.report_json, json.into()).await?;
     let downloads = Downloads {
-        parquet: &parquet_at.to_string(),
-        csv_gz: &csv_at.to_string(),
+        parquet: &files.parquet.to_string(),
+        csv_gz: &files.csv_gz.to_string(),
         link: None,
     };
+    let html = html::render(report, &downloads);
     store
-        .put(
-            &html_at,
-            html::render(&report, &downloads).into_bytes().into(),
-        )
+        .put(&files.report_html, html.into_bytes().into())
         .await?;
-    let mut files = std::collections::BTreeMap::new();
+    let mut written = std::collections::BTreeMap::new();
     for (name, at) in [
-        (&parquet_name, &parquet_at),
-        (&csv_name, &csv_at),
-        (&REPORT_JSON.to_string(), &json_at),
-        (&REPORT_HTML.to_string(), &html_at),
+        (files.parquet_name.as_str(), &files.parquet),
+        (&files.csv_gz_name, &files.csv_gz),
+        (REPORT_JSON, &files.report_json),
+        (REPORT_HTML, &files.report_html),
     ] {
-        let written = store.written(at).ok_or_else(|| StepError::MergeFailed {
+        let file = store.written(at).ok_or_else(|| StepError::MergeFailed {
             message: format!("{at} was not written"),
         })?;
-        files.insert(name.clone(), written);
+        written.insert(name.to_string(), file);
     }
     let set = OutputSet {
         label: input.period.label.clone(),
         execution: input.execution.name.clone(),
-        rows: merged.rows,
-        files,
+        rows,
+        files: written,
     };
     let set_json = serde_json::to_vec_pretty(&set).map_err(|e| StepError::MergeFailed {
         message: format!("writing {OUTPUT_SET}: {e}"),
     })?;
-    store.put(&set_at, set_json.into()).await?;
-    Ok(MergeOutput {
-        outputs: Outputs {
-            parquet: parquet_at.to_string(),
-            csv_gz: csv_at.to_string(),
-            report_json: Some(json_at.to_string()),
-            report_html: Some(html_at.to_string()),
-            output_set: Some(set_at.to_string()),
-        },
-        rows: merged.rows,
-        malformed_lines: report.malformed_lines,
-        summary: Some(Summary {
-            requests: report.overall.requests,
-            downloads: report.overall.downloads,
-            downloaded_bytes: report.overall.downloaded_bytes,
-            unique_ips: report.overall.unique_ips,
-            estimated_cost_usd: report.cost.total_usd,
-            malformed_lines: report.malformed_lines,
-            compared_with: report.change.as_ref().map(|c| c.previous_period.clone()),
-            comparison_note,
-        }),
-        bytes: Sizes {
-            parquet: merged.parquet_bytes,
-            csv_gz: merged.csv_gz_bytes,
-        },
-        data_files: parts.len(),
-    })
+    store.put(&files.output_set, set_json.into()).await?;
+    Ok(())
 }
 
 /// Refuses to replace a period's outputs once its logs were deleted.

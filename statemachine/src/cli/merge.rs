@@ -10,7 +10,8 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use s3la_shared::aws::{s3::S3Store, sdk_config};
 use s3la_shared::location::Location;
-use s3la_shared::results::merge::{merge_parts_reporting, part_schema};
+use s3la_shared::results::merge::{every_row, merge_parts_observed, part_schema};
+use s3la_shared::results::observer::{MergeObserver, Progress};
 use s3la_shared::storage::{AnyStore, ObjectStore, local::LocalStore};
 use serde_json::json;
 
@@ -163,27 +164,17 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let schema = part_schema(&store, first).await?;
     let total = parts.len();
     eprintln!("Merging {total} parts into {parquet_at} and {csv_at}");
-    let mut report = |done: usize, rows: u64, bytes: u64| {
-        if done == total || done.is_multiple_of(25) {
-            eprintln!(
-                "  {done}/{total} parts, {} rows, {} read, {:.1}s",
-                thousands(rows),
-                human_bytes(bytes),
-                started.elapsed().as_secs_f64()
-            );
-        }
-    };
-    let merged = merge_parts_reporting(
+    let progress = PrintProgress { total, started };
+    let (merged, _) = merge_parts_observed(
         &store,
         &parts,
         schema,
         &parquet_at,
         &csv_at,
-        None,
-        &mut report,
+        every_row,
+        progress,
     )
-    .await?
-    .0;
+    .await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{}",
@@ -202,4 +193,25 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         human_bytes(merged.input_bytes)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a line every 25 parts, and after the last.
+struct PrintProgress {
+    total: usize,
+    started: Instant,
+}
+
+impl MergeObserver for PrintProgress {
+    fn part_done(&mut self, p: &Progress) {
+        if p.parts == self.total || p.parts.is_multiple_of(25) {
+            eprintln!(
+                "  {}/{} parts, {} rows, {} read, {:.1}s",
+                p.parts,
+                self.total,
+                thousands(p.rows),
+                human_bytes(p.input_bytes),
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
