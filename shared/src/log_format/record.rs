@@ -1,4 +1,4 @@
-use super::fields::{FIELDS, MIN_FIELDS, Value};
+use super::fields::{FIELDS, MIN_FIELDS};
 
 /// One parsed log record. Text fields borrow from the input line; `-` and a
 /// quoted `"-"` are `None`. Quoted fields are given without their quotes.
@@ -127,6 +127,7 @@ pub(crate) const TRAILING_KNOWN: usize = FIELDS.len() - MIN_FIELDS;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_format::fields::Value;
 
     #[test]
     fn trailing_fields_are_text() {
