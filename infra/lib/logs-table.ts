@@ -2,52 +2,29 @@ import { Aws } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
 
+import logFields from './generated/log-fields.json';
+
 /**
  * The Athena table over S3 server access logs, as a Glue table: the same
- * table `s3la ddl` prints (shared/src/athena_ddl.rs). The column list, types,
- * RegexSerDe pattern and projection settings below are compared with the Rust
- * source by test/logs-table.test.ts, so the two cannot drift apart silently.
+ * table `s3la ddl` prints (shared/src/athena_ddl.rs). Its columns, their types
+ * and the RegexSerDe pattern come from the table of log fields
+ * (shared/src/log_format/fields.rs) through generated/log-fields.json, which a
+ * Rust test keeps current; the SerDe, formats and projection settings below
+ * are compared with the Rust source by test/logs-table.test.ts.
  */
 
-/** AWS's columns for server access logs, in log order (27, up to `sourceregion`). */
-export const LOG_COLUMNS: ReadonlyArray<{ name: string; type: 'string' | 'bigint' }> = [
-  { name: 'bucketowner', type: 'string' },
-  { name: 'bucket_name', type: 'string' },
-  { name: 'requestdatetime', type: 'string' },
-  { name: 'remoteip', type: 'string' },
-  { name: 'requester', type: 'string' },
-  { name: 'requestid', type: 'string' },
-  { name: 'operation', type: 'string' },
-  { name: 'key', type: 'string' },
-  { name: 'request_uri', type: 'string' },
-  { name: 'httpstatus', type: 'string' },
-  { name: 'errorcode', type: 'string' },
-  { name: 'bytessent', type: 'bigint' },
-  { name: 'objectsize', type: 'bigint' },
-  { name: 'totaltime', type: 'string' },
-  { name: 'turnaroundtime', type: 'string' },
-  { name: 'referrer', type: 'string' },
-  { name: 'useragent', type: 'string' },
-  { name: 'versionid', type: 'string' },
-  { name: 'hostid', type: 'string' },
-  { name: 'sigv', type: 'string' },
-  { name: 'ciphersuite', type: 'string' },
-  { name: 'authtype', type: 'string' },
-  { name: 'endpoint', type: 'string' },
-  { name: 'tlsversion', type: 'string' },
-  { name: 'accesspointarn', type: 'string' },
-  { name: 'aclrequired', type: 'string' },
-  { name: 'sourceregion', type: 'string' },
-];
+/** AWS's columns for server access logs, in log order. */
+export const LOG_COLUMNS: ReadonlyArray<{ name: string; type: 'string' | 'bigint' }> = logFields.columns.map((c) => {
+  if (c.type !== 'string' && c.type !== 'bigint') throw new Error(`log-fields.json: unknown type ${c.type}`);
+  return { name: c.name, type: c.type };
+});
 
 /**
- * The RegexSerDe pattern (27 groups), as a plain regular expression: Glue
- * stores SerDe parameters unescaped, unlike the DDL's string literal.
+ * The RegexSerDe pattern (one group per column), as a plain regular
+ * expression: Glue stores SerDe parameters unescaped, unlike the DDL's string
+ * literal.
  */
-export const LOG_REGEX =
-  '([^ ]*) ([^ ]*) \\[(.*?)\\] ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ' +
-  '(-|[0-9]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ("[^"]*"|-) ([^ ]*)' +
-  '(?: ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*))?.*$';
+export const LOG_REGEX: string = logFields.regex;
 
 export const SERDE_LIBRARY = 'org.apache.hadoop.hive.serde2.RegexSerDe';
 export const INPUT_FORMAT = 'org.apache.hadoop.mapred.TextInputFormat';

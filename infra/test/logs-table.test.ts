@@ -10,44 +10,43 @@ import {
   PROJECTION,
   SERDE_LIBRARY,
 } from '../lib/logs-table';
+import logFields from '../lib/generated/log-fields.json';
 import { synth } from './helpers';
 
 /**
- * The Glue table must be the table `s3la ddl` prints. Its parts are read here
- * from the Rust source that prints it, so a change on either side fails this
- * test instead of drifting silently.
+ * The Glue table must be the table `s3la ddl` prints. Its columns and pattern
+ * come from generated/log-fields.json, which the Rust test
+ * `athena_ddl::tests::the_glue_json_is_current` keeps equal to the table of log
+ * fields; the checks here read the Rust source, so a change on either side
+ * fails a test instead of drifting silently.
  */
 const SHARED = path.join(__dirname, '..', '..', 'shared', 'src');
+const ddlFile = fs.readFileSync(path.join(SHARED, 'athena_ddl.rs'), 'utf8');
 // The code only: its unit tests hold example values.
-const ddlSource = fs.readFileSync(path.join(SHARED, 'athena_ddl.rs'), 'utf8').split('#[cfg(test)]')[0];
+const ddlSource = ddlFile.split('#[cfg(test)]')[0];
 const fieldsSource = fs.readFileSync(path.join(SHARED, 'log_format', 'fields.rs'), 'utf8');
+const regenerate = `regenerate infra/lib/generated/log-fields.json: ${logFields.generatedBy}`;
 
-function rustRegex(): string {
-  const m = /pub const LOG_REGEX: &str = concat!\(([\s\S]*?)\);/.exec(ddlSource);
-  if (!m) throw new Error('LOG_REGEX not found in athena_ddl.rs');
+/** AWS's documented pattern, which the Rust test pins the derived one to. */
+function awsPattern(): string {
+  const m = /const AWS_PATTERN: &str = concat!\(([\s\S]*?)\);/.exec(ddlFile);
+  if (!m) throw new Error('AWS_PATTERN not found in athena_ddl.rs');
   return [...m[1].matchAll(/r#"([\s\S]*?)"#/g)].map((p) => p[1]).join('');
 }
 
+/** The Athena columns and types of the table of log fields, in log order. */
 function rustColumns(): string[] {
   const m = /pub const FIELDS: \[Field; \d+\] = \[([\s\S]*?)\];/.exec(fieldsSource);
   if (!m) throw new Error('FIELDS not found in fields.rs');
-  return [...m[1].matchAll(/field\("[^"]+",\s*"([^"]+)"\)/g)].map((f) => f[1]);
-}
-
-function rustBigintColumns(): string[] {
-  const m = /fn athena_type[\s\S]*?match athena_name \{([\s\S]*?)\}/.exec(ddlSource);
-  if (!m) throw new Error('athena_type not found in athena_ddl.rs');
-  const arms = [...m[1].matchAll(/((?:"[a-z_]+"\s*\|?\s*)+)=>\s*"([A-Z]+)"/g)];
-  for (const arm of arms) {
-    if (arm[2] !== 'BIGINT') throw new Error(`unexpected Athena type ${arm[2]}: teach this test and LOG_COLUMNS`);
-  }
-  if (!/_\s*=>\s*"STRING"/.test(m[1])) throw new Error('athena_type no longer defaults to STRING');
-  return arms.flatMap((arm) => [...arm[1].matchAll(/"([a-z_]+)"/g)].map((n) => n[1]));
+  return [...m[1].matchAll(/field\("[^"]+",\s*"([^"]+)",\s*\w+,\s*([A-Z]+),/g)].map(
+    (f) => `${f[1]} ${f[2].toLowerCase()}`,
+  );
 }
 
 describe('the logs table matches `s3la ddl` (shared/src/athena_ddl.rs)', () => {
   test('the RegexSerDe pattern is the same', () => {
-    expect(LOG_REGEX).toBe(rustRegex());
+    if (LOG_REGEX !== awsPattern()) throw new Error(`the pattern differs from AWS's; ${regenerate}`);
+    expect(LOG_REGEX).toBe(awsPattern());
   });
 
   test('the pattern has one group per column', () => {
@@ -57,13 +56,13 @@ describe('the logs table matches `s3la ddl` (shared/src/athena_ddl.rs)', () => {
   });
 
   test('the columns are the same, in the same order, with the same types', () => {
-    expect(LOG_COLUMNS.map((c) => c.name)).toEqual(rustColumns());
-    expect(LOG_COLUMNS.length).toBe(27);
-    const bigint = rustBigintColumns();
-    expect(bigint.length).toBeGreaterThan(0);
-    for (const c of LOG_COLUMNS) {
-      expect(`${c.name} ${c.type}`).toBe(`${c.name} ${bigint.includes(c.name) ? 'bigint' : 'string'}`);
+    const columns = LOG_COLUMNS.map((c) => `${c.name} ${c.type}`);
+    if (JSON.stringify(columns) !== JSON.stringify(rustColumns())) {
+      throw new Error(`the columns differ from shared/src/log_format/fields.rs; ${regenerate}`);
     }
+    expect(columns).toEqual(rustColumns());
+    expect(LOG_COLUMNS.length).toBe(27);
+    expect(LOG_COLUMNS.filter((c) => c.type === 'bigint').length).toBeGreaterThan(0);
   });
 
   test('SerDe, formats, partition and projection settings are the same', () => {

@@ -8,16 +8,73 @@
 //! a configurable date instead of a fixed one.
 
 use chrono::NaiveDate;
+use serde::Serialize;
 
-use crate::log_format::fields::FIELDS;
+use crate::log_format::fields::{FIELDS, Quoting};
 use crate::validate::{athena_identifier, s3_prefix_uri};
 
-/// The RegexSerDe pattern, as a plain regular expression (27 groups).
-pub const LOG_REGEX: &str = concat!(
-    r#"([^ ]*) ([^ ]*) \[(.*?)\] ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) "#,
-    r#"(-|[0-9]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ("[^"]*"|-) ([^ ]*)"#,
-    r#"(?: ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*))?.*$"#,
-);
+/// The RegexSerDe pattern, as a plain regular expression: one group per
+/// field of [`FIELDS`], written from each field's quoting. It is AWS's
+/// documented pattern (test `the_pattern_is_awss`), built at compile time.
+pub const LOG_REGEX: &str = match std::str::from_utf8(&REGEX_BYTES) {
+    Ok(regex) => regex,
+    Err(_) => panic!("the pattern is ASCII"),
+};
+
+/// AWS's pattern requires the fields of an 18-field record (the version
+/// id's `[^ ]*` also matches a missing one) and reads the later fields as
+/// one optional group, so older records match too.
+const REGEX_REQUIRED_UP_TO: usize = 18;
+
+const REGEX_BYTES: [u8; write_regex::<0>().1] = write_regex().0;
+
+/// The pattern's group for a field written with `quoting`.
+const fn group(quoting: Quoting) -> &'static str {
+    match quoting {
+        Quoting::Bare => "([^ ]*)",
+        Quoting::Digits => "(-|[0-9]*)",
+        Quoting::Bracketed => r"\[(.*?)\]",
+        Quoting::Quoted => r#"("[^"]*"|-)"#,
+    }
+}
+
+/// The pattern in `N` bytes, and its length (the bytes past `N` are only
+/// counted: `N` = 0 measures it).
+const fn write_regex<const N: usize>() -> ([u8; N], usize) {
+    let mut out = [0; N];
+    let mut len = 0;
+    let mut i = 0;
+    while i < FIELDS.len() {
+        if i > 0 {
+            if FIELDS[i].since > REGEX_REQUIRED_UP_TO && FIELDS[i - 1].since <= REGEX_REQUIRED_UP_TO
+            {
+                len = put(&mut out, len, "(?:");
+            }
+            len = put(&mut out, len, " ");
+        }
+        len = put(&mut out, len, group(FIELDS[i].quoting));
+        i += 1;
+    }
+    if FIELDS[FIELDS.len() - 1].since > REGEX_REQUIRED_UP_TO {
+        len = put(&mut out, len, ")?");
+    }
+    // Fields AWS adds later are left to the end of the line.
+    len = put(&mut out, len, ".*$");
+    (out, len)
+}
+
+/// Writes `s` at `at` (what fits), returning where it ends.
+const fn put<const N: usize>(out: &mut [u8; N], at: usize, s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if at + i < N {
+            out[at + i] = bytes[i];
+        }
+        i += 1;
+    }
+    at + bytes.len()
+}
 
 /// How the logs are laid out under the location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +123,7 @@ impl TableSpec {
     pub fn create_table(&self) -> String {
         let columns = FIELDS
             .iter()
-            .map(|f| format!("  `{}` {}", f.athena_name, athena_type(f.athena_name)))
+            .map(|f| format!("  `{}` {}", f.athena_name, f.athena_type.ddl_name()))
             .collect::<Vec<_>>()
             .join(",\n");
         let mut ddl = format!(
@@ -104,13 +161,48 @@ impl TableSpec {
     }
 }
 
-/// Athena types of AWS's table: everything is a string except the two byte
-/// counts (AWS's choice; the typed values come from our queries' casts).
-pub fn athena_type(athena_name: &str) -> &'static str {
-    match athena_name {
-        "bytessent" | "objectsize" => "BIGINT",
-        _ => "STRING",
-    }
+/// Where the CDK stack reads the Glue table's columns and pattern, relative
+/// to the workspace root: TypeScript cannot read [`FIELDS`], so the test
+/// `the_glue_json_is_current` keeps this file what [`glue_table_json`] says.
+pub const GLUE_JSON_PATH: &str = "infra/lib/generated/log-fields.json";
+
+/// The command that rewrites [`GLUE_JSON_PATH`] after a change to [`FIELDS`].
+pub const GLUE_JSON_REGENERATE: &str = "UPDATE_GENERATED=1 cargo test -p s3la-shared --lib athena_ddl::tests::the_glue_json_is_current";
+
+#[derive(Serialize)]
+struct GlueTable {
+    #[serde(rename = "generatedBy")]
+    generated_by: String,
+    columns: Vec<GlueColumn>,
+    regex: &'static str,
+}
+
+#[derive(Serialize)]
+struct GlueColumn {
+    name: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// The Glue table's columns (Glue's type names) and RegexSerDe pattern, as
+/// the JSON the CDK stack reads (see [`GLUE_JSON_PATH`]).
+pub fn glue_table_json() -> String {
+    let table = GlueTable {
+        generated_by: format!(
+            "shared/src/log_format/fields.rs; do not edit, regenerate with `{GLUE_JSON_REGENERATE}`"
+        ),
+        columns: FIELDS
+            .iter()
+            .map(|f| GlueColumn {
+                name: f.athena_name,
+                kind: f.athena_type.glue_name(),
+            })
+            .collect(),
+        regex: LOG_REGEX,
+    };
+    let mut json = serde_json::to_string_pretty(&table).expect("plain strings serialize");
+    json.push('\n');
+    json
 }
 
 /// Escapes text for the inside of a single-quoted Hive DDL string literal.
@@ -174,6 +266,54 @@ mod tests {
         let ddl = s.create_table();
         assert!(!ddl.contains("PARTITIONED BY"));
         assert!(!ddl.contains("projection"));
+    }
+
+    /// AWS's documented pattern, with the referrer quoted like the user
+    /// agent: the deployed Glue table is compared with our parser, so the
+    /// pattern derived from the fields must stay this one to the byte.
+    #[test]
+    fn the_pattern_is_awss() {
+        const AWS_PATTERN: &str = concat!(
+            r#"([^ ]*) ([^ ]*) \[(.*?)\] ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) "#,
+            r#"(-|[0-9]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|-) ("[^"]*"|-) ([^ ]*)"#,
+            r#"(?: ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*))?.*$"#,
+        );
+        assert_eq!(LOG_REGEX, AWS_PATTERN);
+    }
+
+    /// The JSON the CDK stack reads is what the fields say; with
+    /// `UPDATE_GENERATED=1` this test writes it.
+    #[test]
+    fn the_glue_json_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(GLUE_JSON_PATH);
+        let want = glue_table_json();
+        if std::env::var_os("UPDATE_GENERATED").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{GLUE_JSON_PATH} is not what shared/src/log_format/fields.rs says; \
+             regenerate it with `{GLUE_JSON_REGENERATE}`"
+        );
+    }
+
+    #[test]
+    fn the_glue_json_has_every_column_typed_as_the_ddl() {
+        let json: serde_json::Value = serde_json::from_str(&glue_table_json()).unwrap();
+        let columns = json["columns"].as_array().unwrap();
+        assert_eq!(columns.len(), FIELDS.len());
+        let ddl = spec().create_table();
+        for c in columns {
+            let (name, kind) = (c["name"].as_str().unwrap(), c["type"].as_str().unwrap());
+            assert!(
+                ddl.contains(&format!("`{name}` {}", kind.to_uppercase())),
+                "{name}"
+            );
+        }
+        assert_eq!(json["regex"], LOG_REGEX);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! access logs (`bucketowner`, `bucket_name`, `requestdatetime`, ...,
 //! `sourceregion`), so SQL written for that table reads our Parquet too.
 //! Unlike the Athena table, which keeps most fields as strings, values are
-//! typed here: | column | type |
+//! typed here, as [`FIELDS`] says: | column | type |
 //! |---|---|
 //! | `requestdatetime` | timestamp (ms, UTC) |
 //! | `httpstatus` | int32 |
@@ -17,21 +17,19 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::types::{Int32Type, Int64Type, TimestampMillisecondType};
+use arrow_array::types::{ArrowPrimitiveType, Int32Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use super::LogRecord;
 use super::columns::{IntColumn, TextColumn};
-use super::fields::{EXTRA_FIELDS_COLUMN, FIELDS};
-
-const TEXT_COLUMNS: usize = 21;
+use super::fields::{EXTRA_FIELDS_COLUMN, FIELDS, Value, count, positions};
+use super::{FieldValue, LogRecord};
 
 /// The Arrow schema of parsed log records (see the module docs).
 pub fn log_schema() -> SchemaRef {
     let mut fields: Vec<Field> = FIELDS
         .iter()
-        .map(|f| Field::new(f.athena_name, column_type(f.json_name), true))
+        .map(|f| Field::new(f.athena_name, arrow_type(f.value), true))
         .collect();
     fields.push(Field::new(
         EXTRA_FIELDS_COLUMN,
@@ -41,32 +39,25 @@ pub fn log_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn column_type(json_name: &str) -> DataType {
-    match json_name {
-        "request_time" => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-        "http_status" => DataType::Int32,
-        "bytes_sent" | "object_size" | "total_time" | "turn_around_time" => DataType::Int64,
-        _ => DataType::Utf8,
+/// The Arrow type of a field's values.
+pub fn arrow_type(value: Value) -> DataType {
+    match value {
+        Value::Text => DataType::Utf8,
+        Value::Time => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+        Value::Int32 => DataType::Int32,
+        Value::Int64 => DataType::Int64,
     }
 }
 
-/// Where each text builder's column sits in [`log_schema`], in the order
-/// [`LogBatchBuilder::append`] fills them.
-const TEXT_POSITIONS: [usize; TEXT_COLUMNS] = [
-    0, 1, 3, 4, 5, 6, 7, 8, 10, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
-];
-/// Bytes each text column takes per row, about, in [`TEXT_POSITIONS`]
-/// order: the value buffers are sized once instead of doubling (and copying)
-/// their way up. Measured on generated logs, which follow AWS's shapes:
-/// 64-character owner ids, 76-character host ids, long user agents.
-const TEXT_WIDTHS: [usize; TEXT_COLUMNS] = [
-    64, 32, 16, 56, 16, 24, 64, 96, 8, 16, 96, 8, 80, 8, 32, 12, 48, 8, 4, 4, 16,
-];
-const REQUEST_TIME: usize = 2;
-const HTTP_STATUS: usize = 9;
-const INT_POSITIONS: [usize; 4] = [11, 12, 13, 14];
-const EXTRA: usize = 27;
-const ALL_COLUMNS: usize = 28;
+// Where each builder's column sits in [`log_schema`], one list per type, in
+// log order: the builders of one type are an array, filled in one loop.
+const TEXT_POSITIONS: [usize; count(Value::Text)] = positions(Value::Text);
+const TIME_POSITIONS: [usize; count(Value::Time)] = positions(Value::Time);
+const INT32_POSITIONS: [usize; count(Value::Int32)] = positions(Value::Int32);
+const INT64_POSITIONS: [usize; count(Value::Int64)] = positions(Value::Int64);
+/// The unknown trailing fields' list follows the known fields.
+const EXTRA: usize = FIELDS.len();
+const ALL_COLUMNS: usize = FIELDS.len() + 1;
 
 /// Appends records column by column; [`LogBatchBuilder::finish`] yields a
 /// batch and leaves the builder ready for the next one. Text is copied once,
@@ -80,14 +71,19 @@ pub struct LogBatchBuilder {
     wanted: [bool; ALL_COLUMNS],
     /// Every column is wanted: the append without checks.
     all: bool,
-    text: [TextColumn; TEXT_COLUMNS],
-    request_time: IntColumn<TimestampMillisecondType>,
-    http_status: IntColumn<Int32Type>,
-    ints: [IntColumn<Int64Type>; 4],
+    text: [TextColumn; TEXT_POSITIONS.len()],
+    times: [IntColumn<TimestampMillisecondType>; TIME_POSITIONS.len()],
+    int32s: [IntColumn<Int32Type>; INT32_POSITIONS.len()],
+    int64s: [IntColumn<Int64Type>; INT64_POSITIONS.len()],
     extra: ListBuilder<StringBuilder>,
     rows: usize,
     /// The rows hint, to size the columns again after each batch.
     capacity_rows: usize,
+}
+
+/// The bytes to reserve for `rows` values of the text column at `column`.
+fn text_bytes(column: usize, rows: usize) -> usize {
+    rows * FIELDS[column].width
 }
 
 impl LogBatchBuilder {
@@ -114,13 +110,13 @@ impl LogBatchBuilder {
             columns: columns.to_vec(),
             wanted,
             all: wanted.iter().all(|w| *w),
-            text: std::array::from_fn(|i| {
-                let rows = capacity(TEXT_POSITIONS[i]);
-                TextColumn::with_capacity(rows, rows * TEXT_WIDTHS[i])
+            text: TEXT_POSITIONS.map(|c| {
+                let rows = capacity(c);
+                TextColumn::with_capacity(rows, text_bytes(c, rows))
             }),
-            request_time: IntColumn::with_capacity(capacity(REQUEST_TIME)),
-            http_status: IntColumn::with_capacity(capacity(HTTP_STATUS)),
-            ints: INT_POSITIONS.map(|c| IntColumn::with_capacity(capacity(c))),
+            times: TIME_POSITIONS.map(|c| IntColumn::with_capacity(capacity(c))),
+            int32s: INT32_POSITIONS.map(|c| IntColumn::with_capacity(capacity(c))),
+            int64s: INT64_POSITIONS.map(|c| IntColumn::with_capacity(capacity(c))),
             extra: ListBuilder::new(StringBuilder::new()),
             rows: 0,
             capacity_rows: rows,
@@ -151,53 +147,29 @@ impl LogBatchBuilder {
     }
 
     fn append_columns<const ALL: bool>(&mut self, r: &LogRecord<'_>) {
-        let [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9] = r.trailing_text_fields();
-        // In TEXT_POSITIONS order. A fixed-size array zipped with the
-        // fixed-size columns: the loop unrolls, with no bounds checks.
-        let text = [
-            r.bucket_owner,
-            r.bucket,
-            r.remote_ip,
-            r.requester,
-            r.request_id,
-            r.operation,
-            r.key,
-            r.request_uri,
-            r.error_code,
-            r.referer,
-            r.user_agent,
-            v0,
-            v1,
-            v2,
-            v3,
-            v4,
-            v5,
-            v6,
-            v7,
-            v8,
-            v9,
-        ];
+        let values = r.values();
         let wanted = |column: usize| ALL || self.wanted[column];
-        for ((builder, value), column) in self.text.iter_mut().zip(text).zip(TEXT_POSITIONS) {
+        // Fixed-size arrays zipped with the fixed-size columns: the loops
+        // unroll, with no bounds checks, and each value's type is known.
+        for (builder, column) in self.text.iter_mut().zip(TEXT_POSITIONS) {
             if wanted(column) {
-                builder.append(value);
+                builder.append(text(values[column]));
             }
         }
-        if wanted(REQUEST_TIME) {
-            self.request_time.append(r.request_time.map(|s| s * 1000));
-        }
-        if wanted(HTTP_STATUS) {
-            self.http_status.append(r.http_status);
-        }
-        let ints = [
-            r.bytes_sent,
-            r.object_size,
-            r.total_time,
-            r.turn_around_time,
-        ];
-        for ((builder, value), column) in self.ints.iter_mut().zip(ints).zip(INT_POSITIONS) {
+        for (builder, column) in self.times.iter_mut().zip(TIME_POSITIONS) {
             if wanted(column) {
-                builder.append(value);
+                builder.append(int(values[column]).map(|seconds| seconds * 1000));
+            }
+        }
+        for (builder, column) in self.int32s.iter_mut().zip(INT32_POSITIONS) {
+            if wanted(column) {
+                // Int32 fields are parsed as i32: the conversion always holds.
+                builder.append(int(values[column]).and_then(|v| i32::try_from(v).ok()));
+            }
+        }
+        for (builder, column) in self.int64s.iter_mut().zip(INT64_POSITIONS) {
+            if wanted(column) {
+                builder.append(int(values[column]));
             }
         }
         if wanted(EXTRA) {
@@ -217,24 +189,32 @@ impl LogBatchBuilder {
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let mut built: Vec<Option<ArrayRef>> = vec![None; ALL_COLUMNS];
         let rows = self.capacity_rows;
-        for ((builder, column), width) in self.text.iter_mut().zip(TEXT_POSITIONS).zip(TEXT_WIDTHS)
-        {
+        for (builder, column) in self.text.iter_mut().zip(TEXT_POSITIONS) {
             if self.wanted[column] {
-                built[column] = Some(Arc::new(builder.finish(rows, rows * width)?));
+                built[column] = Some(Arc::new(builder.finish(rows, text_bytes(column, rows))?));
             }
         }
-        if self.wanted[REQUEST_TIME] {
-            let times = self.request_time.finish(rows).with_timezone("UTC");
-            built[REQUEST_TIME] = Some(Arc::new(times));
-        }
-        if self.wanted[HTTP_STATUS] {
-            built[HTTP_STATUS] = Some(Arc::new(self.http_status.finish(rows)));
-        }
-        for (builder, column) in self.ints.iter_mut().zip(INT_POSITIONS) {
-            if self.wanted[column] {
-                built[column] = Some(Arc::new(builder.finish(rows)));
-            }
-        }
+        finish_ints(
+            &mut self.times,
+            TIME_POSITIONS,
+            &self.wanted,
+            rows,
+            &mut built,
+        );
+        finish_ints(
+            &mut self.int32s,
+            INT32_POSITIONS,
+            &self.wanted,
+            rows,
+            &mut built,
+        );
+        finish_ints(
+            &mut self.int64s,
+            INT64_POSITIONS,
+            &self.wanted,
+            rows,
+            &mut built,
+        );
         if self.wanted[EXTRA] {
             built[EXTRA] = Some(Arc::new(self.extra.finish()));
         }
@@ -247,6 +227,43 @@ impl LogBatchBuilder {
         let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
         self.rows = 0;
         RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+    }
+}
+
+/// Finishes the wanted columns of one integer type into `built`, typed as
+/// [`log_schema`] types them (the time zone of a timestamp included).
+fn finish_ints<T: ArrowPrimitiveType, const N: usize>(
+    builders: &mut [IntColumn<T>; N],
+    positions: [usize; N],
+    wanted: &[bool; ALL_COLUMNS],
+    rows: usize,
+    built: &mut [Option<ArrayRef>],
+) {
+    for (builder, column) in builders.iter_mut().zip(positions) {
+        if wanted[column] {
+            let array = builder
+                .finish(rows)
+                .with_data_type(arrow_type(FIELDS[column].value));
+            built[column] = Some(Arc::new(array));
+        }
+    }
+}
+
+/// A text field's value (the positions say which fields are text).
+#[inline]
+fn text(value: FieldValue<'_>) -> Option<&str> {
+    match value {
+        FieldValue::Text(v) => v,
+        FieldValue::Int(_) | FieldValue::Time(_) => None,
+    }
+}
+
+/// An integer or time field's value.
+#[inline]
+fn int(value: FieldValue<'_>) -> Option<i64> {
+    match value {
+        FieldValue::Int(v) | FieldValue::Time(v) => v,
+        FieldValue::Text(_) => None,
     }
 }
 

@@ -1,4 +1,4 @@
-use super::fields::FIELDS;
+use super::fields::{FIELDS, MIN_FIELDS};
 
 /// One parsed log record. Text fields borrow from the input line; `-` and a
 /// quoted `"-"` are `None`. Quoted fields are given without their quotes.
@@ -93,19 +93,13 @@ impl<'a> LogRecord<'a> {
 
     /// The text fields after the user agent, in log order, for code that
     /// handles them uniformly (index 0 is `version_id`).
-    pub fn trailing_text_fields(&self) -> [Option<&'a str>; 10] {
-        [
-            self.version_id,
-            self.host_id,
-            self.signature_version,
-            self.cipher_suite,
-            self.authentication_type,
-            self.host_header,
-            self.tls_version,
-            self.access_point_arn,
-            self.acl_required,
-            self.source_region,
-        ]
+    pub fn trailing_text_fields(&self) -> [Option<&'a str>; TRAILING_KNOWN] {
+        let values = self.values();
+        // Every trailing field is text (`trailing_fields_are_text`).
+        std::array::from_fn(|i| match values[MIN_FIELDS + i] {
+            FieldValue::Text(v) => v,
+            FieldValue::Int(_) | FieldValue::Time(_) => None,
+        })
     }
 
     /// Sets the `index`-th field after the user agent (0 = `version_id`).
@@ -128,4 +122,41 @@ impl<'a> LogRecord<'a> {
 }
 
 /// Number of fields after the user agent that this version knows by name.
-pub(crate) const TRAILING_KNOWN: usize = FIELDS.len() - 17;
+pub(crate) const TRAILING_KNOWN: usize = FIELDS.len() - MIN_FIELDS;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_format::fields::Value;
+
+    #[test]
+    fn trailing_fields_are_text() {
+        assert!(FIELDS[MIN_FIELDS..].iter().all(|f| f.value == Value::Text));
+    }
+
+    /// `values` and `set_trailing` name the same member for each field: the
+    /// record's members are listed twice, checked here against each other.
+    #[test]
+    fn each_trailing_field_is_set_and_read_at_its_position() {
+        for i in 0..TRAILING_KNOWN {
+            let mut r = LogRecord::default();
+            r.set_trailing(i, Some("x"));
+            let want: [Option<&str>; TRAILING_KNOWN] =
+                std::array::from_fn(|j| (j == i).then_some("x"));
+            assert_eq!(r.trailing_text_fields(), want, "trailing field {i}");
+        }
+    }
+
+    /// Each value has the type the table gives its field.
+    #[test]
+    fn values_are_typed_as_the_fields() {
+        for (f, v) in FIELDS.iter().zip(LogRecord::default().values()) {
+            let typed = match v {
+                FieldValue::Text(_) => f.value == Value::Text,
+                FieldValue::Time(_) => f.value == Value::Time,
+                FieldValue::Int(_) => matches!(f.value, Value::Int32 | Value::Int64),
+            };
+            assert!(typed, "{}", f.json_name);
+        }
+    }
+}

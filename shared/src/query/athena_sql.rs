@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::{ColumnKind, Projection, QuerySpec, REPORT_COLUMNS};
 use crate::config::UnloadCompression;
-use crate::log_format::fields::FIELDS;
+use crate::log_format::fields::{self, AthenaType, FIELDS};
 
 /// Joda pattern of the bracketed time field, e.g. `06/Feb/2019:00:00:38 +0000`.
 const TIME_PATTERN: &str = "dd/MMM/yyyy:HH:mm:ss Z";
@@ -105,8 +105,8 @@ fn expression(kind: ColumnKind, source: &str) -> String {
              WHEN length({c}) >= 2 AND {c} LIKE '\"%\"' THEN substr({c}, 2, length({c}) - 2) \
              ELSE {c} END"
         ),
-        // bytessent and objectsize are BIGINT in the table already ('-' reads as NULL).
-        ColumnKind::Int64 if matches!(source, "bytessent" | "objectsize") => c,
+        // BIGINT in the table already ('-' reads as NULL).
+        ColumnKind::Int64 if is_bigint(source) => c,
         ColumnKind::Int32 => format!("TRY_CAST(NULLIF({c}, '-') AS integer)"),
         ColumnKind::Int64 => format!("TRY_CAST(NULLIF({c}, '-') AS bigint)"),
         ColumnKind::TopLevelPrefix => format!(
@@ -114,6 +114,11 @@ fn expression(kind: ColumnKind, source: &str) -> String {
              WHEN strpos({c}, '/') > 0 THEN substr({c}, 1, strpos({c}, '/')) ELSE '' END"
         ),
     }
+}
+
+/// Whether the table declares the column `source` BIGINT.
+fn is_bigint(source: &str) -> bool {
+    fields::by_athena_name(source).is_some_and(|f| f.athena_type == AthenaType::Bigint)
 }
 
 /// A double-quoted identifier. Callers pass validated names; quotes are

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::athena_ddl::KeyLayout;
-use crate::log_format::fields::FIELDS;
+use crate::log_format::fields::{AthenaType, FIELDS};
 use crate::period::{PartitionRange, Period, TimeWindow};
 use crate::request::Options;
 
@@ -137,9 +137,9 @@ pub fn result_schema(projection: Projection, partitioned: bool) -> SchemaRef {
             let mut raw: Vec<Field> = FIELDS
                 .iter()
                 .map(|f| {
-                    let t = match f.athena_name {
-                        "bytessent" | "objectsize" => DataType::Int64,
-                        _ => DataType::Utf8,
+                    let t = match f.athena_type {
+                        AthenaType::Bigint => DataType::Int64,
+                        AthenaType::String => DataType::Utf8,
                     };
                     Field::new(f.athena_name, t, true)
                 })

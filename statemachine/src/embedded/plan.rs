@@ -6,7 +6,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::prelude::*;
-use s3la_shared::log_format::fields::FIELDS;
+use s3la_shared::log_format::fields::{AthenaType, FIELDS, Field, Quoting, Value};
 use s3la_shared::query::{ColumnKind, Projection, QuerySpec, REPORT_COLUMNS};
 
 use super::table::PARTITION_COLUMN;
@@ -40,7 +40,7 @@ pub fn query(logs: DataFrame, spec: &QuerySpec) -> Result<DataFrame> {
                 .collect::<Vec<_>>(),
         ),
         Projection::SelectAll => {
-            let mut columns: Vec<Expr> = FIELDS.iter().map(|f| raw_expr(f.athena_name)).collect();
+            let mut columns: Vec<Expr> = FIELDS.iter().map(raw_expr).collect();
             if spec.partitions.is_some() {
                 columns.push(col(PARTITION_COLUMN));
             }
@@ -58,21 +58,25 @@ fn report_expr(kind: ColumnKind, source: &str) -> Expr {
 }
 
 /// A column as Athena's RegexSerDe table holds it: text with `-` for
-/// missing values and the quotes of quoted fields, except the two byte
-/// counts, which that table declares BIGINT.
-fn raw_expr(name: &str) -> Expr {
+/// missing values and the quotes of quoted fields, except the columns that
+/// table declares BIGINT (`-` reads as null there).
+fn raw_expr(field: &Field) -> Expr {
+    let name = field.athena_name;
     let c = col(name);
-    let text = match name {
-        "requestdatetime" => to_char(c.clone(), lit(RAW_TIME_FORMAT)),
-        "bytessent" | "objectsize" => return c.alias(name),
-        "request_uri" | "referrer" | "useragent" => {
+    if field.athena_type == AthenaType::Bigint {
+        return c.alias(name);
+    }
+    let text = match (field.quoting, field.value) {
+        (Quoting::Quoted, _) => {
             return when(c.clone().is_null(), lit("-"))
                 .otherwise(concat(vec![lit("\""), c, lit("\"")]))
                 .expect("a CASE with branches")
                 .alias(name);
         }
-        "httpstatus" | "totaltime" | "turnaroundtime" => cast(c.clone(), DataType::Utf8),
-        _ => c.clone(),
+        // The pattern's group holds the time without its brackets.
+        (_, Value::Time) => to_char(c, lit(RAW_TIME_FORMAT)),
+        (_, Value::Int32 | Value::Int64) => cast(c, DataType::Utf8),
+        (_, Value::Text) => c,
     };
     coalesce(vec![text, lit("-")]).alias(name)
 }
