@@ -8,8 +8,8 @@
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use s3la_shared::config::ProcessEnv;
 use s3la_shared::error::StepError;
-use s3la_shared::steps::catalog::Step;
-use s3la_shared::steps::on_aws::AwsHost;
+use s3la_shared::steps::catalog::{Settings, Step};
+use s3la_shared::steps::on_aws::AwsClients;
 
 /// A step's error on its way out of a Lambda. The runtime reports
 /// `error_type` as the "Error" Step Functions matches in Retry and Catch;
@@ -53,11 +53,14 @@ pub fn config_or_exit<T>(result: Result<T, StepError>) -> T {
 /// step's row in `s3la_shared::steps::catalog` says what it reads and uses.
 pub async fn serve(step: Step) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let host = config_or_exit(AwsHost::for_step(step, &ProcessEnv).await);
-    let host = &host;
+    let settings = config_or_exit(Settings::from_env(step, &ProcessEnv));
+    let clients = config_or_exit(AwsClients::for_step(step, &settings, &ProcessEnv).await);
+    let (settings, clients) = (&settings, &clients);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            step.run(event.payload, host).await.map_err(StepFailure)
+            step.run(event.payload, settings, clients)
+                .await
+                .map_err(StepFailure)
         },
     ))
     .await

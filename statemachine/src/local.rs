@@ -16,7 +16,7 @@ use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
 use s3la_shared::links::SignLink;
 pub use s3la_shared::steps::catalog::STEP_NAMES as STEPS;
-use s3la_shared::steps::catalog::{Host, Settings, Step};
+use s3la_shared::steps::catalog::{Clients, Settings, Step};
 use s3la_shared::storage::local::LocalStore;
 use serde_json::{Value, json};
 
@@ -233,14 +233,10 @@ impl<'e, E: QueryEngine> LocalSteps<'e, E> {
     }
 }
 
-impl<E: QueryEngine> Host for LocalSteps<'_, E> {
+impl<E: QueryEngine> Clients for LocalSteps<'_, E> {
     type Store = LocalStore;
     type Engine = E;
     type Mail = Transport;
-
-    fn settings(&self) -> &Settings {
-        &self.settings
-    }
 
     fn store(&self) -> Result<&LocalStore, StepError> {
         Ok(&self.store)
@@ -276,7 +272,7 @@ impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
             ))
         })?;
         self.runtime
-            .block_on(step.run(input, self))
+            .block_on(step.run(input, &self.settings, self))
             .map_err(|e| lambda_error(&e))
     }
 }

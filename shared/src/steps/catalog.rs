@@ -5,23 +5,28 @@
 //! `s3la invoke` and (through a test) the CDK's list of functions all come
 //! from here.
 //!
-//! A host supplies the clients through [`Host`]: S3, Athena and SES on AWS
-//! ([`super::on_aws::AwsHost`]), a folder, the embedded engine and the outbox
+//! A host supplies the clients through [`Clients`]: S3, Athena and SES on AWS
+//! ([`super::on_aws::AwsClients`]), a folder, the embedded engine and the outbox
 //! locally.
 
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{
-    compute_period, merge_results, query_status, remove_meta, remove_original_logs, send_report,
-    start_query, to_output,
-};
+use super::compute_period::compute_period;
+use super::merge_results::merge_results;
+use super::query_status::query_status;
+use super::remove_meta::remove_meta;
+use super::remove_original_logs::remove_original_logs;
+use super::send_report::send_report;
+use super::start_query::start_query;
+use super::to_output;
 use crate::config::{CleanupConfig, Env, MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
 use crate::email::{EmailConfig, MailTransport};
 use crate::engine::QueryEngine;
 use crate::error::StepError;
 use crate::links::SignLink;
 use crate::storage::ObjectStore;
+use serde::Serialize;
 
 /// A step of the state machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,60 +187,42 @@ impl Step {
         self.describe().uses.contains(&port)
     }
 
-    /// The step's handler, on `input` with the settings and clients `host`
-    /// supplies.
-    pub async fn run<H: Host>(self, input: Value, host: &H) -> Result<Value, StepError> {
-        let settings = host.settings();
+    /// The step's handler, on `input` with the host's settings and clients.
+    pub async fn run<C: Clients>(
+        self,
+        input: Value,
+        settings: &Settings,
+        clients: &C,
+    ) -> Result<Value, StepError> {
+        let (s, c) = (settings, clients);
         match self {
-            Step::ComputePeriod => {
-                compute_period::compute_period(input, settings.period()?, Utc::now())
-                    .map(|o| to_output(&o))
+            Step::ComputePeriod => out(compute_period(input, need(&s.period)?, Utc::now())),
+            Step::StartQuery => out(start_query(input, need(&s.query)?, c.engine()?).await),
+            Step::QueryStatus => out(query_status(input, need(&s.status)?, c.engine()?).await),
+            Step::MergeResults => out(merge_results(input, need(&s.merge)?, c.store()?).await),
+            Step::RemoveMeta => out(remove_meta(input, need(&s.cleanup)?, c.store()?).await),
+            Step::RemoveOriginalLogs => {
+                out(remove_original_logs(input, need(&s.cleanup)?, c.store()?).await)
             }
-            Step::StartQuery => start_query::start_query(input, settings.query()?, host.engine()?)
-                .await
-                .map(|o| to_output(&o)),
-            Step::QueryStatus => {
-                query_status::query_status(input, settings.status()?, host.engine()?)
-                    .await
-                    .map(|o| to_output(&o))
+            Step::SendReport => {
+                let mail = c.mail()?;
+                out(send_report(input, need(&s.email)?, c.store()?, mail, c.links()).await)
             }
-            Step::MergeResults => {
-                merge_results::merge_results(input, settings.merge()?, host.store()?)
-                    .await
-                    .map(|o| to_output(&o))
-            }
-            Step::RemoveMeta => remove_meta::remove_meta(input, settings.cleanup()?, host.store()?)
-                .await
-                .map(|o| to_output(&o)),
-            Step::RemoveOriginalLogs => remove_original_logs::remove_original_logs(
-                input,
-                settings.cleanup()?,
-                host.store()?,
-            )
-            .await
-            .map(|o| to_output(&o)),
-            Step::SendReport => send_report::send_report(
-                input,
-                settings.email()?,
-                host.store()?,
-                host.mail()?,
-                host.links(),
-            )
-            .await
-            .map(|o| to_output(&o)),
         }
     }
 }
 
-/// What runs the steps supplies: their settings and clients. A host need
-/// only supply what its steps read and use ([`Description::reads`],
-/// [`Description::uses`]); asked for anything else, it answers with
-/// [`not_supplied`].
-pub trait Host {
+fn out<T: Serialize>(result: Result<T, StepError>) -> Result<Value, StepError> {
+    result.map(|o| to_output(&o))
+}
+
+/// The clients a host supplies to the steps. A host need only build those
+/// its steps use ([`Description::uses`]); asked for another, it answers
+/// with [`not_supplied`].
+pub trait Clients {
     type Store: ObjectStore;
     type Engine: QueryEngine;
     type Mail: MailTransport;
-    fn settings(&self) -> &Settings;
     fn store(&self) -> Result<&Self::Store, StepError>;
     fn engine(&self) -> Result<&Self::Engine, StepError>;
     fn mail(&self) -> Result<&Self::Mail, StepError>;
@@ -252,8 +239,11 @@ pub fn not_supplied(what: &str) -> StepError {
     )
 }
 
-fn supplied<'a, T>(slot: &'a Option<T>, what: &str) -> Result<&'a T, StepError> {
-    slot.as_ref().ok_or_else(|| not_supplied(what))
+/// A setting the host read for this step.
+fn need<T>(slot: &Option<T>) -> Result<&T, StepError> {
+    let what = std::any::type_name::<T>();
+    slot.as_ref()
+        .ok_or_else(|| not_supplied(what.rsplit("::").next().unwrap_or(what)))
 }
 
 /// The settings the steps read, each present when a step the host runs
@@ -282,25 +272,6 @@ impl Settings {
             Reads::Email => s.email = Some(EmailConfig::from_env(env)?),
         }
         Ok(s)
-    }
-
-    pub fn period(&self) -> Result<&PeriodConfig, StepError> {
-        supplied(&self.period, "the period settings")
-    }
-    pub fn query(&self) -> Result<&QueryConfig, StepError> {
-        supplied(&self.query, "the query settings")
-    }
-    pub fn status(&self) -> Result<&StatusConfig, StepError> {
-        supplied(&self.status, "the status settings")
-    }
-    pub fn merge(&self) -> Result<&MergeConfig, StepError> {
-        supplied(&self.merge, "the merge settings")
-    }
-    pub fn cleanup(&self) -> Result<&CleanupConfig, StepError> {
-        supplied(&self.cleanup, "the cleanup settings")
-    }
-    pub fn email(&self) -> Result<&EmailConfig, StepError> {
-        supplied(&self.email, "the email settings")
     }
 }
 
@@ -337,8 +308,8 @@ mod tests {
     fn a_lambda_reads_only_its_own_steps_settings() {
         let env = [("LATE_DELIVERY_SLACK_DAYS", "2")];
         let s = Settings::from_env(Step::ComputePeriod, &env).unwrap();
-        assert_eq!(s.period().unwrap().slack_days, 2);
-        let missing = s.query().unwrap_err();
+        assert_eq!(s.period.unwrap().slack_days, 2);
+        let missing = need(&s.query).unwrap_err();
         assert_eq!(missing.name(), "ConfigError");
     }
 }

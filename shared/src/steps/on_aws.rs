@@ -1,4 +1,4 @@
-//! The steps' host on AWS: S3, Athena and SES v2 (or SMTP), built once for
+//! The steps' clients on AWS: S3, Athena and SES v2 (or SMTP), built once for
 //! one step from the environment, as its Lambda does at start and as
 //! `s3la invoke STEP` does without `--logs`.
 
@@ -14,21 +14,24 @@ use crate::error::StepError;
 use crate::links::cloudfront::CloudFrontSigner;
 use crate::links::{LinkConfig, SignLink};
 
-use super::catalog::{Host, Port, Settings, Step, not_supplied};
+use super::catalog::{Clients, Port, Settings, Step, not_supplied};
 
-/// One step's settings and the clients its catalog row names; nothing else
-/// is read or built, so a Lambda fails its init only on its own settings.
-pub struct AwsHost {
-    settings: Settings,
+/// The clients one step's catalog row names; nothing else is read or
+/// built, so a Lambda fails its init only on its own settings.
+pub struct AwsClients {
     store: Option<S3Store>,
     engine: Option<AthenaEngine>,
     mail: Option<Transport>,
     links: Option<CloudFrontSigner>,
 }
 
-impl AwsHost {
-    pub async fn for_step(step: Step, env: &dyn Env) -> Result<Self, StepError> {
-        let settings = Settings::from_env(step, env)?;
+impl AwsClients {
+    /// `settings` are the step's own ([`Settings::from_env`]).
+    pub async fn for_step(
+        step: Step,
+        settings: &Settings,
+        env: &dyn Env,
+    ) -> Result<Self, StepError> {
         let smtp = if step.uses(Port::Mail) {
             SmtpConfig::from_env(env)?
         } else {
@@ -39,8 +42,7 @@ impl AwsHost {
         } else {
             None
         };
-        let mut host = AwsHost {
-            settings,
+        let mut clients = AwsClients {
             store: None,
             engine: None,
             mail: None,
@@ -48,39 +50,35 @@ impl AwsHost {
         };
         if step.describe().uses.is_empty() {
             // No client: the SDK's settings (region, credentials) are not looked up.
-            return Ok(host);
+            return Ok(clients);
         }
         let sdk = sdk_config().await;
         if step.uses(Port::Store) {
-            host.store = Some(S3Store::from_config(&sdk));
+            clients.store = Some(S3Store::from_config(&sdk));
         }
         if step.uses(Port::Engine) {
             let client = aws_sdk_athena::Client::new(&sdk);
             // Only starting a query needs the query settings.
-            host.engine = Some(match &host.settings.query {
+            clients.engine = Some(match &settings.query {
                 Some(query) => AthenaEngine::new(client, query.clone()),
                 None => AthenaEngine::status_only(client),
             });
         }
         if step.uses(Port::Mail) {
             let ses = || Transport::Ses(Ses::from_config(&sdk));
-            host.mail = Some(Transport::smtp_or(smtp.as_ref(), ses)?);
+            clients.mail = Some(Transport::smtp_or(smtp.as_ref(), ses)?);
         }
         if let Some(links) = &links {
-            host.links = Some(link_signer(links, &sdk).await?);
+            clients.links = Some(link_signer(links, &sdk).await?);
         }
-        Ok(host)
+        Ok(clients)
     }
 }
 
-impl Host for AwsHost {
+impl Clients for AwsClients {
     type Store = S3Store;
     type Engine = AthenaEngine;
     type Mail = Transport;
-
-    fn settings(&self) -> &Settings {
-        &self.settings
-    }
 
     fn store(&self) -> Result<&S3Store, StepError> {
         self.store

@@ -13,8 +13,8 @@ use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, substitutions};
 use s3la_shared::config::ProcessEnv;
 use s3la_shared::error::StepError;
-use s3la_shared::steps::catalog::{CATALOG, Step};
-use s3la_shared::steps::on_aws::AwsHost;
+use s3la_shared::steps::catalog::{CATALOG, Settings, Step};
+use s3la_shared::steps::on_aws::AwsClients;
 use serde_json::Value;
 
 /// A step as `s3la invoke` takes it: its name or its Lambda binary's, both
@@ -90,8 +90,9 @@ pub fn run(a: InvokeArgs) -> anyhow::Result<ExitCode> {
     }
     let step = a.step.0;
     let output = block_on(async {
-        let host = AwsHost::for_step(step, &ProcessEnv).await?;
-        step.run(input, &host).await
+        let settings = Settings::from_env(step, &ProcessEnv)?;
+        let clients = AwsClients::for_step(step, &settings, &ProcessEnv).await?;
+        step.run(input, &settings, &clients).await
     })?;
     match output {
         Ok(v) => {
