@@ -13,6 +13,8 @@ export const CARGO_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
 /**
  * The state machine's Task states, each with its binary (lambdas/Cargo.toml)
  * and the definition's substitution for its ARN (`${<State>FunctionArn}`).
+ * A copy of the step catalog (shared/src/steps/catalog.rs), kept equal to it
+ * by lambdas/tests/catalog_agrees.rs.
  */
 export const STEPS = {
   ComputePeriod: 'compute-period',

@@ -1,11 +1,15 @@
 //! What every step's Lambda shares: the error a step reports, as the
 //! Lambda runtime sends it to Step Functions.
 //!
-//! Each binary in `src/bin/` reads its settings and builds its clients once,
-//! then serves events with the step's handler from `s3la-shared`.
+//! Each binary in `src/bin/` is [`serve`] for its step: settings read and
+//! clients built once, then events served with the step's handler from
+//! `s3la-shared`.
 
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use s3la_shared::config::ProcessEnv;
 use s3la_shared::error::StepError;
+use s3la_shared::steps::catalog::{Settings, Step};
+use s3la_shared::steps::on_aws::AwsClients;
 
 /// A step's error on its way out of a Lambda. The runtime reports
 /// `error_type` as the "Error" Step Functions matches in Retry and Catch;
@@ -44,28 +48,31 @@ pub fn config_or_exit<T>(result: Result<T, StepError>) -> T {
     }
 }
 
-/// The whole `main` of a Lambda whose step works on S3: settings read once
-/// (a bad one fails the init), one S3 client, then events served by
-/// `$handler(payload, &settings, &store)`.
+/// A step's Lambda: its settings read and its clients built once (a bad
+/// setting fails the init), then events served by the step's handler. The
+/// step's row in `s3la_shared::steps::catalog` says what it reads and uses.
+pub async fn serve(step: Step) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = config_or_exit(Settings::from_env(step, &ProcessEnv));
+    let clients = config_or_exit(AwsClients::for_step(step, &settings, &ProcessEnv).await);
+    let (settings, clients) = (&settings, &clients);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            step.run(event.payload, settings, clients)
+                .await
+                .map_err(StepFailure)
+        },
+    ))
+    .await
+}
+
+/// The whole `main` of the Lambda for `$step`, a [`Step`] variant.
 #[macro_export]
-macro_rules! s3_step_lambda {
-    ($config:ty, $handler:path) => {
+macro_rules! step_lambda {
+    ($step:ident) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_runtime::Error> {
-            lambda_runtime::tracing::init_default_subscriber();
-            let config =
-                $crate::config_or_exit(<$config>::from_env(&s3la_shared::config::ProcessEnv));
-            let store =
-                s3la_shared::aws::s3::S3Store::from_config(&s3la_shared::aws::sdk_config().await);
-            let (config, store) = (&config, &store);
-            lambda_runtime::run(lambda_runtime::service_fn(
-                move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-                    $handler(event.payload, config, store)
-                        .await
-                        .map_err($crate::StepFailure)
-                },
-            ))
-            .await
+            $crate::serve(s3la_shared::steps::catalog::Step::$step).await
         }
     };
 }

@@ -2,9 +2,8 @@
 //! process: what `s3la run` executes instead of Lambda functions.
 
 use std::collections::BTreeMap;
-
-use chrono::Utc;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use s3la_shared::config::{
     CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, ReportConfig, StatusConfig,
@@ -15,27 +14,15 @@ use s3la_shared::email::smtp::SmtpConfig;
 use s3la_shared::email::transport::Transport;
 use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
-use s3la_shared::steps::{
-    compute_period, merge_results, query_status, remove_meta, remove_original_logs, send_report,
-    start_query, to_output,
-};
+use s3la_shared::links::SignLink;
+pub use s3la_shared::steps::catalog::STEP_NAMES as STEPS;
+use s3la_shared::steps::catalog::{Clients, Settings, Step};
 use s3la_shared::storage::local::LocalStore;
 use serde_json::{Value, json};
 
 use crate::asl::AslError;
 use crate::asl::history::Event;
 use crate::asl::run::Tasks;
-
-/// The steps, by the names the definition's `${<Step>FunctionArn}` use.
-pub const STEPS: [&str; 7] = [
-    "ComputePeriod",
-    "StartQuery",
-    "QueryStatus",
-    "MergeResults",
-    "RemoveMeta",
-    "RemoveOriginalLogs",
-    "SendReport",
-];
 
 const ARN_PREFIX: &str = "arn:aws:lambda:local:000000000000:function:s3la-";
 
@@ -197,8 +184,15 @@ impl LocalSettings {
 
 /// The steps over a query engine and a local directory as object store.
 pub struct LocalSteps<'e, E> {
-    pub settings: LocalSettings,
-    pub engine: &'e E,
+    settings: Settings,
+    engine: &'e E,
+    store: LocalStore,
+    /// `SMTP_HOST` and friends, else the outbox folder.
+    smtp: Option<SmtpConfig>,
+    outbox: PathBuf,
+    /// Built when SendReport first runs, so a run that never reaches it
+    /// never sets up SMTP.
+    mail: OnceLock<Transport>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -210,77 +204,75 @@ impl<'e, E: QueryEngine> LocalSteps<'e, E> {
             .worker_threads(2)
             .enable_all()
             .build()?;
+        let LocalSettings {
+            period,
+            query,
+            status,
+            merge,
+            cleanup,
+            email,
+            smtp,
+            outbox,
+        } = settings;
         Ok(Self {
-            settings,
+            settings: Settings {
+                period: Some(period),
+                query: Some(query),
+                status: Some(status),
+                merge: Some(merge),
+                cleanup: Some(cleanup),
+                email: Some(email),
+            },
             engine,
+            store: LocalStore,
+            smtp,
+            outbox,
+            mail: OnceLock::new(),
             runtime,
         })
     }
 }
 
+impl<E: QueryEngine> Clients for LocalSteps<'_, E> {
+    type Store = LocalStore;
+    type Engine = E;
+    type Mail = Transport;
+
+    fn store(&self) -> Result<&LocalStore, StepError> {
+        Ok(&self.store)
+    }
+
+    fn engine(&self) -> Result<&E, StepError> {
+        Ok(self.engine)
+    }
+
+    fn mail(&self) -> Result<&Transport, StepError> {
+        if let Some(mail) = self.mail.get() {
+            return Ok(mail);
+        }
+        let mail = Transport::smtp_or(self.smtp.as_ref(), || {
+            Transport::Outbox(Outbox {
+                dir: self.outbox.clone(),
+            })
+        })?;
+        Ok(self.mail.get_or_init(|| mail))
+    }
+
+    /// Local links point at the file itself; nothing signs them.
+    fn links(&self) -> Option<&dyn SignLink> {
+        None
+    }
+}
+
 impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
     fn invoke(&self, resource: &str, input: Value) -> Result<Value, AslError> {
-        let settings = &self.settings;
-        let store = LocalStore;
-        let result = match step_of(resource) {
-            Some("ComputePeriod") => {
-                compute_period::compute_period(input, &settings.period, Utc::now())
-                    .map(|o| to_output(&o))
-            }
-            Some("StartQuery") => self
-                .runtime
-                .block_on(start_query::start_query(
-                    input,
-                    &settings.query,
-                    self.engine,
-                ))
-                .map(|o| to_output(&o)),
-            Some("QueryStatus") => self
-                .runtime
-                .block_on(query_status::query_status(
-                    input,
-                    &settings.status,
-                    self.engine,
-                ))
-                .map(|o| to_output(&o)),
-            Some("MergeResults") => self
-                .runtime
-                .block_on(merge_results::merge_results(input, &settings.merge, &store))
-                .map(|o| to_output(&o)),
-            Some("RemoveMeta") => self
-                .runtime
-                .block_on(remove_meta::remove_meta(input, &settings.cleanup, &store))
-                .map(|o| to_output(&o)),
-            Some("RemoveOriginalLogs") => self
-                .runtime
-                .block_on(remove_original_logs::remove_original_logs(
-                    input,
-                    &settings.cleanup,
-                    &store,
-                ))
-                .map(|o| to_output(&o)),
-            Some("SendReport") => self.runtime.block_on(async {
-                let transport = Transport::smtp_or(settings.smtp.as_ref(), || {
-                    Transport::Outbox(Outbox {
-                        dir: settings.outbox.clone(),
-                    })
-                })?;
-                send_report::send_report(input, &settings.email, &store, &transport, None)
-                    .await
-                    .map(|o| to_output(&o))
-            }),
-            Some(step) if STEPS.contains(&step) => {
-                return Err(AslError::new(
-                    "NotImplemented",
-                    format!("the {step} step is not built yet in this version"),
-                ));
-            }
-            _ => {
-                return Err(AslError::definition(format!(
-                    "the Task resource '{resource}' is not one of s3la's steps"
-                )));
-            }
-        };
-        result.map_err(|e| lambda_error(&e))
+        let step = step_of(resource).and_then(Step::named).ok_or_else(|| {
+            AslError::definition(format!(
+                "the Task resource '{resource}' is not one of s3la's steps"
+            ))
+        })?;
+        self.runtime
+            .block_on(step.run(input, &self.settings, self))
+            .map_err(|e| lambda_error(&e))
     }
 }

@@ -1,9 +1,14 @@
 //! Each step of the state machine as a plain function from its JSON input to
-//! its JSON output. The Lambdas and the local executor call these.
+//! its JSON output. The Lambdas, the local executor and `s3la invoke` call
+//! these through [`catalog`], which describes the steps once.
 
+pub mod catalog;
 pub mod cleanup;
 pub mod compute_period;
 pub mod merge_results;
+/// The steps' clients on AWS (S3, Athena, SES or SMTP, CloudFront links).
+#[cfg(all(feature = "aws", feature = "smtp", feature = "cloudfront"))]
+pub mod on_aws;
 pub mod query_status;
 pub mod remove_meta;
 pub mod remove_original_logs;
