@@ -57,14 +57,16 @@ impl Group for Action {
 /// The flags of one group, as the execution-input fields they gave.
 #[derive(Debug, Clone)]
 pub struct Flags<G> {
-    given: Map<String, Value>,
+    // Boxed: the command enums that hold three of these stay small (clippy's
+    // large_enum_variant), as they were with a bool per flag.
+    given: Box<Map<String, Value>>,
     group: PhantomData<G>,
 }
 
 impl<G> Default for Flags<G> {
     fn default() -> Self {
         Self {
-            given: Map::new(),
+            given: Box::default(),
             group: PhantomData,
         }
     }
@@ -83,7 +85,7 @@ impl<G: Group> Flags<G> {
 
     /// Adds these flags to an execution input.
     pub fn write(&self, input: &mut Map<String, Value>) {
-        input.extend(self.given.clone());
+        input.extend(self.given.as_ref().clone());
     }
 }
 
