@@ -250,4 +250,25 @@ mod tests {
         let e = input(&["--frequency", "daily"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
     }
+
+    #[test]
+    fn every_flag_gives_an_input_the_parser_reads() {
+        use s3la_shared::request::ExecutionRequest;
+        let switches: Vec<String> = FIELDS
+            .iter()
+            .filter(|f| matches!(f.value, FieldValue::Flag(_)))
+            .filter_map(|f| f.flag.map(|c| format!("--{}", c.long)))
+            .collect();
+        let mut args = vec!["--date_range", "2024-01-01", "2024-01-31"];
+        args.extend(["--now", "2024-02-01T00:00:00Z"]);
+        args.extend(switches.iter().map(String::as_str));
+        let given = input(&args).unwrap();
+        let request = ExecutionRequest::parse(&given).unwrap();
+        for f in FIELDS {
+            if let FieldValue::Flag(member) = f.value {
+                assert!(*member(&mut request.options.clone()), "{}: {given}", f.name);
+            }
+        }
+        assert_eq!(given.as_object().unwrap().len(), 2 + switches.len());
+    }
 }
