@@ -188,24 +188,18 @@ impl<G: Group> FromArgMatches for Flags<G> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        period: PeriodFlags,
-        #[command(flatten)]
-        query: QueryFlags,
-        #[command(flatten)]
-        actions: ActionFlags,
-    }
-
+    /// The execution input a command with all three groups of flags sends.
     fn input(args: &[&str]) -> Result<Value, clap::Error> {
-        let t = T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))?;
+        let command = ActionFlags::augment_args(QueryFlags::augment_args(
+            PeriodFlags::augment_args(Command::new("t")),
+        ));
+        let matches =
+            command.try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))?;
         let mut m = Map::new();
-        t.period.write(&mut m);
-        t.query.write(&mut m);
-        t.actions.write(&mut m);
+        PeriodFlags::from_arg_matches(&matches)?.write(&mut m);
+        QueryFlags::from_arg_matches(&matches)?.write(&mut m);
+        ActionFlags::from_arg_matches(&matches)?.write(&mut m);
         Ok(Value::Object(m))
     }
 
