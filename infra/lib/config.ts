@@ -6,21 +6,18 @@
  */
 
 import { DownloadLinksConfig, readDownloadLinks } from './download-links';
+import executionInput from './execution-input.json';
 import { LogsLayout } from './logs-table';
 
 export type Frequency = 'weekly' | 'monthly' | 'quarterly';
 export const FREQUENCIES: readonly Frequency[] = ['weekly', 'monthly', 'quarterly'];
 
-/** The execution-input flags a schedule may set (shared/src/request.rs). */
-export const SCHEDULE_FLAGS = [
-  'selectAll',
-  'excludeBucketOperations',
-  'removeMeta',
-  'removeOriginalLogs',
-  'email',
-  'verbose',
-] as const;
-export type ScheduleFlag = (typeof SCHEDULE_FLAGS)[number];
+/**
+ * The execution-input flags a schedule may set: generated from
+ * shared/src/request/fields.rs (regenerate: see the file's generatedBy).
+ */
+export const SCHEDULE_FLAGS: readonly string[] = executionInput.scheduleFlags;
+export type ScheduleFlag = string;
 
 export interface ScheduleConfig {
   readonly frequency: Frequency;

@@ -1,133 +1,205 @@
-//! The original tool's flags, turned into the execution input a schedule
+//! The execution input's `s3la` flags, built from its one description
+//! (`s3la_shared::request::fields`): each flag writes the field a schedule
 //! would send, so the command line and the state machine validate requests
-//! with the same code. Both spellings work: `--select_all` and `--select-all`.
+//! with the same code. The original tool's spellings work beside the
+//! kebab-case ones: `--select_all` and `--select-all`.
 
-use clap::Args;
+use std::marker::PhantomData;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use s3la_shared::request::fields::{
+    CliFlag, FIELDS, FREQUENCIES, FieldValue, FlagGroup, InputField,
+};
 use serde_json::{Map, Value, json};
 
+/// The argument of every flag here, for `conflicts_with_all` on `--input`.
+pub const INPUT_FLAGS: InputFlagIds = InputFlagIds;
+
+/// The ids of every execution-input flag (each is its `long` name).
+#[derive(Debug, Clone, Copy)]
+pub struct InputFlagIds;
+
+impl IntoIterator for InputFlagIds {
+    type Item = &'static str;
+    type IntoIter = Box<dyn Iterator<Item = &'static str>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(FIELDS.iter().filter_map(|f| f.flag.map(|c| c.long)))
+    }
+}
+
+/// Which of the fields' flag groups a [`Flags`] offers.
+pub trait Group {
+    const GROUP: FlagGroup;
+}
+
 /// Which period.
-#[derive(Debug, Clone, Default, Args)]
-pub struct PeriodFlags {
-    /// The previous full period: Monday-Sunday week, calendar month or quarter (UTC).
-    /// Without this or --date_range: monthly.
-    #[arg(long, value_parser = ["weekly", "monthly", "quarterly"], conflicts_with = "date_range")]
-    pub frequency: Option<String>,
-    /// A custom range of days, both included (UTC).
-    #[arg(long = "date_range", visible_alias = "date-range", num_args = 2,
-          value_names = ["START", "END"])]
-    pub date_range: Option<Vec<String>>,
-    /// Compute the period as of this instant instead of now (RFC 3339, e.g. 2024-02-01T06:00:00Z).
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<String>,
-}
-
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Period;
 /// What the query selects.
-#[derive(Debug, Clone, Default, Args)]
-pub struct QueryFlags {
-    /// Every column of the table, raw, instead of the typed report columns.
-    #[arg(long = "select_all", visible_alias = "select-all")]
-    pub select_all: bool,
-    /// Leave out bucket-level operations (key '-'), as the original tool did.
-    #[arg(
-        long = "exclude_bucket_operations",
-        visible_alias = "exclude-bucket-operations"
-    )]
-    pub exclude_bucket_operations: bool,
-    /// More detail in outputs (the SQL in StartQuery's output).
-    #[arg(long, short)]
-    pub verbose: bool,
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query;
+/// What happens after the query: cleanup and the email.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Action;
+
+impl Group for Period {
+    const GROUP: FlagGroup = FlagGroup::Period;
+}
+impl Group for Query {
+    const GROUP: FlagGroup = FlagGroup::Query;
+}
+impl Group for Action {
+    const GROUP: FlagGroup = FlagGroup::Action;
 }
 
-/// What happens after the query: cleanup and the email.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ActionFlags {
-    /// Delete this query's staging data and metadata afterwards.
-    #[arg(long = "remove_meta", visible_alias = "remove-meta")]
-    pub remove_meta: bool,
-    /// Delete the period's own log files once the outputs are verified.
-    #[arg(long = "remove_original_logs", visible_alias = "remove-original-logs")]
-    pub remove_original_logs: bool,
-    /// Send the report by email.
-    #[arg(long)]
-    pub email: bool,
+/// The flags of one group, as the execution-input fields they gave.
+#[derive(Debug, Clone)]
+pub struct Flags<G> {
+    // Boxed: the command enums that hold three of these stay small (clippy's
+    // large_enum_variant), as they were with a bool per flag.
+    given: Box<Map<String, Value>>,
+    group: PhantomData<G>,
+}
+
+impl<G> Default for Flags<G> {
+    fn default() -> Self {
+        Self {
+            given: Box::default(),
+            group: PhantomData,
+        }
+    }
+}
+
+pub type PeriodFlags = Flags<Period>;
+pub type QueryFlags = Flags<Query>;
+pub type ActionFlags = Flags<Action>;
+
+impl<G: Group> Flags<G> {
+    fn fields() -> impl Iterator<Item = (&'static InputField, CliFlag)> {
+        FIELDS
+            .iter()
+            .filter_map(|f| f.flag.filter(|c| c.group == G::GROUP).map(|c| (f, c)))
+    }
+
+    /// Adds these flags to an execution input.
+    pub fn write(&self, input: &mut Map<String, Value>) {
+        input.extend(self.given.as_ref().clone());
+    }
 }
 
 impl PeriodFlags {
-    /// Adds these flags to an execution input.
-    pub fn write(&self, input: &mut Map<String, Value>) {
-        if let Some(f) = &self.frequency {
-            input.insert("frequency".into(), json!(f));
+    /// A custom range, as `--date_range START END` gives it.
+    pub fn date_range(start: &str, end: &str) -> Self {
+        let field = FIELDS
+            .iter()
+            .find(|f| matches!(f.value, FieldValue::DateRange))
+            .expect("the fields have a date range");
+        let mut flags = Self::default();
+        flags.given.insert(field.name.into(), range(start, end));
+        flags
+    }
+}
+
+fn range(start: &str, end: &str) -> Value {
+    json!({"start": start, "end": end})
+}
+
+/// `--help`'s line: the field's doc (Markdown's `code` as 'code') and its
+/// default where leaving the flag out means more than "off".
+fn help(field: &InputField) -> String {
+    let doc = field.doc.replace('`', "'");
+    match field.default {
+        "false" | "none" => doc,
+        default => format!("{doc} (default: {default})"),
+    }
+}
+
+fn arg(field: &InputField, flag: CliFlag) -> Arg {
+    let mut arg = Arg::new(flag.long).long(flag.long).help(help(field));
+    if let Some(alias) = flag.alias {
+        arg = arg.visible_alias(alias);
+    }
+    if let Some(short) = flag.short {
+        arg = arg.short(short);
+    }
+    if flag.value_names.is_empty() {
+        return arg.action(ArgAction::SetTrue);
+    }
+    arg = arg
+        .action(ArgAction::Set)
+        .num_args(flag.value_names.len())
+        .value_names(flag.value_names);
+    if let FieldValue::Frequency = field.value {
+        // The parser refuses both; the command line says so before it runs.
+        let ranges = FIELDS
+            .iter()
+            .filter(|f| matches!(f.value, FieldValue::DateRange))
+            .filter_map(|f| f.flag.map(|c| c.long));
+        arg = arg
+            .value_parser(PossibleValuesParser::new(FREQUENCIES))
+            .conflicts_with_all(ranges);
+    }
+    arg
+}
+
+/// The field's value as the flag gave it, if it was given.
+fn given(field: &InputField, flag: CliFlag, matches: &ArgMatches) -> Option<Value> {
+    match field.value {
+        FieldValue::Flag(_) => matches.get_flag(flag.long).then(|| json!(true)),
+        FieldValue::DateRange => {
+            let days: Vec<&String> = matches.get_many::<String>(flag.long)?.collect();
+            Some(range(days[0], days[1]))
         }
-        if let Some([start, end]) = self.date_range.as_deref() {
-            input.insert("dateRange".into(), json!({"start": start, "end": end}));
-        }
-        if let Some(now) = &self.now {
-            input.insert("now".into(), json!(now));
+        FieldValue::Frequency | FieldValue::Instant | FieldValue::Note => {
+            matches.get_one::<String>(flag.long).map(|v| json!(v))
         }
     }
 }
 
-impl QueryFlags {
-    pub fn write(&self, input: &mut Map<String, Value>) {
-        for (name, on) in [
-            ("selectAll", self.select_all),
-            ("excludeBucketOperations", self.exclude_bucket_operations),
-            ("verbose", self.verbose),
-        ] {
-            if on {
-                input.insert(name.into(), json!(true));
+impl<G: Group> Args for Flags<G> {
+    fn augment_args(cmd: Command) -> Command {
+        Self::fields().fold(cmd, |cmd, (field, flag)| cmd.arg(arg(field, flag)))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl<G: Group> FromArgMatches for Flags<G> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = Self::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for (field, flag) in Self::fields() {
+            if let Some(value) = given(field, flag, matches) {
+                self.given.insert(field.name.into(), value);
             }
         }
+        Ok(())
     }
 }
-
-impl ActionFlags {
-    pub fn write(&self, input: &mut Map<String, Value>) {
-        for (name, on) in [
-            ("removeMeta", self.remove_meta),
-            ("removeOriginalLogs", self.remove_original_logs),
-            ("email", self.email),
-        ] {
-            if on {
-                input.insert(name.into(), json!(true));
-            }
-        }
-    }
-}
-
-/// The arguments of every flag above, for `conflicts_with_all` on `--input`.
-pub const INPUT_FLAGS: [&str; 8] = [
-    "frequency",
-    "date_range",
-    "now",
-    "select_all",
-    "exclude_bucket_operations",
-    "remove_meta",
-    "remove_original_logs",
-    "email",
-];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        period: PeriodFlags,
-        #[command(flatten)]
-        query: QueryFlags,
-        #[command(flatten)]
-        actions: ActionFlags,
-    }
-
+    /// The execution input a command with all three groups of flags sends.
     fn input(args: &[&str]) -> Result<Value, clap::Error> {
-        let t = T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))?;
+        let command = ActionFlags::augment_args(QueryFlags::augment_args(
+            PeriodFlags::augment_args(Command::new("t")),
+        ));
+        let matches =
+            command.try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))?;
         let mut m = Map::new();
-        t.period.write(&mut m);
-        t.query.write(&mut m);
-        t.actions.write(&mut m);
+        PeriodFlags::from_arg_matches(&matches)?.write(&mut m);
+        QueryFlags::from_arg_matches(&matches)?.write(&mut m);
+        ActionFlags::from_arg_matches(&matches)?.write(&mut m);
         Ok(Value::Object(m))
     }
 
@@ -171,5 +243,26 @@ mod tests {
         assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
         let e = input(&["--frequency", "daily"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn every_flag_gives_an_input_the_parser_reads() {
+        use s3la_shared::request::ExecutionRequest;
+        let switches: Vec<String> = FIELDS
+            .iter()
+            .filter(|f| matches!(f.value, FieldValue::Flag(_)))
+            .filter_map(|f| f.flag.map(|c| format!("--{}", c.long)))
+            .collect();
+        let mut args = vec!["--date_range", "2024-01-01", "2024-01-31"];
+        args.extend(["--now", "2024-02-01T00:00:00Z"]);
+        args.extend(switches.iter().map(String::as_str));
+        let given = input(&args).unwrap();
+        let request = ExecutionRequest::parse(&given).unwrap();
+        for f in FIELDS {
+            if let FieldValue::Flag(member) = f.value {
+                assert!(*member(&mut request.options.clone()), "{}: {given}", f.name);
+            }
+        }
+        assert_eq!(given.as_object().unwrap().len(), 2 + switches.len());
     }
 }

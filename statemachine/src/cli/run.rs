@@ -77,10 +77,7 @@ impl RunArgs {
         Self {
             logs,
             results,
-            period: PeriodFlags {
-                date_range: Some(vec![start.to_string(), end.to_string()]),
-                ..PeriodFlags::default()
-            },
+            period: PeriodFlags::date_range(start, end),
             query: QueryFlags::default(),
             actions: ActionFlags::default(),
             input: None,

@@ -7,16 +7,22 @@
 //! {"dateRange": {"start": "2024-01-03", "end": "2024-01-17"}, "selectAll": true}
 //! ```
 
+pub mod docs;
+pub mod fields;
+mod read;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::athena_ddl::KeyLayout;
-use crate::config::{PeriodConfig, parse_day};
+use crate::config::PeriodConfig;
 use crate::error::StepError;
 use crate::period::{Frequency, Period, inclusive_days};
+use fields::{FieldValue, InputField};
 
-/// The flags of the original tool (and one of ours), all false by default.
+/// The flags of the original tool (and one of ours), all false by default;
+/// each is a [`FieldValue::Flag`] in [`fields::FIELDS`], which documents it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Options {
@@ -57,9 +63,6 @@ pub struct ExecutionRequest {
     pub now: Option<DateTime<Utc>>,
 }
 
-const FIELDS: &str = "frequency, dateRange, selectAll, excludeBucketOperations, removeMeta, \
-                      removeOriginalLogs, email, verbose, now, Comment";
-
 impl ExecutionRequest {
     /// Reads an execution input. Types and formats are checked here; limits
     /// that depend on settings and on "now" are checked by [`Self::period`].
@@ -69,7 +72,7 @@ impl ExecutionRequest {
                 "input",
                 format!(
                     "must be a JSON object like {{\"frequency\": \"monthly\"}}, got {}",
-                    kind(input)
+                    read::kind(input)
                 ),
             ));
         };
@@ -78,33 +81,21 @@ impl ExecutionRequest {
         let mut options = Options::default();
         let mut now = None;
         for (name, value) in fields {
-            match name.as_str() {
-                "frequency" => frequency = Some(parse_frequency(value)?),
-                "dateRange" => range = Some(parse_range(value)?),
-                "selectAll" => options.select_all = boolean(name, value)?,
-                "excludeBucketOperations" => {
-                    options.exclude_bucket_operations = boolean(name, value)?
-                }
-                "removeMeta" => options.remove_meta = boolean(name, value)?,
-                "removeOriginalLogs" => options.remove_original_logs = boolean(name, value)?,
-                "email" => options.email = boolean(name, value)?,
-                "verbose" => options.verbose = boolean(name, value)?,
-                "now" => now = Some(parse_now(value)?),
-                // The console's default input is {"Comment": "Insert your JSON here"}.
-                "Comment" | "comment" => {
-                    if !value.is_string() {
-                        return Err(StepError::invalid(
-                            name,
-                            format!("must be a string, got {}", kind(value)),
-                        ));
-                    }
-                }
-                other => {
-                    return Err(StepError::invalid(
-                        other,
-                        format!("is not a known field; allowed fields: {FIELDS}"),
-                    ));
-                }
+            let field = InputField::named(name).ok_or_else(|| {
+                StepError::invalid(
+                    name,
+                    format!(
+                        "is not a known field; allowed fields: {}",
+                        InputField::names()
+                    ),
+                )
+            })?;
+            match field.value {
+                FieldValue::Frequency => frequency = Some(read::frequency(value)?),
+                FieldValue::DateRange => range = Some(read::range(value)?),
+                FieldValue::Flag(member) => *member(&mut options) = read::boolean(name, value)?,
+                FieldValue::Instant => now = Some(read::now(value)?),
+                FieldValue::Note => read::string(name, value)?,
             }
         }
         let selection = match (frequency, range) {
@@ -181,92 +172,6 @@ impl ExecutionRequest {
         }
         Ok(period)
     }
-}
-
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {}", Value::String(s.clone())),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
-}
-
-fn boolean(name: &str, v: &Value) -> Result<bool, StepError> {
-    v.as_bool()
-        .ok_or_else(|| StepError::invalid(name, format!("must be true or false, got {}", kind(v))))
-}
-
-fn parse_frequency(v: &Value) -> Result<Frequency, StepError> {
-    v.as_str().and_then(Frequency::parse).ok_or_else(|| {
-        StepError::invalid(
-            "frequency",
-            format!("must be {}, got {}", Frequency::ALLOWED, kind(v)),
-        )
-    })
-}
-
-fn parse_range(v: &Value) -> Result<(NaiveDate, NaiveDate), StepError> {
-    let shape = "must be an object {\"start\": \"YYYY-MM-DD\", \"end\": \"YYYY-MM-DD\"}";
-    let Value::Object(fields) = v else {
-        return Err(StepError::invalid(
-            "dateRange",
-            format!("{shape}, got {}", kind(v)),
-        ));
-    };
-    if let Some(other) = fields
-        .keys()
-        .find(|k| !matches!(k.as_str(), "start" | "end"))
-    {
-        return Err(StepError::invalid(
-            format!("dateRange.{other}"),
-            "is not a known field; dateRange has only start and end",
-        ));
-    }
-    Ok((date(fields, "start", shape)?, date(fields, "end", shape)?))
-}
-
-fn date(fields: &Map<String, Value>, name: &str, shape: &str) -> Result<NaiveDate, StepError> {
-    let field = format!("dateRange.{name}");
-    let v = fields
-        .get(name)
-        .ok_or_else(|| StepError::invalid(&field, format!("is missing: dateRange {shape}")))?;
-    let text = v.as_str().ok_or_else(|| {
-        StepError::invalid(
-            &field,
-            format!("must be a date string \"YYYY-MM-DD\", got {}", kind(v)),
-        )
-    })?;
-    // parse_day also takes YYYY/MM/DD; the input format is the ISO one only.
-    let day = (text.as_bytes().get(4) == Some(&b'-'))
-        .then(|| parse_day(text))
-        .flatten();
-    day.ok_or_else(|| {
-        StepError::invalid(
-            &field,
-            format!(
-                "must be a real calendar date as \"YYYY-MM-DD\", got {}",
-                kind(v)
-            ),
-        )
-    })
-}
-
-fn parse_now(v: &Value) -> Result<DateTime<Utc>, StepError> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            StepError::invalid(
-                "now",
-                format!(
-                    "must be an RFC 3339 instant like \"2024-02-01T06:00:00Z\", got {}",
-                    kind(v)
-                ),
-            )
-        })
 }
 
 #[cfg(test)]
