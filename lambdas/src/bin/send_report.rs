@@ -5,6 +5,7 @@
 //! here), else a presigned S3 URL that lives no longer than the role's
 //! credentials (an hour when their expiry is unknown).
 
+use s3la_shared::aws::mail_transport::Transport;
 use s3la_shared::aws::s3::S3Store;
 use s3la_shared::aws::sdk_config;
 use s3la_shared::aws::secrets::link_signer;
@@ -12,7 +13,6 @@ use s3la_shared::aws::ses::Ses;
 use s3la_shared::config::ProcessEnv;
 use s3la_shared::email::EmailConfig;
 use s3la_shared::email::smtp::SmtpConfig;
-use s3la_shared::email::transport::Transport;
 use s3la_shared::links::{LinkConfig, SignLink};
 use s3la_shared::steps::send_report::send_report;
 

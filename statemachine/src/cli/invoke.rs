@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use s3la::asl::run::Tasks;
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, substitutions};
+use s3la_shared::aws::mail_transport::Transport;
 use s3la_shared::aws::s3::S3Store;
 use s3la_shared::aws::secrets::link_signer;
 use s3la_shared::aws::ses::Ses;
@@ -19,7 +20,6 @@ use s3la_shared::config::{
 };
 use s3la_shared::email::EmailConfig;
 use s3la_shared::email::smtp::SmtpConfig;
-use s3la_shared::email::transport::Transport;
 use s3la_shared::error::StepError;
 use s3la_shared::links::{LinkConfig, SignLink};
 use s3la_shared::steps::{
