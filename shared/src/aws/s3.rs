@@ -543,6 +543,24 @@ mod tests {
         assert_eq!((expires, stated), (7 * 24 * 3600, 7 * 24 * 3600));
     }
 
+    #[test]
+    fn each_failure_gets_the_name_the_definition_matches() {
+        use crate::aws::sdk_error::samples::{answer, no_credentials};
+        use crate::error::StepError;
+        use aws_sdk_s3::operation::get_object::GetObjectError;
+        let refused = |status, code| answer(GetObjectError::generic, status, code, "m");
+        for (e, name) in [
+            (refused(503, "SlowDown"), "Transient"),
+            (no_credentials(), "ConfigError"),
+            (refused(403, "AccessDenied"), "AwsError"),
+            (refused(404, "NoSuchKey"), "StorageError"),
+            // A missing bucket is a setting to fix, not a missing object.
+            (refused(404, "NoSuchBucket"), "AwsError"),
+        ] {
+            assert_eq!(StepError::from(classify("s3://b/k", e)).name(), name);
+        }
+    }
+
     #[tokio::test]
     async fn credentials_about_to_expire_sign_nothing() {
         let e = signed(keys(Some("t"), Some(Duration::from_secs(90))))
