@@ -375,6 +375,19 @@ pub struct S3Upload {
 }
 
 impl S3Upload {
+    /// Aborts after `cause`, the failure the caller reports. An abort that
+    /// fails too is logged and otherwise ignored: `cause` is what to fix, and
+    /// the bucket's lifecycle rule for incomplete uploads removes the parts.
+    async fn abort_after(self, cause: &StorageError) {
+        let uri = self.uri.clone();
+        if let Err(e) = self.abort().await {
+            eprintln!(
+                "note: the upload to {uri} failed ({cause}) and aborting it failed too, ignored \
+                 (the lifecycle rule removes its parts): {e}"
+            );
+        }
+    }
+
     async fn wait_one(&mut self) -> Result<(), StorageError> {
         if let Some(joined) = self.in_flight.join_next().await {
             let part = joined.map_err(|e| StorageError::local(&self.uri, e))??;
@@ -416,7 +429,7 @@ impl Upload for S3Upload {
     async fn complete(mut self) -> Result<u64, StorageError> {
         while !self.in_flight.is_empty() {
             if let Err(e) = self.wait_one().await {
-                let _ = self.abort().await;
+                self.abort_after(&e).await;
                 return Err(e);
             }
         }
@@ -439,7 +452,7 @@ impl Upload for S3Upload {
             Ok(_) => Ok(self.size),
             Err(e) => {
                 let e = classify(&self.uri, e);
-                let _ = self.abort().await;
+                self.abort_after(&e).await;
                 Err(e)
             }
         }

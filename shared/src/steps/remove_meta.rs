@@ -23,7 +23,7 @@ struct Input {
     status: QueryStatusOutput,
     /// Present only after a successful merge: staging data is never removed
     /// before the outputs that come from it exist.
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "required, never read: its presence is the check")]
     results: MergeOutput,
 }
 
