@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use crate::athena_ddl::KeyLayout;
 use crate::error::StepError;
+use crate::location::Location;
 use crate::period::MAX_SLACK_DAYS;
 use crate::report::geo::Countries;
 use crate::report::pricing::Prices;
@@ -57,6 +58,21 @@ fn value(env: &dyn Env, name: &str) -> Option<String> {
 
 fn required(env: &dyn Env, name: &str, example: &str) -> Result<String, StepError> {
     value(env, name).ok_or_else(|| StepError::config(name, format!("is not set (e.g. {example})")))
+}
+
+/// `name`'s `s3://bucket/prefix/` value, checked as Athena accepts it and
+/// parsed once, so that no step parses a setting again.
+fn s3_prefix(name: &str, raw: &str) -> Result<Location, StepError> {
+    let uri = s3_prefix_uri(name, raw.trim()).map_err(|m| invalid(name, m))?;
+    Location::parse(&uri).map_err(|m| StepError::config(name, m))
+}
+
+/// `RESULT_PATH`, required.
+fn result_path(env: &dyn Env) -> Result<Location, StepError> {
+    s3_prefix(
+        "RESULT_PATH",
+        &required(env, "RESULT_PATH", "s3://my-results-bucket/s3la/")?,
+    )
 }
 
 fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
@@ -167,8 +183,8 @@ impl UnloadCompression {
 pub struct QueryConfig {
     pub database: String,
     pub table: String,
-    /// `RESULT_PATH`, normalised to `s3://bucket/prefix/`.
-    pub result_path: String,
+    /// `RESULT_PATH`: `s3://bucket/prefix/` (a `file:///dir/` locally).
+    pub result_path: Location,
     pub workgroup: String,
     pub compression: UnloadCompression,
     pub layout: KeyLayout,
@@ -181,9 +197,7 @@ impl QueryConfig {
             .map_err(|m| invalid("ATHENA_DATABASE", m))?;
         let table = required(env, "ATHENA_TABLE", "mybucket_logs")?;
         athena_identifier("ATHENA_TABLE", &table).map_err(|m| invalid("ATHENA_TABLE", m))?;
-        let result_path = required(env, "RESULT_PATH", "s3://my-results-bucket/s3la/")?;
-        let result_path = s3_prefix_uri("RESULT_PATH", result_path.trim())
-            .map_err(|m| invalid("RESULT_PATH", m))?;
+        let result_path = result_path(env)?;
         let workgroup = value(env, "ATHENA_WORKGROUP").unwrap_or_else(|| "primary".into());
         let workgroup_ok = (1..=128).contains(&workgroup.len())
             && workgroup
@@ -228,7 +242,7 @@ impl QueryConfig {
         Self {
             database: "local".into(),
             table: "logs".into(),
-            result_path: crate::location::file_uri(result_dir, true),
+            result_path: Location::local_folder(result_dir),
             workgroup: "local".into(),
             compression: UnloadCompression::Zstd,
             layout,
@@ -303,7 +317,9 @@ impl ReportConfig {
 /// What MergeResults needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeConfig {
-    /// `RESULT_PATH`: `s3://bucket/prefix/`, or `file:///dir/` locally.
+    /// `RESULT_PATH`: `s3://bucket/prefix/`, or `file:///dir/` locally. Kept
+    /// as text until MergeResults takes the [`Location`] the other
+    /// configs hold.
     pub result_path: String,
     pub layout: KeyLayout,
     pub report: ReportConfig,
@@ -311,11 +327,8 @@ pub struct MergeConfig {
 
 impl MergeConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
-        let result_path = required(env, "RESULT_PATH", "s3://my-results-bucket/s3la/")?;
-        let result_path = s3_prefix_uri("RESULT_PATH", result_path.trim())
-            .map_err(|m| invalid("RESULT_PATH", m))?;
         Ok(Self {
-            result_path,
+            result_path: result_path(env)?.to_string(),
             layout: key_layout(env)?,
             report: ReportConfig::from_env(env)?,
         })
@@ -323,7 +336,7 @@ impl MergeConfig {
 
     pub fn local(result_dir: &std::path::Path, layout: KeyLayout, report: ReportConfig) -> Self {
         Self {
-            result_path: crate::location::file_uri(result_dir, true),
+            result_path: Location::local_folder(result_dir).to_string(),
             layout,
             report,
         }
@@ -334,11 +347,11 @@ impl MergeConfig {
 /// deletes only under them) and where the logs live (RemoveOriginalLogs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanupConfig {
-    /// `RESULT_PATH`, as in [`MergeConfig`].
-    pub result_path: String,
+    /// `RESULT_PATH`, as in [`QueryConfig`].
+    pub result_path: Location,
     /// `S3_LOGS_LOCATION`: the logs table's location, `s3://bucket/prefix/`
     /// (`file:///dir/` locally). Only RemoveOriginalLogs requires it.
-    pub logs_location: Option<String>,
+    pub logs_location: Option<Location>,
     pub layout: KeyLayout,
 }
 
@@ -346,13 +359,10 @@ impl CleanupConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
         let merge = MergeConfig::from_env(env)?;
         let logs_location = value(env, "S3_LOGS_LOCATION")
-            .map(|v| {
-                s3_prefix_uri("S3_LOGS_LOCATION", v.trim())
-                    .map_err(|m| invalid("S3_LOGS_LOCATION", m))
-            })
+            .map(|v| s3_prefix("S3_LOGS_LOCATION", &v))
             .transpose()?;
         Ok(Self {
-            result_path: merge.result_path,
+            result_path: result_path(env)?,
             logs_location,
             layout: merge.layout,
         })
@@ -364,8 +374,8 @@ impl CleanupConfig {
         layout: KeyLayout,
     ) -> Self {
         Self {
-            result_path: crate::location::file_uri(result_dir, true),
-            logs_location: Some(crate::location::file_uri(logs_dir, true)),
+            result_path: Location::local_folder(result_dir),
+            logs_location: Some(Location::local_folder(logs_dir)),
             layout,
         }
     }
@@ -399,7 +409,7 @@ mod tests {
     #[test]
     fn query_config_defaults() {
         let c = QueryConfig::from_env(&BASE).unwrap();
-        assert_eq!(c.result_path, "s3://results-bucket/s3la/");
+        assert_eq!(c.result_path.to_string(), "s3://results-bucket/s3la/");
         assert_eq!(c.workgroup, "primary");
         assert_eq!(c.compression, UnloadCompression::Zstd);
         assert_eq!(

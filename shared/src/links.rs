@@ -88,36 +88,41 @@ impl LinkConfig {
             && host
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c));
-        if !host_ok {
-            return Err(StepError::config(
-                "LINK_BASE_URL",
-                format!(
-                    "must be https://<host>[/<path>] with no query, port or user, not '{base_url}'"
-                ),
-            ));
-        }
-        if key_pair_id.len() > 128
-            || !key_pair_id
+        let key_pair_id_ok = key_pair_id.len() <= 128
+            && key_pair_id
                 .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        {
-            return Err(StepError::config(
-                "LINK_KEY_PAIR_ID",
-                format!(
-                    "must be a CloudFront public key ID (upper-case letters and digits, e.g. \
-                     K2JCJMDEHXQW5F), not '{key_pair_id}'"
-                ),
-            ));
-        }
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         let secret_ok = private_key_secret.len() <= 2048
             && private_key_secret
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-:".contains(c));
-        if !secret_ok {
-            return Err(StepError::config(
+        // Each setting's check and what it must be, in the order they are reported.
+        for (ok, variable, must_be, value) in [
+            (
+                host_ok,
+                "LINK_BASE_URL",
+                "https://<host>[/<path>] with no query, port or user",
+                &base_url,
+            ),
+            (
+                key_pair_id_ok,
+                "LINK_KEY_PAIR_ID",
+                "a CloudFront public key ID (upper-case letters and digits, e.g. K2JCJMDEHXQW5F)",
+                &key_pair_id,
+            ),
+            (
+                secret_ok,
                 "LINK_PRIVATE_KEY_SECRET",
-                format!("must be a Secrets Manager secret ARN or name, not '{private_key_secret}'"),
-            ));
+                "a Secrets Manager secret ARN or name",
+                &private_key_secret,
+            ),
+        ] {
+            if !ok {
+                return Err(StepError::config(
+                    variable,
+                    format!("must be {must_be}, not '{value}'"),
+                ));
+            }
         }
         Ok(Some(LinkConfig {
             base_url: base_url.trim_end_matches('/').to_string(),

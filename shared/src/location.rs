@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::StepError;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     S3 { bucket: String, key: String },
@@ -30,6 +32,22 @@ impl Location {
 }
 
 impl Location {
+    /// `uri`, a field of a step's input (or a setting), as a location; a
+    /// malformed one is `InvalidInput` naming `field`.
+    pub fn parse_field(uri: &str, field: &str) -> Result<Self, StepError> {
+        Self::parse(uri).map_err(|m| StepError::invalid(field, m))
+    }
+
+    /// A local directory as a folder: `file:///dir/`, the trailing slash kept
+    /// so that names appended as text stay inside it.
+    pub fn local_folder(dir: &Path) -> Self {
+        let mut path = dir.as_os_str().to_owned();
+        if !path.to_string_lossy().ends_with('/') {
+            path.push("/");
+        }
+        Location::Local(PathBuf::from(path))
+    }
+
     /// `self` as a folder, with `name` under it: `s3://b/p` + `x` = `s3://b/p/x`.
     pub fn join(&self, name: &str) -> Location {
         fn joined(base: &str, name: &str) -> String {

@@ -40,8 +40,10 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // A server that already exited is fine: the test's own result is
+        // what matters, and the temporary root goes with `root`.
+        self.child.kill().ok();
+        self.child.wait().ok();
     }
 }
 

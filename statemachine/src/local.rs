@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use s3la_shared::aws::mail_transport::Transport;
 use s3la_shared::config::{
     CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, ReportConfig, StatusConfig,
 };
 use s3la_shared::email::EmailConfig;
 use s3la_shared::email::outbox::Outbox;
 use s3la_shared::email::smtp::SmtpConfig;
-use s3la_shared::email::transport::Transport;
 use s3la_shared::engine::QueryEngine;
 use s3la_shared::error::StepError;
 use s3la_shared::links::SignLink;

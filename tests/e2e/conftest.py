@@ -137,6 +137,15 @@ def run(binary, *args, check=True, **kw):
     )
 
 
+def generated_logs(s3la, tmp_path_factory, name, start, days, lines_per_day, seed) -> Path:
+    """`s3la gen-logs` into a fresh folder `name` (the same logs for the same
+    arguments), for the test modules' own log fixtures."""
+    root = tmp_path_factory.mktemp(name)
+    run(s3la, "gen-logs", root, "--start", start, "--days", days,
+        "--lines-per-day", lines_per_day, "--seed", seed)
+    return root
+
+
 @pytest.fixture(scope="session")
 def logs(s3la, tmp_path_factory):
     """Three days of generated logs; returns (root dir, gen-logs summary line)."""

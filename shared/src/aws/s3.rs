@@ -375,6 +375,19 @@ pub struct S3Upload {
 }
 
 impl S3Upload {
+    /// Aborts after `cause`, the failure the caller reports. An abort that
+    /// fails too is logged and otherwise ignored: `cause` is what to fix, and
+    /// the bucket's lifecycle rule for incomplete uploads removes the parts.
+    async fn abort_after(self, cause: &StorageError) {
+        let uri = self.uri.clone();
+        if let Err(e) = self.abort().await {
+            eprintln!(
+                "note: the upload to {uri} failed ({cause}) and aborting it failed too, ignored \
+                 (the lifecycle rule removes its parts): {e}"
+            );
+        }
+    }
+
     async fn wait_one(&mut self) -> Result<(), StorageError> {
         if let Some(joined) = self.in_flight.join_next().await {
             let part = joined.map_err(|e| StorageError::local(&self.uri, e))??;
@@ -416,7 +429,7 @@ impl Upload for S3Upload {
     async fn complete(mut self) -> Result<u64, StorageError> {
         while !self.in_flight.is_empty() {
             if let Err(e) = self.wait_one().await {
-                let _ = self.abort().await;
+                self.abort_after(&e).await;
                 return Err(e);
             }
         }
@@ -439,7 +452,7 @@ impl Upload for S3Upload {
             Ok(_) => Ok(self.size),
             Err(e) => {
                 let e = classify(&self.uri, e);
-                let _ = self.abort().await;
+                self.abort_after(&e).await;
                 Err(e)
             }
         }
@@ -541,6 +554,24 @@ mod tests {
         let month = Duration::from_secs(30 * 24 * 3600);
         let (expires, stated, _) = signed(keys(Some("t"), Some(month))).await.unwrap();
         assert_eq!((expires, stated), (7 * 24 * 3600, 7 * 24 * 3600));
+    }
+
+    #[test]
+    fn each_failure_gets_the_name_the_definition_matches() {
+        use crate::aws::sdk_error::samples::{answer, no_credentials};
+        use crate::error::StepError;
+        use aws_sdk_s3::operation::get_object::GetObjectError;
+        let refused = |status, code| answer(GetObjectError::generic, status, code, "m");
+        for (e, name) in [
+            (refused(503, "SlowDown"), "Transient"),
+            (no_credentials(), "ConfigError"),
+            (refused(403, "AccessDenied"), "AwsError"),
+            (refused(404, "NoSuchKey"), "StorageError"),
+            // A missing bucket is a setting to fix, not a missing object.
+            (refused(404, "NoSuchBucket"), "AwsError"),
+        ] {
+            assert_eq!(StepError::from(classify("s3://b/k", e)).name(), name);
+        }
     }
 
     #[tokio::test]

@@ -18,6 +18,8 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
+use crate::error::StepError;
+
 /// What to set when no credentials are found.
 pub const SET_CREDENTIALS: &str = "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
      (on Lambda the function's role provides them)";
@@ -43,6 +45,28 @@ pub enum SdkFailure {
     },
     /// The request was never sent (a parameter the SDK refused, ...).
     Client { message: String },
+}
+
+impl SdkFailure {
+    /// The step error of a failure the calling adapter has no rule of its
+    /// own for: `ConfigError`, `Transient`, or `AwsError` with the service's
+    /// code (`ClientError` for a request never sent).
+    pub fn into_step_error(self, service: &'static str) -> StepError {
+        match self {
+            SdkFailure::Config { variable, message } => StepError::config(variable, message),
+            SdkFailure::Transient { message } => StepError::transient(message),
+            SdkFailure::Client { message } => StepError::Aws {
+                service,
+                code: "ClientError".into(),
+                message,
+            },
+            SdkFailure::Service { code, message, .. } => StepError::Aws {
+                service,
+                code,
+                message,
+            },
+        }
+    }
 }
 
 /// Error codes that mean "slow down" or "try again" whatever the status.
@@ -232,26 +256,38 @@ pub fn one_line(err: &(dyn Error + 'static)) -> String {
     line
 }
 
+/// SDK failures as the adapters' tests need them, for any service's
+/// operation error (`generic` is each one's constructor from metadata).
 #[cfg(test)]
-mod tests {
+pub(crate) mod samples {
     use super::*;
     use aws_sdk_s3::error::{ConnectorError, ErrorMetadata};
-    use aws_sdk_s3::operation::get_object::GetObjectError;
     use aws_sdk_s3::primitives::SdkBody;
-    use aws_sdk_s3::types::error::NoSuchKey;
 
-    type Err = SdkError<GetObjectError, HttpResponse>;
-
-    fn response(status: u16) -> HttpResponse {
+    pub fn response(status: u16) -> HttpResponse {
         HttpResponse::new(status.try_into().unwrap(), SdkBody::from("<Error/>"))
     }
 
-    fn service(status: u16, code: &str, message: &str) -> Err {
+    /// The service's answer `status` with error `code`.
+    pub fn answer<E>(
+        generic: impl FnOnce(ErrorMetadata) -> E,
+        status: u16,
+        code: &str,
+        message: &str,
+    ) -> SdkError<E, HttpResponse> {
         let meta = ErrorMetadata::builder().code(code).message(message).build();
-        SdkError::service_error(GetObjectError::generic(meta), response(status))
+        SdkError::service_error(generic(meta), response(status))
     }
 
-    fn dispatch(source: impl Error + Send + Sync + 'static, kind: &str) -> Err {
+    /// A call that never left: no credentials were found.
+    pub fn no_credentials<E>() -> SdkError<E, HttpResponse> {
+        dispatch(CredentialsError::not_loaded("nothing set"), "other")
+    }
+
+    pub fn dispatch<E>(
+        source: impl Error + Send + Sync + 'static,
+        kind: &str,
+    ) -> SdkError<E, HttpResponse> {
         let source = Box::new(source);
         let e = match kind {
             "io" => ConnectorError::io(source),
@@ -259,6 +295,65 @@ mod tests {
             _ => ConnectorError::other(source, None),
         };
         SdkError::dispatch_failure(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::samples::response;
+    use super::*;
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::types::error::NoSuchKey;
+
+    type Err = SdkError<GetObjectError, HttpResponse>;
+
+    fn service(status: u16, code: &str, message: &str) -> Err {
+        super::samples::answer(GetObjectError::generic, status, code, message)
+    }
+
+    fn dispatch(source: impl Error + Send + Sync + 'static, kind: &str) -> Err {
+        super::samples::dispatch(source, kind)
+    }
+
+    #[test]
+    fn a_failure_no_adapter_rule_claims_keeps_its_class_as_a_step_error() {
+        let service = |status, code: &str| SdkFailure::Service {
+            status,
+            code: code.into(),
+            message: "m".into(),
+        };
+        for (failure, name, shown) in [
+            (
+                SdkFailure::Config {
+                    variable: "AWS_REGION",
+                    message: "m".into(),
+                },
+                "ConfigError",
+                "AWS_REGION: m",
+            ),
+            (
+                SdkFailure::Transient {
+                    message: "SES Throttling: m".into(),
+                },
+                "Transient",
+                "temporary failure, retry: SES Throttling: m",
+            ),
+            (
+                service(403, "AccessDeniedException"),
+                "AwsError",
+                "SES error AccessDeniedException: m",
+            ),
+            (
+                SdkFailure::Client {
+                    message: "m".into(),
+                },
+                "AwsError",
+                "SES error ClientError: m",
+            ),
+        ] {
+            let e = failure.into_step_error("SES");
+            assert_eq!((e.name(), e.to_string().as_str()), (name, shown));
+        }
     }
 
     /// A plain error with a source, as the SDK's wrappers are.

@@ -55,27 +55,47 @@ fn classify<E>(err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let (code, message) = match classify_sdk_error("SES", &err) {
-        SdkFailure::Config { variable, message } => return StepError::config(variable, message),
-        SdkFailure::Transient { message } => return StepError::transient(message),
-        SdkFailure::Client { message } => ("ClientError".to_string(), message),
-        SdkFailure::Service { code, message, .. } => (code, message),
-    };
-    match code.as_str() {
-        "MessageRejected"
-        | "MailFromDomainNotVerifiedException"
-        | "AccountSuspendedException"
-        | "SendingPausedException"
-        | "NotFoundException" => StepError::EmailRejected {
-            message: format!(
-                "SES {code}: {message}. Check that FROM_EMAIL is a verified SES identity in this \
-                 region and, while the account is in the SES sandbox, that every recipient is verified too"
-            ),
-        },
-        _ => StepError::Aws {
-            service: "SES",
-            code,
-            message,
-        },
+    match classify_sdk_error("SES", &err) {
+        SdkFailure::Service { code, message, .. } if REFUSALS.contains(&code.as_str()) => {
+            StepError::EmailRejected {
+                message: format!(
+                    "SES {code}: {message}. Check that FROM_EMAIL is a verified SES identity in \
+                     this region and, while the account is in the SES sandbox, that every \
+                     recipient is verified too"
+                ),
+            }
+        }
+        other => other.into_step_error("SES"),
+    }
+}
+
+/// SES's answers that a setting or the account's state must change.
+const REFUSALS: [&str; 5] = [
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "AccountSuspendedException",
+    "SendingPausedException",
+    "NotFoundException",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::sdk_error::samples::{answer, no_credentials};
+    use aws_sdk_sesv2::operation::send_email::SendEmailError;
+
+    #[test]
+    fn each_failure_gets_the_name_the_definition_matches() {
+        let refused = |status, code| answer(SendEmailError::generic, status, code, "m");
+        for (e, name) in [
+            (refused(400, "TooManyRequestsException"), "Transient"),
+            (refused(503, "ServiceUnavailable"), "Transient"),
+            (no_credentials(), "ConfigError"),
+            (refused(400, "MessageRejected"), "EmailRejected"),
+            (refused(400, "NotFoundException"), "EmailRejected"),
+            (refused(403, "AccessDeniedException"), "AwsError"),
+        ] {
+            assert_eq!(classify(e).name(), name);
+        }
     }
 }

@@ -2,13 +2,12 @@
 //! one and sent in batches of at most [`MAX_RECIPIENTS`], and one MIME
 //! message (HTML with a plain-text alternative) that every transport sends
 //! as the same bytes: SES v2 (`aws::ses`), SMTP ([`smtp`], feature `smtp`)
-//! or the local outbox ([`outbox`]).
+//! or the local outbox ([`outbox`]). This module knows no AWS adapter: they
+//! implement its [`MailTransport`], and `aws::mail_transport` picks one.
 
 pub mod outbox;
 #[cfg(feature = "smtp")]
 pub mod smtp;
-#[cfg(all(feature = "aws", feature = "smtp"))]
-pub mod transport;
 
 use std::future::Future;
 

@@ -14,20 +14,56 @@ pub fn count(n: u64) -> String {
     out
 }
 
-/// Bytes in binary units: `1.5 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = n as f64;
+/// Which units a byte count is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteUnits {
+    /// `1.5 GiB`: the report's sizes, as the S3 console states them.
+    Binary,
+    /// `1.5 MB`, `1.50 GB`: the command line's progress and summaries, as
+    /// throughput and disk figures are usually read.
+    Decimal,
+}
+
+impl ByteUnits {
+    /// The step between units, and each unit's name and decimals.
+    fn scale(self) -> (f64, &'static [(&'static str, usize)]) {
+        match self {
+            ByteUnits::Binary => (
+                1024.0,
+                &[
+                    ("B", 0),
+                    ("KiB", 1),
+                    ("MiB", 1),
+                    ("GiB", 1),
+                    ("TiB", 1),
+                    ("PiB", 1),
+                ],
+            ),
+            ByteUnits::Decimal => (1000.0, &[("B", 0), ("kB", 1), ("MB", 1), ("GB", 2)]),
+        }
+    }
+}
+
+/// `n` bytes in the largest of `units`' units it reaches.
+pub fn bytes_in(n: u64, units: ByteUnits) -> String {
+    let (step, names) = units.scale();
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    while unit < names.len() - 1 && n as f64 >= step.powi(unit as i32 + 1) {
         unit += 1;
     }
+    let (name, decimals) = names[unit];
     if unit == 0 {
-        format!("{n} B")
+        format!("{n} {name}")
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        // One division by an exact power, as each unit's threshold.
+        let value = n as f64 / step.powi(unit as i32);
+        format!("{value:.decimals$} {name}")
     }
+}
+
+/// Bytes in binary units: `1.5 GiB`.
+pub fn bytes(n: u64) -> String {
+    bytes_in(n, ByteUnits::Binary)
 }
 
 /// US dollars: cents for most figures, a hundredth of a cent below a cent.
@@ -87,6 +123,26 @@ pub fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_units_reach_each_unit_at_its_threshold() {
+        for (n, binary, decimal) in [
+            (0, "0 B", "0 B"),
+            (999, "999 B", "999 B"),
+            (1_000, "1000 B", "1.0 kB"),
+            (1_023, "1023 B", "1.0 kB"),
+            (1_024, "1.0 KiB", "1.0 kB"),
+            (1_500_000, "1.4 MiB", "1.5 MB"),
+            (999_999_999, "953.7 MiB", "1000.0 MB"),
+            (1_000_000_000, "953.7 MiB", "1.00 GB"),
+            (1 << 30, "1.0 GiB", "1.07 GB"),
+            (5 << 50, "5.0 PiB", "5629499.53 GB"),
+            (u64::MAX, "16384.0 PiB", "18446744073.71 GB"),
+        ] {
+            assert_eq!(bytes_in(n, ByteUnits::Binary), binary, "{n}");
+            assert_eq!(bytes_in(n, ByteUnits::Decimal), decimal, "{n}");
+        }
+    }
 
     #[test]
     fn figures() {

@@ -3,13 +3,13 @@
 //! `s3la invoke STEP` does without `--logs`.
 
 use crate::aws::athena::AthenaEngine;
+use crate::aws::mail_transport::Transport;
 use crate::aws::s3::S3Store;
 use crate::aws::sdk_config;
 use crate::aws::secrets::link_signer;
 use crate::aws::ses::Ses;
 use crate::config::Env;
 use crate::email::smtp::SmtpConfig;
-use crate::email::transport::Transport;
 use crate::error::StepError;
 use crate::links::cloudfront::CloudFrontSigner;
 use crate::links::{LinkConfig, SignLink};

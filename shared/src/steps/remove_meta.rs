@@ -23,7 +23,7 @@ struct Input {
     status: QueryStatusOutput,
     /// Present only after a successful merge: staging data is never removed
     /// before the outputs that come from it exist.
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "required, never read: its presence is the check")]
     results: MergeOutput,
 }
 
@@ -57,7 +57,7 @@ fn run_prefix(prefix: &str, field: &str, root: &str, kind: &str) -> Result<Locat
             format!("{prefix} is not this deployment's {base}<period>/<execution>/ prefix"),
         ));
     }
-    Location::parse(prefix).map_err(|m| StepError::invalid(field, m))
+    Location::parse_field(prefix, field)
 }
 
 /// The folder of Athena's manifest, which must lie under `<RESULT_PATH>_athena/`.
@@ -66,7 +66,7 @@ fn metadata_folder(manifest: &str, root: &str) -> Result<Location, StepError> {
     let folder = manifest.rsplit_once('/').map(|(f, _)| format!("{f}/"));
     match folder {
         Some(f) if f.starts_with(&base) && !f.split('/').any(|s| s == "..") => {
-            Location::parse(&f).map_err(|m| StepError::invalid("status.manifest", m))
+            Location::parse_field(&f, "status.manifest")
         }
         _ => Err(StepError::invalid(
             "status.manifest",
@@ -81,7 +81,7 @@ pub async fn remove_meta<S: ObjectStore>(
     store: &S,
 ) -> Result<RemoveMetaOutput, StepError> {
     let input: Input = from_input(input)?;
-    let root = &config.result_path;
+    let root = &config.result_path.to_string();
     let staging = run_prefix(
         &input.query.staging_prefix,
         "query.stagingPrefix",

@@ -141,10 +141,6 @@ fn unsafe_deletion(message: impl Into<String>) -> StepError {
     }
 }
 
-fn parse(uri: &str, field: &str) -> Result<Location, StepError> {
-    Location::parse(uri).map_err(|m| StepError::invalid(field, m))
-}
-
 pub async fn remove_original_logs<S: ObjectStore>(
     input: Value,
     config: &CleanupConfig,
@@ -153,25 +149,24 @@ pub async fn remove_original_logs<S: ObjectStore>(
     let input: Input = from_input(input)?;
     let period = &input.period;
     period.check()?;
-    let logs_uri = config.logs_location.as_deref().ok_or_else(|| {
+    let logs = config.logs_location.clone().ok_or_else(|| {
         StepError::config(
             "S3_LOGS_LOCATION",
             "is not set: log objects are deleted only under the logs table's location",
         )
     })?;
-    let logs = parse(logs_uri, "S3_LOGS_LOCATION")?;
 
     // 1. Locations that must stay apart from the logs.
-    let results_root = parse(&config.result_path, "RESULT_PATH")?;
+    let results_root = config.result_path.clone();
     let mut apart = vec![("RESULT_PATH", results_root.clone())];
     if let Some(q) = &input.query {
         apart.push((
             "the staging prefix",
-            parse(&q.staging_prefix, "query.stagingPrefix")?,
+            Location::parse_field(&q.staging_prefix, "query.stagingPrefix")?,
         ));
         apart.push((
             "the Athena output location",
-            parse(&q.output_location, "query.outputLocation")?,
+            Location::parse_field(&q.output_location, "query.outputLocation")?,
         ));
     }
     for (what, at) in &apart {
@@ -528,8 +523,8 @@ mod tests {
     #[test]
     fn a_throttled_verification_is_transient_and_deletes_nothing() {
         let config = CleanupConfig {
-            result_path: "s3://res-bkt/s3la/".into(),
-            logs_location: Some("s3://logs-bkt/AWSLogs/".into()),
+            result_path: Location::parse("s3://res-bkt/s3la/").unwrap(),
+            logs_location: Some(Location::parse("s3://logs-bkt/AWSLogs/").unwrap()),
             layout: KeyLayout::Simple,
         };
         let label = "2024-01-01_2024-01-02";

@@ -37,7 +37,10 @@ struct Input {
     execution: ExecutionContext,
     period: Period,
     results: MergeOutput,
-    #[allow(dead_code)]
+    #[allow(
+        dead_code,
+        reason = "accepted in the state the definition passes; the report does not read it"
+    )]
     status: Option<QueryStatusOutput>,
 }
 
@@ -75,10 +78,8 @@ pub async fn send_report<S: ObjectStore, T: MailTransport>(
             "is missing: MergeResults writes report.json beside the results; re-run MergeResults",
         )
     })?;
-    let parse =
-        |uri: &str, field: &str| Location::parse(uri).map_err(|m| StepError::invalid(field, m));
-    let report_at = parse(report_uri, "results.outputs.reportJson")?;
-    let csv_at = parse(&outputs.csv_gz, "results.outputs.csvGz")?;
+    let report_at = Location::parse_field(report_uri, "results.outputs.reportJson")?;
+    let csv_at = Location::parse_field(&outputs.csv_gz, "results.outputs.csvGz")?;
     // Only a whole set is reported: a report beside outputs another run is
     // replacing would link to rows it does not describe.
     let set = OutputSet::read(store, &report_at.parent_folder())

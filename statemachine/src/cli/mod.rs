@@ -13,14 +13,11 @@ mod invoke;
 mod merge;
 mod parse;
 mod paths;
-mod pipeline;
 mod progress;
 mod query;
 mod request_flags;
 mod run;
 mod sign_link;
-mod sinks;
-mod sources;
 mod sql;
 mod values;
 

@@ -30,15 +30,11 @@ pub fn bytes_bar(total: Option<u64>, what: &str) -> ProgressBar {
 
 /// `1234567` as `1,234,567`, for summaries people read (as the report writes counts).
 pub use s3la_shared::report::format::count as thousands;
+use s3la_shared::report::format::{ByteUnits, bytes_in};
 
-/// Bytes in human units (MB = 10^6 bytes).
+/// Bytes in decimal units (MB = 10^6 bytes), as the report's formatter writes them.
 pub fn human_bytes(n: u64) -> String {
-    match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
-        _ => format!("{:.2} GB", n as f64 / 1e9),
-    }
+    bytes_in(n, ByteUnits::Decimal)
 }
 
 #[cfg(test)]

@@ -95,7 +95,11 @@ impl EmbeddedEngine {
     pub fn wait_for_queries(&self) {
         let handles = std::mem::take(&mut *self.running.lock().unwrap_or_else(|e| e.into_inner()));
         for h in handles {
-            let _ = h.join();
+            // A query thread that panicked has already left its query
+            // FAILED for QueryStatus to report; waiting is all that is left.
+            if h.join().is_err() {
+                eprintln!("note: a query thread panicked; its query reads as failed");
+            }
         }
     }
 

@@ -1,11 +1,12 @@
 //! The one choice of mail transport every runner makes the same way: SMTP
 //! when `SMTP_HOST` is set, else the runner's default (SES v2 on AWS, the
-//! outbox folder locally).
+//! outbox folder locally). It lives beside the SES adapter, not in `email`,
+//! so that `email` knows only its [`MailTransport`] port and no AWS adapter.
 
-use super::outbox::Outbox;
-use super::smtp::{Smtp, SmtpConfig};
-use super::{MailTransport, Outgoing};
-use crate::aws::ses::Ses;
+use super::ses::Ses;
+use crate::email::outbox::Outbox;
+use crate::email::smtp::{Smtp, SmtpConfig};
+use crate::email::{MailTransport, Outgoing};
 use crate::error::StepError;
 
 pub enum Transport {

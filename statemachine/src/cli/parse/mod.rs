@@ -1,4 +1,10 @@
-//! `s3la parse`: log files to JSON lines, CSV or Parquet.
+//! `s3la parse`: log files to JSON lines, CSV or Parquet, through its own
+//! pipeline: [`sources`] read and split the files into chunks, [`pipeline`]
+//! renders them on several threads in order, [`sinks`] write the format.
+
+mod pipeline;
+mod sinks;
+mod sources;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,11 +16,11 @@ use clap::Args;
 use s3la_shared::log_format::lines::LineCounts;
 
 use super::paths::refuse_overlap;
-use super::pipeline::run_ordered;
 use super::progress::{bytes_bar, human_bytes, thousands};
-use super::sinks::{Destination, Format, Sink, render_chunk};
-use super::sources::{Source, expand, total_bytes};
 use super::values;
+use pipeline::run_ordered;
+use sinks::{Destination, Format, Sink, render_chunk};
+use sources::{Source, expand, total_bytes};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \

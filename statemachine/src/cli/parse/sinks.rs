@@ -267,8 +267,16 @@ impl Destination {
     /// Removes an incomplete file.
     pub fn discard(&self) {
         if let Self::File { tmp, .. } = self {
-            // Nothing else to do if it is already gone.
-            let _ = std::fs::remove_file(tmp);
+            // Already gone is fine; anything else is worth a note, but the
+            // failure that led here is what the caller reports.
+            if let Err(e) = std::fs::remove_file(tmp)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                eprintln!(
+                    "note: could not remove the incomplete {}, ignored: {e}",
+                    tmp.display()
+                );
+            }
         }
     }
 }
