@@ -317,10 +317,8 @@ impl ReportConfig {
 /// What MergeResults needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeConfig {
-    /// `RESULT_PATH`: `s3://bucket/prefix/`, or `file:///dir/` locally. Kept
-    /// as text until MergeResults takes the [`Location`] the other
-    /// configs hold.
-    pub result_path: String,
+    /// `RESULT_PATH`: `s3://bucket/prefix/`, or `file:///dir/` locally.
+    pub result_path: Location,
     pub layout: KeyLayout,
     pub report: ReportConfig,
 }
@@ -328,7 +326,7 @@ pub struct MergeConfig {
 impl MergeConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
         Ok(Self {
-            result_path: result_path(env)?.to_string(),
+            result_path: result_path(env)?,
             layout: key_layout(env)?,
             report: ReportConfig::from_env(env)?,
         })
@@ -336,7 +334,7 @@ impl MergeConfig {
 
     pub fn local(result_dir: &std::path::Path, layout: KeyLayout, report: ReportConfig) -> Self {
         Self {
-            result_path: Location::local_folder(result_dir).to_string(),
+            result_path: Location::local_folder(result_dir),
             layout,
             report,
         }

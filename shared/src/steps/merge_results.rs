@@ -103,10 +103,6 @@ pub fn output_names(label: &str) -> (String, String) {
     )
 }
 
-fn location(uri: &str, field: &str) -> Result<Location, StepError> {
-    Location::parse(uri).map_err(|m| StepError::invalid(field, m))
-}
-
 fn merge_error(e: MergeError) -> StepError {
     match e {
         // Throttling or a dropped connection while reading parts or uploading:
@@ -124,7 +120,7 @@ pub fn manifest_parts(manifest: &str, staging: &Location) -> Result<Vec<Location
     let staging_uri = staging.to_string();
     let mut parts = Vec::new();
     for line in manifest.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let part = location(line, "status.manifest")?;
+        let part = Location::parse_field(line, "status.manifest")?;
         let uri = part.to_string();
         let escapes = uri.split('/').any(|segment| segment == "..");
         if !uri.starts_with(&staging_uri) || escapes {
@@ -145,7 +141,7 @@ pub async fn merge_results<S: ObjectStore>(
 ) -> Result<MergeOutput, StepError> {
     let input: Input = from_input(input)?;
     let parts = parts_to_merge(&input, store).await?;
-    let results_root = location(&config.result_path, "RESULT_PATH")?;
+    let results_root = config.result_path.clone();
     let files = PeriodFiles::under(&results_root, &input.period.label);
     take_down_output_set(store, &files, &input.period.label).await?;
     let store = &Checksummed::new(store.clone());
@@ -211,9 +207,9 @@ async fn parts_to_merge<S: ObjectStore>(
             "is missing: the query's manifest lists its data files",
         )
     })?;
-    let staging = location(&input.query.staging_prefix, "query.stagingPrefix")?;
+    let staging = Location::parse_field(&input.query.staging_prefix, "query.stagingPrefix")?;
     let manifest = store
-        .get(&location(manifest_uri, "status.manifest")?)
+        .get(&Location::parse_field(manifest_uri, "status.manifest")?)
         .await?;
     let manifest = std::str::from_utf8(&manifest).map_err(|e| {
         StepError::invalid(

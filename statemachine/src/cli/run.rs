@@ -12,6 +12,7 @@ use s3la::asl::run::{Executor, Outcome, RealSleep, Resume};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
+use s3la_shared::report::format::bytes;
 use serde_json::{Map, Value, json};
 
 use super::invoke::read_input;
@@ -181,14 +182,6 @@ pub(super) fn progress(started: Instant) -> impl FnMut(&Event) {
             ),
             _ => {}
         }
-    }
-}
-
-fn bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n => format!("{n} B"),
     }
 }
 
