@@ -1,14 +1,32 @@
 //! S3 Logs Analyzer core library.
 //!
 //! Everything the pipeline's steps share lives here as plain logic over narrow
-//! ports, so the Lambdas and the local `s3la` runtime run the same code:
-//! the S3 server access log format and its Arrow schema ([`log_format`]),
-//! the Athena table definition ([`athena_ddl`]), input validation
-//! ([`validate`]), settings ([`config`]), the execution input
-//! ([`request`]), periods ([`period`]), the query model ([`query`]), the
-//! query-engine port ([`engine`]), the object-storage port ([`storage`]), the steps ([`steps`]) and their errors
-//! ([`error`]), and what a log object holds against a run's outputs
-//! ([`log_accounting`], before RemoveOriginalLogs deletes it). AWS adapters live in [`aws`] (feature `aws`).
+//! ports, so the Lambdas and the local `s3la` runtime run the same code. Each
+//! fact is described once and derived elsewhere: the steps in
+//! [`steps::catalog`], the log fields in [`log_format::fields`], the
+//! execution input's fields in [`request::fields`].
+//!
+//! - [`log_format`]: the S3 server access log format, its parser and Arrow
+//!   schema; [`athena_ddl`]: the Athena/Glue table derived from it;
+//!   [`log_keys`]: where log objects live (date-based and simple layouts).
+//! - [`request`]: the execution input; [`period`]: the periods;
+//!   [`validate`]: checks shared by the inputs; [`config`]: the settings
+//!   (environment) each step reads; [`location`]: S3 or local locations.
+//! - [`query`]: the query model and its Athena SQL; [`engine`]: the
+//!   query-engine port.
+//! - [`storage`]: the object-storage port and the local-folder store;
+//!   [`results`]: the merge into Parquet and csv.gz (each batch handed to an
+//!   observer) and the outputs as one set; [`parquet_output`]: the writer
+//!   settings.
+//! - [`report`]: the report (its tally observes the merge; `report.json`,
+//!   HTML, text); [`email`]: the message, its SMTP (feature `smtp`) and
+//!   outbox transports; [`links`]: links to the outputs.
+//! - [`steps`]: the steps' handlers and their catalog; [`error`]: the
+//!   errors they report; [`log_accounting`]: what a log object holds
+//!   against a run's outputs, before RemoveOriginalLogs deletes it.
+//! - [`aws`] (feature `aws`): the Athena, S3, SES v2 and Secrets Manager
+//!   adapters, the mail transports, and one classification of SDK errors.
+//! - [`loggen`] (feature `loggen`): the sample-log generator.
 
 pub mod athena_ddl;
 #[cfg(feature = "aws")]

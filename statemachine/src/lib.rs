@@ -1,6 +1,7 @@
 //! S3 Logs Analyzer's local runtime: the executor of the state-machine
-//! definition ([`asl`]) and its Task resources resolved to the step handlers
-//! ([`local`]). The `s3la` binary's commands live in `main.rs`'s tree.
+//! definition ([`asl`]), its Task resources resolved to the step handlers in
+//! process ([`local`]) or to Lambda functions invoked through Lambda's API
+//! ([`lambda_tasks`]), and the embedded query engine ([`embedded`]). The `s3la` binary's commands live in `main.rs`'s tree.
 
 pub mod asl;
 pub mod embedded;
