@@ -66,6 +66,13 @@ pub(crate) mod test_util {
             .block_on(f)
     }
 
+    /// A fresh temporary directory and the local location of `rel` inside it.
+    pub fn temp_location(rel: &str) -> (tempfile::TempDir, Location) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let at = Location::Local(dir.path().join(rel));
+        (dir, at)
+    }
+
     /// A store where every object exists and every read is throttled.
     #[derive(Clone)]
     pub struct Throttled;

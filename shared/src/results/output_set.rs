@@ -234,12 +234,11 @@ impl<S: ObjectStore> ObjectStore for Checksummed<S> {
 mod tests {
     use super::*;
     use crate::storage::local::LocalStore;
-    use crate::test_util::block_on;
+    use crate::test_util::{block_on, temp_location};
 
     #[test]
     fn a_set_is_whole_only_while_its_files_are_the_ones_it_names() {
-        let dir = tempfile::tempdir().unwrap();
-        let folder = Location::Local(dir.path().join("2024-01"));
+        let (dir, folder) = temp_location("2024-01");
         let store = Checksummed::new(LocalStore);
         block_on(async {
             let a = folder.join("a.csv.gz");

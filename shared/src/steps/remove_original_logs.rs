@@ -480,14 +480,13 @@ pub async fn query_log_objects<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{Throttled, block_on};
+    use crate::test_util::{Throttled, block_on, temp_location};
     use serde_json::json;
 
     #[test]
     fn a_pending_ledger_counts_only_the_objects_that_are_gone() {
         use crate::storage::local::LocalStore;
-        let dir = tempfile::tempdir().unwrap();
-        let folder = Location::Local(dir.path().join("2024-01"));
+        let (dir, folder) = temp_location("2024-01");
         let (kept, gone) = (dir.path().join("a.log"), dir.path().join("b.log"));
         std::fs::write(&kept, "x").unwrap();
         let mut ledger = Ledger {

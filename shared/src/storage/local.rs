@@ -285,12 +285,11 @@ impl Upload for LocalUpload {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::block_on;
+    use crate::test_util::{block_on, temp_location};
 
     #[test]
     fn an_upload_is_invisible_until_complete_and_gone_when_aborted() {
-        let dir = tempfile::tempdir().unwrap();
-        let at = Location::Local(dir.path().join("r/out.csv.gz"));
+        let (dir, at) = temp_location("r/out.csv.gz");
         block_on(async {
             let store = LocalStore;
             let mut up = store.upload(&at).await.unwrap();
