@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_set_is_whole_only_while_its_files_are_the_ones_it_names() {
-        let (dir, folder) = temp_location("2024-01");
+        let (_dir, folder) = temp_location("2024-01");
         let store = Checksummed::new(LocalStore);
         block_on(async {
             let a = folder.join("a.csv.gz");
