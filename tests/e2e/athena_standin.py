@@ -48,7 +48,6 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import duckdb
 import pyarrow as pa
@@ -56,6 +55,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
+
+from local_http import QuietHandler, serve
 
 UNLOAD = re.compile(r"\A\s*UNLOAD\s*\((?P<select>.*)\)\s*TO\s+'(?P<to>s3://[^']*)'\s*"
                     r"WITH\s*\((?P<props>[^)]*)\)\s*\Z", re.S | re.I)
@@ -232,12 +233,9 @@ class AthenaStandin:
         self.lock = threading.Lock()
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.body()
                 target = self.headers.get("X-Amz-Target", "")
                 op = target.removeprefix("AmazonAthena.")
                 try:
@@ -251,19 +249,11 @@ class AthenaStandin:
                     status = e.status
                     payload = {"__type": e.kind, "Message": e.message}
                     headers = {"x-amzn-ErrorType": e.kind}
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(status, json.dumps(payload).encode(), {
+                    "Content-Type": "application/x-amz-json-1.1",
+                    "x-amzn-RequestId": str(uuid.uuid4()), **headers})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def endpoint(self):

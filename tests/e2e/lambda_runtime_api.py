@@ -7,9 +7,9 @@ import json
 import os
 import queue
 import subprocess
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from local_http import QuietHandler, serve
 
 PREFIX = "/2018-06-01/runtime"
 
@@ -20,39 +20,29 @@ class RuntimeApi:
         self.answers = queue.Queue()
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 if self.path != f"{PREFIX}/invocation/next":
                     self.send_error(404)
                     return
                 request_id, event = api.events.get()
-                body = json.dumps(event).encode()
-                self.send_response(200)
-                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
-                self.send_header("Lambda-Runtime-Deadline-Ms", "9999999999999")
-                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
-                                 "arn:aws:lambda:us-east-1:123456789012:function:test")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, json.dumps(event).encode(), {
+                    "Lambda-Runtime-Aws-Request-Id": request_id,
+                    "Lambda-Runtime-Deadline-Ms": "9999999999999",
+                    "Lambda-Runtime-Invoked-Function-Arn":
+                        "arn:aws:lambda:us-east-1:123456789012:function:test"})
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.body()
                 parts = self.path[len(PREFIX):].strip("/").split("/")
                 if len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
                     api.answers.put((parts[1], parts[2], json.loads(body or b"null"),
                                      self.headers.get("Lambda-Runtime-Function-Error-Type")))
-                    self.send_response(202)
-                    self.end_headers()
+                    self.reply(202)
                 else:
                     self.send_error(404)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def address(self) -> str:

