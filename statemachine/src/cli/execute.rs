@@ -19,6 +19,7 @@ use s3la::local::failure_message;
 
 use super::invoke::read_input;
 use super::run::{default_name, progress, write_history};
+use super::values;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -43,7 +44,7 @@ pub struct ExecuteArgs {
     name: Option<String>,
     /// The execution's start time ($$.Execution.StartTime), e.g. when a
     /// schedule fired (RFC 3339); default: now.
-    #[arg(long, value_name = "TIME", value_parser = start_time)]
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
     start_time: Option<DateTime<Utc>>,
     /// Wait states and Retry intervals pass at once (the waits are still
     /// recorded in the history).
@@ -52,12 +53,6 @@ pub struct ExecuteArgs {
     /// Write the execution history (as the console shows it) to this JSON file.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
-}
-
-fn start_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("an RFC 3339 time such as 2024-04-02T03:00:00Z is expected ({e})"))
 }
 
 /// Waits that pass at once.

@@ -180,7 +180,7 @@ fn over_limit(e: DataFusionError, limit: u64) -> anyhow::Error {
             "the query needs more memory than --memory-limit allows ({}): add a LIMIT or a \
              narrower WHERE, use --output csv or json (they stream the rows; the table output \
              holds them all), or raise --memory-limit. DataFusion said: {}",
-            values::binary_size(limit),
+            s3la_shared::report::format::bytes(limit),
             e.find_root().to_string().trim()
         )
     } else {
