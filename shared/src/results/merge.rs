@@ -19,11 +19,11 @@ use libdeflater::CompressionLvl;
 
 use super::csv_gz::CsvGzWriter;
 use super::observer::{MergeObserver, ObserverStopped, ObserverThread, Progress};
+use super::parquet_columns::ColumnParallelWriter;
 use crate::location::Location;
 use crate::storage::parquet_reader::StoreParquetReader;
 use crate::storage::sink::PartSink;
 use crate::storage::{ObjectStore, StorageError, Upload};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 
 /// Rows per row group of the merged Parquet file: bounded memory while
@@ -69,7 +69,7 @@ pub enum MergeError {
 /// Writes every batch twice: into the Parquet writer and the CSV writer.
 pub struct Merger<P: Write + Send, C: Write> {
     schema: SchemaRef,
-    parquet: ArrowWriter<P>,
+    parquet: ColumnParallelWriter<P>,
     csv: CsvGzWriter<C>,
     rows: u64,
 }
@@ -79,7 +79,8 @@ impl<P: Write + Send, C: Write> Merger<P, C> {
         let props = crate::parquet_output::properties(&schema)?
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
-        let parquet = ArrowWriter::try_new(parquet_out, schema.clone(), Some(props))?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parquet = ColumnParallelWriter::try_new(parquet_out, schema.clone(), props, threads)?;
         let csv = CsvGzWriter::new(csv_out, schema.clone(), GZIP_LEVEL);
         Ok(Self {
             schema,
