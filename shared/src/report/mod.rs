@@ -1,8 +1,8 @@
 //! The usage report: `report.json` beside the results (schema below and in
 //! the README), `report.html`, and the email made from them.
 //!
-//! MergeResults counts every row it writes ([`tally`]), so the report costs
-//! no second pass; [`Report::build`] turns the counts into the document;
+//! MergeResults counts every row it writes ([`tally`], on as many threads as
+//! the cores warrant: [`tally_workers`]), so the report costs no second pass; [`Report::build`] turns the counts into the document;
 //! [`html`] and [`text`] render it.
 
 pub mod columns;
@@ -12,6 +12,7 @@ pub mod glossary;
 pub mod html;
 pub mod pricing;
 pub mod tally;
+pub mod tally_workers;
 pub mod text;
 
 use std::collections::HashMap;

@@ -37,6 +37,16 @@ fn remember(set: &mut Set, value: &str) {
     }
 }
 
+/// Adds `from`'s counts into `into`.
+fn add_counts<K: std::hash::Hash + Eq>(
+    into: &mut HashMap<K, u64, Fast>,
+    from: HashMap<K, u64, Fast>,
+) {
+    for (key, n) in from {
+        *into.entry(key).or_default() += n;
+    }
+}
+
 /// The parts of an operation name: `REST.GET.OBJECT` is a `GET`.
 pub fn method(operation: &str) -> &str {
     operation.split('.').nth(1).unwrap_or("")
@@ -174,6 +184,22 @@ struct Row<'a> {
 }
 
 impl Scope {
+    /// Adds what `other` counted over other rows: every figure is a sum or a
+    /// set, so two scopes of disjoint rows make the scope of all of them.
+    fn absorb(&mut self, other: Scope) {
+        self.requests += other.requests;
+        self.interactions += other.interactions;
+        self.downloads += other.downloads;
+        self.downloaded_bytes += other.downloaded_bytes;
+        self.uploaded_bytes += other.uploaded_bytes;
+        self.ips.extend(other.ips);
+        self.downloader_ips.extend(other.downloader_ips);
+        add_counts(&mut self.downloads_by_key, other.downloads_by_key);
+        self.uploaded_keys.extend(other.uploaded_keys);
+        add_counts(&mut self.downloads_by_country, other.downloads_by_country);
+        add_counts(&mut self.referrers, other.referrers);
+    }
+
     fn add(&mut self, r: &Row) {
         self.requests += 1;
         if !r.class.write {
@@ -273,6 +299,14 @@ pub struct Tally {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// `pick` of two optional values (their minimum or maximum), or the one that is there.
+fn combined(a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(pick(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The report counts every row MergeResults merges, as it is merged.
 impl MergeObserver for Tally {
     fn batch(&mut self, batch: &RecordBatch) {
@@ -332,6 +366,62 @@ impl Tally {
 
     pub fn countries(&self) -> &Countries {
         &self.countries
+    }
+
+    /// Adds what `other` (a tally of the same period) counted over other
+    /// rows. The result is exactly the tally of both sets of rows: counts
+    /// add, distinct values are kept as sets and united (so distinct counts
+    /// stay exact), the first and last times are a minimum and a maximum,
+    /// and the download times are a multiset whose percentiles do not
+    /// depend on order.
+    pub fn absorb(&mut self, other: Tally) {
+        debug_assert_eq!(self.window_ms, other.window_ms);
+        self.overall.absorb(other.overall);
+        for (prefix, scope) in other.sections {
+            match self.sections.get_mut(&prefix) {
+                Some(mine) => mine.absorb(scope),
+                None => {
+                    self.sections.insert(prefix, scope);
+                }
+            }
+        }
+        self.bucket_operations.absorb(other.bucket_operations);
+        for (day, theirs) in other.days {
+            let mine = self.days.entry(day).or_default();
+            mine.requests += theirs.requests;
+            mine.bytes_sent += theirs.bytes_sent;
+        }
+        for (name, theirs) in other.operations {
+            match self.operations.get_mut(&name) {
+                Some(mine) => mine.requests += theirs.requests,
+                None => {
+                    self.operations.insert(name, theirs);
+                }
+            }
+        }
+        for (mine, theirs) in self.status_classes.iter_mut().zip(other.status_classes) {
+            *mine += theirs;
+        }
+        add_counts(&mut self.error_codes, other.error_codes);
+        add_counts(&mut self.requesters, other.requesters);
+        self.anonymous += other.anonymous;
+        add_counts(&mut self.buckets, other.buckets);
+        self.download_times.extend(other.download_times);
+        let (b, theirs) = (&mut self.billable, other.billable);
+        b.write_and_list += theirs.write_and_list;
+        b.read_and_other += theirs.read_and_other;
+        b.free += theirs.free;
+        self.bytes_sent += other.bytes_sent;
+        let (s, theirs) = (&mut self.signals, other.signals);
+        s.sigv2 += theirs.sigv2;
+        s.tls_below_1_2 += theirs.tls_below_1_2;
+        s.anonymous_writes += theirs.anonymous_writes;
+        s.acl_required += theirs.acl_required;
+        s.forbidden += theirs.forbidden;
+        self.first_ms = combined(self.first_ms, other.first_ms, i64::min);
+        self.last_ms = combined(self.last_ms, other.last_ms, i64::max);
+        self.unreadable_time += other.unreadable_time;
+        self.outside_period += other.outside_period;
     }
 
     pub fn add_batch(&mut self, batch: &RecordBatch) {

@@ -107,14 +107,23 @@ fn period() -> Period {
     Period::custom(d("2024-01-01"), d("2024-01-02"), 1)
 }
 
-fn report_of(rows: &[Req]) -> Report {
+fn empty_tally() -> Tally {
     let p = period();
-    let mut t = Tally::new(
+    Tally::new(
         p.window.start.timestamp_millis(),
         p.window.end.timestamp_millis(),
         Countries::unknown(),
-    );
+    )
+}
+
+fn report_of(rows: &[Req]) -> Report {
+    let mut t = empty_tally();
     t.add_batch(&batch(rows));
+    report_of_tally(t)
+}
+
+fn report_of_tally(t: Tally) -> Report {
+    let p = period();
     let prices = Prices::for_region("us-east-1").unwrap();
     Report::build(
         t,
@@ -295,6 +304,25 @@ fn counts_what_the_original_tool_lacked() {
             (Some("img/"), 1)
         ]
     );
+}
+
+#[test]
+fn tallies_of_batches_dealt_to_workers_add_up_to_the_whole() {
+    use crate::results::observer::MergeObserver;
+    use tally_workers::TallyWorkers;
+
+    let rows = sample();
+    let whole = serde_json::to_value(report_of(&rows)).unwrap();
+    // One row per batch, dealt in turn: every worker sees some of every kind
+    // of figure (sets, top lists, days, first and last times).
+    for workers in [1, 2, 3, 5] {
+        let mut dealt = TallyWorkers::start((0..workers).map(|_| empty_tally()).collect());
+        for row in rows.chunks(1) {
+            dealt.batch(&batch(row));
+        }
+        let added = serde_json::to_value(report_of_tally(dealt.finish().unwrap())).unwrap();
+        assert_eq!(added, whole, "{workers} workers");
+    }
 }
 
 #[test]

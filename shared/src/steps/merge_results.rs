@@ -22,6 +22,7 @@ use crate::location::Location;
 use crate::period::Period;
 use crate::query::{Projection, result_schema};
 use crate::report::tally::{Tally, with_readable_time};
+use crate::report::tally_workers::TallyWorkers;
 use crate::report::{Context, Downloads, REPORT_HTML, REPORT_JSON, Report, html};
 use crate::request::Options;
 use crate::results::merge::{MergeError, Merged, merge_parts_observed};
@@ -305,22 +306,31 @@ async fn merge<S: ObjectStore>(
     };
     let partitioned = matches!(config.layout, KeyLayout::DateBased { .. });
     let window = &input.period.window;
-    let tally = Tally::new(
-        window.start.timestamp_millis(),
-        window.end.timestamp_millis(),
-        config.report.countries()?,
-    );
-    merge_parts_observed(
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let tallies = (0..TallyWorkers::for_cores(cores))
+        .map(|_| {
+            Ok(Tally::new(
+                window.start.timestamp_millis(),
+                window.end.timestamp_millis(),
+                config.report.countries()?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StepError>>()?;
+    let (merged, counted) = merge_parts_observed(
         store,
         parts,
         result_schema(projection, partitioned),
         &files.parquet,
         &files.csv_gz,
         with_readable_time,
-        tally,
+        TallyWorkers::start(tallies),
     )
     .await
-    .map_err(merge_error)
+    .map_err(merge_error)?;
+    let tally = counted
+        .finish()
+        .map_err(|e| merge_error(MergeError::Observer(e)))?;
+    Ok((merged, tally))
 }
 
 /// The report of the counted rows; refused when every line was malformed

@@ -1,0 +1,87 @@
+//! The report's counting spread over threads. The merge hands every batch to
+//! one observer; counting a row (a dozen hash lookups) is cheap, but on one
+//! thread it became the merge's ceiling once encoding ran on every core.
+//! [`TallyWorkers`] is that observer: it deals the batches out in turn to
+//! workers that each count their own [`Tally`], and adds the tallies up at
+//! the end, which [`Tally::absorb`] makes exact (sums, sets, minimum and
+//! maximum: no figure depends on which worker saw which row).
+
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use arrow_array::RecordBatch;
+
+use super::tally::Tally;
+use crate::results::observer::{MergeObserver, ObserverStopped};
+
+/// Batches queued for one worker.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// Workers at most: each keeps its own sets of distinct IPs and keys, so
+/// their memory grows with the count; four keep pace with the merge's
+/// encoding on sixteen cores.
+pub const MAX_WORKERS: usize = 4;
+
+struct Worker {
+    batches: SyncSender<RecordBatch>,
+    counting: JoinHandle<Tally>,
+}
+
+pub struct TallyWorkers {
+    workers: Vec<Worker>,
+    next: usize,
+}
+
+impl TallyWorkers {
+    /// One worker per tally given (at least one; each of the same period,
+    /// empty).
+    pub fn start(tallies: Vec<Tally>) -> Self {
+        assert!(!tallies.is_empty(), "a tally needs at least one worker");
+        let workers = tallies
+            .into_iter()
+            .map(|mut tally| {
+                let (batches, receive) = sync_channel::<RecordBatch>(BATCHES_IN_FLIGHT);
+                let counting = std::thread::Builder::new()
+                    .name("report-tally".into())
+                    .spawn(move || {
+                        for batch in receive {
+                            tally.add_batch(&batch);
+                        }
+                        tally
+                    })
+                    .expect("starting a thread");
+                Worker { batches, counting }
+            })
+            .collect();
+        Self { workers, next: 0 }
+    }
+
+    /// How many workers suit `cores` cores.
+    pub fn for_cores(cores: usize) -> usize {
+        cores.div_ceil(4).clamp(1, MAX_WORKERS)
+    }
+
+    /// Every worker's tally added up, once each has counted what it was
+    /// given; an error if a worker stopped (panicked) on the way.
+    pub fn finish(self) -> Result<Tally, ObserverStopped> {
+        let mut total: Option<Tally> = None;
+        for worker in self.workers {
+            drop(worker.batches);
+            let tally = worker.counting.join().map_err(|_| ObserverStopped)?;
+            match total.as_mut() {
+                Some(total) => total.absorb(tally),
+                None => total = Some(tally),
+            }
+        }
+        total.ok_or(ObserverStopped)
+    }
+}
+
+impl MergeObserver for TallyWorkers {
+    fn batch(&mut self, batch: &RecordBatch) {
+        let worker = &self.workers[self.next];
+        self.next = (self.next + 1) % self.workers.len();
+        // A worker that is gone panicked: finish() says so.
+        let _ = worker.batches.send(batch.clone());
+    }
+}
