@@ -24,7 +24,7 @@ use s3la_shared::log_keys::log_day;
 use s3la_shared::query::{Projection, result_schema};
 use s3la_shared::results::merge::merge_parts;
 use s3la_shared::steps::{
-    compute_period, merge_results, remove_meta, remove_original_logs, to_output,
+    compute_period, from_input, merge_results, remove_meta, remove_original_logs, to_output,
 };
 use s3la_shared::storage::{ObjectStore, StorageError, Upload};
 use serde_json::{Value, json};
@@ -414,10 +414,14 @@ async fn state_after_query(s3: &S3Store, rows: i64) -> Value {
     state
 }
 
-/// MergeResults' input, as the definition's Parameters pick it from the state.
-fn merge_input(state: &Value) -> Value {
-    json!({"execution": state["execution"], "options": state["options"], "period": state["period"],
-           "query": state["query"], "status": state["status"]})
+/// MergeResults on the state after the query, its input picked as the
+/// definition's Parameters pick it.
+async fn merge(s3: &S3Store, state: &Value) -> merge_results::MergeOutput {
+    let input = json!({"execution": state["execution"], "options": state["options"],
+                       "period": state["period"], "query": state["query"], "status": state["status"]});
+    merge_results::merge_results(from_input(input).unwrap(), &merge_config(), s3)
+        .await
+        .unwrap()
 }
 
 fn merge_config() -> MergeConfig {
@@ -481,9 +485,7 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
     let s3 = store(&server).await;
     // The outputs hold the period's 7 x 150 records (each log object holds one).
     let mut state = state_after_query(&s3, 1050).await;
-    let merged = merge_results::merge_results(merge_input(&state), &merge_config(), &s3)
-        .await
-        .unwrap();
+    let merged = merge(&s3, &state).await;
     assert_eq!(merged.rows, 1050);
     assert_eq!(
         merged.outputs.csv_gz,
@@ -500,6 +502,7 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
     let keys = put_logs(&s3, 150).await;
     let logs_input = json!({"period": state["period"], "options": state["options"],
                             "query": state["query"], "results": state["results"]});
+    let logs_input = from_input(logs_input).unwrap();
     let out =
         remove_original_logs::remove_original_logs(logs_input, &cleanup_config(RESULT_PATH), &s3)
             .await
@@ -534,6 +537,7 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
 
     let meta_input =
         json!({"query": state["query"], "status": state["status"], "results": state["results"]});
+    let meta_input = from_input(meta_input).unwrap();
     let out = remove_meta::remove_meta(meta_input, &cleanup_config(RESULT_PATH), &s3)
         .await
         .unwrap();
@@ -565,9 +569,7 @@ async fn log_removal_refuses_overlaps_and_unverified_outputs_before_deleting() {
     let s3 = store(&server).await;
     // 14 records in the period's logs, but outputs of 10 rows.
     let mut state = state_after_query(&s3, 10).await;
-    let merged = merge_results::merge_results(merge_input(&state), &merge_config(), &s3)
-        .await
-        .unwrap();
+    let merged = merge(&s3, &state).await;
     state["results"] = to_output(&merged);
     let keys = put_logs(&s3, 2).await;
     let input = json!({"period": state["period"], "options": state["options"],
@@ -577,7 +579,7 @@ async fn log_removal_refuses_overlaps_and_unverified_outputs_before_deleting() {
         let s3 = s3.clone();
         async move {
             let e = remove_original_logs::remove_original_logs(
-                input,
+                from_input(input).unwrap(),
                 &cleanup_config(&result_path),
                 &s3,
             )

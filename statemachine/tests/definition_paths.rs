@@ -616,6 +616,7 @@ fn the_poll_limit_stops_the_query_and_a_redrive_waits_again() {
 /// request token is the job's, and the job is the attempt's.
 #[test]
 fn a_retried_start_asks_for_the_same_query() {
+    use s3la_shared::steps::from_input;
     use s3la_shared::steps::start_query::start_query;
     let e = engine(vec![info(QueryState::Succeeded, None)]);
     let h = harness(&e);
@@ -660,8 +661,8 @@ fn a_retried_start_asks_for_the_same_query() {
     let mut redriven = start_input.clone();
     redriven["redriveCount"] = json!(1);
     for i in [&start_input, &start_input, &redriven, &redriven] {
-        rt.block_on(start_query(i.clone(), &config, &engine))
-            .unwrap();
+        let input = from_input(i.clone()).unwrap();
+        rt.block_on(start_query(input, &config, &engine)).unwrap();
     }
     let t = tokens.lock().unwrap();
     assert_eq!(t[0], t[1], "a retry of one attempt: the same token");
