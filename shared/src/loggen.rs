@@ -488,14 +488,10 @@ impl Pools {
                 // Lifecycle expiration: written by S3 itself.
                 r.operation = Some("S3.EXPIRE.OBJECT");
                 r.key = Some(&key);
+                unsigned_over_http(&mut r);
                 r.remote_ip = None;
-                r.requester = None;
                 r.user_agent = None;
                 r.referer = None;
-                r.signature_version = None;
-                r.authentication_type = None;
-                r.cipher_suite = None;
-                r.tls_version = None;
                 r.host_header = None;
                 r.object_size = Some(size);
                 uri = String::new();
@@ -503,11 +499,7 @@ impl Pools {
             710..=779 => {
                 r.operation = Some("WEBSITE.GET.OBJECT");
                 r.key = Some(&key);
-                r.requester = None;
-                r.signature_version = None;
-                r.authentication_type = None;
-                r.cipher_suite = None;
-                r.tls_version = None;
+                unsigned_over_http(&mut r);
                 website_host = format!("{}.s3-website-{}.amazonaws.com", self.bucket, self.region);
                 uri = format!("GET /{key} HTTP/1.1");
                 let ok = rng.random_bool(0.93);
@@ -587,6 +579,16 @@ impl Pools {
         }
         written
     }
+}
+
+/// A request without a requester, signature or TLS (a website endpoint's, or
+/// S3's own): their fields are `-`.
+fn unsigned_over_http(r: &mut LogRecord) {
+    r.requester = None;
+    r.signature_version = None;
+    r.authentication_type = None;
+    r.cipher_suite = None;
+    r.tls_version = None;
 }
 
 fn base64ish(rng: &mut ChaCha8Rng, n: usize) -> String {
