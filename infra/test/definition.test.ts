@@ -9,6 +9,31 @@ import { Step, STEPS } from '../lib/pipeline-functions';
 import { render, synth } from './helpers';
 
 /**
+ * Builds ReportStateMachines (one stack, each its own id) from `text` written
+ * as the definition file, on the steps' functions imported by ARN.
+ */
+function builder(text: string) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's3la-def-')), 'def.asl.json');
+  fs.writeFileSync(file, text);
+  const stack = new Stack();
+  const functions = Object.fromEntries(
+    Object.keys(STEPS).map((step) => [
+      step,
+      lambda.Function.fromFunctionArn(stack, step, `arn:aws:lambda:eu-west-1:123456789012:function:${step}`),
+    ]),
+  ) as Record<Step, lambda.IFunction>;
+  return (id: string, queryWaitSeconds: number, queryMaxPolls: number) =>
+    new ReportStateMachine(stack, id, {
+      definitionFile: file,
+      functions,
+      queryWaitSeconds,
+      queryMaxPolls,
+      logRetentionDays: 90,
+      tracing: false,
+    });
+}
+
+/**
  * The deployed definition is the file `s3la run` executes, with every
  * `${...}` placeholder given a value by DefinitionSubstitutions.
  */
@@ -67,26 +92,8 @@ describe('the state machine definition', () => {
   });
 
   test('a placeholder the stack does not know stops the synth, naming it', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's3la-def-')), 'def.asl.json');
-    fs.writeFileSync(file, fs.readFileSync(DEFINITION_FILE, 'utf8').replace('${QueryMaxPolls}', '${QueryMaxPollz}'));
-    const stack = new Stack();
-    const functions = Object.fromEntries(
-      Object.keys(STEPS).map((step) => [
-        step,
-        lambda.Function.fromFunctionArn(stack, step, `arn:aws:lambda:eu-west-1:123456789012:function:${step}`),
-      ]),
-    ) as Record<Step, lambda.IFunction>;
-    expect(
-      () =>
-        new ReportStateMachine(stack, 'Report', {
-          definitionFile: file,
-          functions,
-          queryWaitSeconds: 10,
-          queryMaxPolls: 360,
-          logRetentionDays: 90,
-          tracing: false,
-        }),
-    ).toThrow('uses ${QueryMaxPollz}, which the stack does not substitute');
+    const build = builder(fs.readFileSync(DEFINITION_FILE, 'utf8').replace('${QueryMaxPolls}', '${QueryMaxPollz}'));
+    expect(() => build('Report', 10, 360)).toThrow('uses ${QueryMaxPollz}, which the stack does not substitute');
   });
 
   test("the history events per status poll and outside the loop, as config.ts's limits count them", () => {
@@ -130,25 +137,8 @@ describe('the state machine definition', () => {
   });
 
   test('polls that outlast a timeout of the definition stop the synth, naming the settings', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's3la-def-')), 'def.asl.json');
     const definition = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8'));
-    fs.writeFileSync(file, JSON.stringify({ ...definition, TimeoutSeconds: 3600 }, null, 2));
-    const stack = new Stack();
-    const functions = Object.fromEntries(
-      Object.keys(STEPS).map((step) => [
-        step,
-        lambda.Function.fromFunctionArn(stack, step, `arn:aws:lambda:eu-west-1:123456789012:function:${step}`),
-      ]),
-    ) as Record<Step, lambda.IFunction>;
-    const build = (id: string, queryWaitSeconds: number, queryMaxPolls: number) =>
-      new ReportStateMachine(stack, id, {
-        definitionFile: file,
-        functions,
-        queryWaitSeconds,
-        queryMaxPolls,
-        logRetentionDays: 90,
-        tracing: false,
-      });
+    const build = builder(JSON.stringify({ ...definition, TimeoutSeconds: 3600 }, null, 2));
     expect(() => build('Fits', 10, 300)).not.toThrow();
     expect(() => build('TooLong', 10, 360)).toThrow(ConfigError);
     expect(() => build('TooLong2', 10, 360)).toThrow(

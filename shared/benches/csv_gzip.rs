@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use s3la_shared::log_format::arrow::LogBatchBuilder;
 use s3la_shared::log_format::lines::for_each_line;
-use s3la_shared::loggen::{GenSpec, generate};
+use s3la_shared::loggen::{GenSpec, files_under, generate};
 use s3la_shared::results::csv_gz::CsvGzWriter;
 use s3la_shared::results::merge::GZIP_LEVEL;
 use tokio::io::AsyncWriteExt;
@@ -28,7 +28,7 @@ fn sample_batches() -> Vec<RecordBatch> {
     let columns: Vec<usize> = (0..27).filter(|&c| c != 2).collect();
     let mut builder = LogBatchBuilder::with_columns(8192, &columns);
     let mut batches = Vec::new();
-    for file in walk(&dir) {
+    for file in files_under(&dir).unwrap() {
         let text = std::fs::read(file).unwrap();
         for_each_line(&text, 1, |_, r| {
             if let Ok(r) = r {
@@ -42,20 +42,6 @@ fn sample_batches() -> Vec<RecordBatch> {
     batches.push(builder.finish().unwrap());
     std::fs::remove_dir_all(&dir).ok();
     batches
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files.extend(walk(&p));
-        } else {
-            files.push(p);
-        }
-    }
-    files.sort();
-    files
 }
 
 fn csv_text(batches: &[RecordBatch]) -> Vec<u8> {

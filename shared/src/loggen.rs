@@ -67,6 +67,22 @@ pub struct GenSummary {
 /// Average records per delivered file.
 const RECORDS_PER_FILE: u32 = 400;
 
+/// Every file under `dir`, at any depth, sorted: the logs [`generate`] wrote
+/// there, in order.
+pub fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(files_under(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Writes the logs under `dir`; `progress` is called with the bytes written
 /// so far after each file.
 pub fn generate(
@@ -472,14 +488,10 @@ impl Pools {
                 // Lifecycle expiration: written by S3 itself.
                 r.operation = Some("S3.EXPIRE.OBJECT");
                 r.key = Some(&key);
+                unsigned_over_http(&mut r);
                 r.remote_ip = None;
-                r.requester = None;
                 r.user_agent = None;
                 r.referer = None;
-                r.signature_version = None;
-                r.authentication_type = None;
-                r.cipher_suite = None;
-                r.tls_version = None;
                 r.host_header = None;
                 r.object_size = Some(size);
                 uri = String::new();
@@ -487,11 +499,7 @@ impl Pools {
             710..=779 => {
                 r.operation = Some("WEBSITE.GET.OBJECT");
                 r.key = Some(&key);
-                r.requester = None;
-                r.signature_version = None;
-                r.authentication_type = None;
-                r.cipher_suite = None;
-                r.tls_version = None;
+                unsigned_over_http(&mut r);
                 website_host = format!("{}.s3-website-{}.amazonaws.com", self.bucket, self.region);
                 uri = format!("GET /{key} HTTP/1.1");
                 let ok = rng.random_bool(0.93);
@@ -573,6 +581,16 @@ impl Pools {
     }
 }
 
+/// A request without a requester, signature or TLS (a website endpoint's, or
+/// S3's own): their fields are `-`.
+fn unsigned_over_http(r: &mut LogRecord) {
+    r.requester = None;
+    r.signature_version = None;
+    r.authentication_type = None;
+    r.cipher_suite = None;
+    r.tls_version = None;
+}
+
 fn base64ish(rng: &mut ChaCha8Rng, n: usize) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s: String = (0..n - 1)
@@ -603,20 +621,6 @@ mod tests {
     use crate::log_format::lines::for_each_line;
     use std::collections::BTreeSet;
 
-    fn walk(dir: &Path) -> Vec<PathBuf> {
-        let mut out = vec![];
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out.sort();
-        out
-    }
-
     #[test]
     fn generated_logs_parse_with_the_promised_variety() {
         let dir = std::env::temp_dir().join(format!("s3la-loggen-{}", std::process::id()));
@@ -624,7 +628,7 @@ mod tests {
         fs::remove_dir_all(&dir).ok();
         let spec = GenSpec::new(NaiveDate::from_ymd_opt(2024, 2, 28).unwrap(), 3, 12_000, 3);
         let summary = generate(&spec, &dir, |_| {}).unwrap();
-        let files = walk(&dir);
+        let files = files_under(&dir).unwrap();
         assert_eq!(files.len() as u64, summary.files);
         let (mut records, mut malformed) = (0, 0);
         let mut ops = BTreeSet::new();
@@ -691,8 +695,8 @@ mod tests {
         let a = generate(&spec, &base.join("a"), |_| {}).unwrap();
         let b = generate(&spec, &base.join("b"), |_| {}).unwrap();
         assert_eq!(a, b);
-        let fa = walk(&base.join("a"));
-        let fb = walk(&base.join("b"));
+        let fa = files_under(&base.join("a")).unwrap();
+        let fb = files_under(&base.join("b")).unwrap();
         assert_eq!(fa.len(), fb.len());
         for (x, y) in fa.iter().zip(&fb) {
             assert_eq!(

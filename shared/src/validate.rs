@@ -77,11 +77,24 @@ pub fn bucket_name(bucket: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// `check` refuses each of `bad` as the setting `name`, saying what it
+    /// must be.
+    fn refuses<T: std::fmt::Debug>(
+        check: fn(&str, &str) -> Result<T, String>,
+        name: &str,
+        bad: &[&str],
+    ) {
+        for value in bad {
+            let e = check(name, value).unwrap_err();
+            assert!(e.starts_with(&format!("{name} must be")), "{value}: {e}");
+        }
+    }
+
     #[test]
     fn identifiers() {
         assert!(athena_identifier("ATHENA_TABLE", "s3_access_logs").is_ok());
         assert!(athena_identifier("ATHENA_TABLE", "_t1").is_ok());
-        for bad in [
+        let bad = [
             "",
             "1abc",
             "Logs",
@@ -90,10 +103,8 @@ mod tests {
             "a b",
             "x`; DROP TABLE y; --",
             "t'",
-        ] {
-            let e = athena_identifier("ATHENA_TABLE", bad).unwrap_err();
-            assert!(e.starts_with("ATHENA_TABLE must be"), "{e}");
-        }
+        ];
+        refuses(athena_identifier, "ATHENA_TABLE", &bad);
     }
 
     #[test]
@@ -103,7 +114,7 @@ mod tests {
             "s3://my-logs/a/b/"
         );
         assert_eq!(s3_prefix_uri("X", "s3://my-logs").unwrap(), "s3://my-logs/");
-        for bad in [
+        let bad = [
             "my-logs/a",
             "s3://My-Logs/a",
             "s3://ab/",
@@ -113,9 +124,7 @@ mod tests {
             "s3://logs/a//b",
             "s3://logs/a\n",
             "s3://-logs/",
-        ] {
-            let e = s3_prefix_uri("S3_LOGS_LOCATION", bad).unwrap_err();
-            assert!(e.starts_with("S3_LOGS_LOCATION must be"), "{e}");
-        }
+        ];
+        refuses(s3_prefix_uri, "S3_LOGS_LOCATION", &bad);
     }
 }

@@ -21,7 +21,8 @@ use s3la_shared::aws::athena::AthenaEngine;
 use s3la_shared::config::{QueryConfig, StatusConfig};
 use s3la_shared::error::StepError;
 use s3la_shared::steps::compute_period::compute_period;
-use s3la_shared::steps::query_status::query_status;
+use s3la_shared::steps::from_input;
+use s3la_shared::steps::query_status::{QueryStatusOutput, query_status};
 use s3la_shared::steps::start_query::{StartedQueryOutput, start_query};
 use serde_json::{Value, json};
 
@@ -56,12 +57,16 @@ fn plan(input: Value) -> Value {
 
 /// StartQuery for the weekly plan, against an engine answering with `rules`.
 async fn start_weekly(rules: &[&Rule]) -> Result<StartedQueryOutput, StepError> {
-    start_query(
-        plan(json!({"frequency": "weekly"})),
-        &query_config(),
-        &engine(rules),
-    )
-    .await
+    start_query_on(plan(json!({"frequency": "weekly"})), &engine(rules)).await
+}
+
+/// StartQuery as a host runs it: the JSON read into the step's input, then
+/// the step.
+async fn start_query_on(
+    input: Value,
+    engine: &AthenaEngine,
+) -> Result<StartedQueryOutput, StepError> {
+    start_query(from_input(input)?, &query_config(), engine).await
 }
 
 fn started(id: &'static str) -> Rule {
@@ -91,9 +96,7 @@ async fn start_query_submits_the_unload_once_per_job() {
     let rule = started("q-1");
     let athena = engine(&[&rule]);
     let input = plan(json!({"frequency": "weekly", "verbose": true}));
-    let out = start_query(input.clone(), &query_config(), &athena)
-        .await
-        .unwrap();
+    let out = start_query_on(input.clone(), &athena).await.unwrap();
     assert_eq!(out.query_execution_id, "q-1");
     assert_eq!(
         out.staging_prefix,
@@ -123,13 +126,11 @@ async fn start_query_submits_the_unload_once_per_job() {
         .build();
     let engine2 = engine(&[&capture]);
     for _ in 0..2 {
-        start_query(input.clone(), &query_config(), &engine2)
-            .await
-            .unwrap();
+        start_query_on(input.clone(), &engine2).await.unwrap();
     }
     let mut other = input.clone();
     other["options"]["selectAll"] = json!(true);
-    let out = start_query(other, &query_config(), &engine2).await.unwrap();
+    let out = start_query_on(other, &engine2).await.unwrap();
     assert!(out.statement.is_some(), "verbose keeps the statement");
     let tokens = tokens.lock().unwrap();
     assert_eq!(tokens[0], tokens[1]);
@@ -191,7 +192,7 @@ async fn refused_statement_is_query_rejected() {
                 .build(),
         )
     });
-    let e = start_query(plan(json!({})), &query_config(), &engine(&[&rule]))
+    let e = start_query_on(plan(json!({})), &engine(&[&rule]))
         .await
         .unwrap_err();
     assert_eq!(e.name(), "QueryRejected");
@@ -223,9 +224,7 @@ async fn edited_inputs_never_reach_athena() {
     for (pointer, value, want) in edits {
         let mut input = plan(json!({"frequency": "weekly"}));
         *input.pointer_mut(pointer).unwrap() = value;
-        let e = start_query(input, &query_config(), &athena)
-            .await
-            .unwrap_err();
+        let e = start_query_on(input, &athena).await.unwrap_err();
         assert_eq!(e.name(), "InvalidInput");
         assert!(e.to_string().starts_with(want), "{pointer}: {e}");
     }
@@ -278,12 +277,17 @@ async fn status_of(rules: &[&Rule]) -> Result<Value, String> {
     status_for(json!({"queryExecutionId": "q-9"}), rules).await
 }
 
-/// QueryStatus on any input, at $5 per TB; errors as "Name: message".
-async fn status_for(input: Value, rules: &[&Rule]) -> Result<Value, String> {
+/// QueryStatus as a host runs it, at $5 per TB.
+async fn status(input: Value, engine: &AthenaEngine) -> Result<QueryStatusOutput, StepError> {
     let config = StatusConfig {
         price_per_tb_usd: 5.0,
     };
-    query_status(input, &config, &engine(rules))
+    query_status(from_input(input)?, &config, engine).await
+}
+
+/// QueryStatus on any input, at $5 per TB; errors as "Name: message".
+async fn status_for(input: Value, rules: &[&Rule]) -> Result<Value, String> {
+    status(input, &engine(rules))
         .await
         .map(|o| serde_json::to_value(o).unwrap())
         .map_err(|e| format!("{}: {e}", e.name()))
@@ -339,7 +343,7 @@ async fn failed_and_cancelled_queries_fail_start_query_until_a_redrive() {
     back["previous"] = status.clone();
     back["redriveCount"] = json!(0);
     // Nothing reaches Athena: the failure is this attempt's.
-    let e = start_query(back.clone(), &query_config(), &engine(&[]))
+    let e = start_query_on(back.clone(), &engine(&[]))
         .await
         .unwrap_err();
     assert_eq!(e.name(), "QueryFailed");
@@ -365,9 +369,7 @@ async fn failed_and_cancelled_queries_fail_start_query_until_a_redrive() {
                 .query_execution_id("q-10")
                 .build()
         });
-    let out = start_query(back, &query_config(), &engine(&[&again]))
-        .await
-        .unwrap();
+    let out = start_query_on(back, &engine(&[&again])).await.unwrap();
     assert_eq!(
         (out.query_execution_id.as_str(), out.redrive_count),
         ("q-10", 1)
@@ -397,9 +399,7 @@ async fn a_timed_out_query_is_stopped() {
     let mut back = plan(json!({"frequency": "weekly"}));
     back["previous"] = json!({"state": "TIMED_OUT", "queryExecutionId": "q-9",
                               "startedInRedrive": 0, "polls": 60, "lastState": "RUNNING"});
-    let e = start_query(back, &query_config(), &engine(&[&stop]))
-        .await
-        .unwrap_err();
+    let e = start_query_on(back, &engine(&[&stop])).await.unwrap_err();
     assert_eq!(e.name(), "QueryTimedOut");
     assert!(
         e.to_string().starts_with(
@@ -423,7 +423,7 @@ async fn a_timed_out_query_is_stopped() {
     redriven["redriveCount"] = json!(1);
     redriven["previous"] = json!({"state": "TIMED_OUT", "queryExecutionId": "q-9",
                                   "startedInRedrive": 0, "polls": 3, "lastState": "RUNNING"});
-    let out = start_query(redriven, &query_config(), &engine(&[&stop_again, &start]))
+    let out = start_query_on(redriven, &engine(&[&stop_again, &start]))
         .await
         .unwrap();
     assert_eq!(out.query_execution_id, "q-11");
@@ -493,15 +493,9 @@ async fn unreachable_athena_is_transient() {
         .retry_config(RetryConfig::disabled())
         .build();
     let engine = AthenaEngine::status_only(Client::from_conf(config));
-    let e = query_status(
-        json!({"queryExecutionId": "q-1"}),
-        &StatusConfig {
-            price_per_tb_usd: 5.0,
-        },
-        &engine,
-    )
-    .await
-    .unwrap_err();
+    let e = status(json!({"queryExecutionId": "q-1"}), &engine)
+        .await
+        .unwrap_err();
     assert_eq!(e.name(), "Transient", "{e}");
     assert!(
         e.to_string()
@@ -529,15 +523,9 @@ async fn status_with(
     }
     config.set_credentials_provider(credentials);
     let engine = AthenaEngine::status_only(Client::from_conf(config.build()));
-    query_status(
-        json!({"queryExecutionId": "q-1"}),
-        &StatusConfig {
-            price_per_tb_usd: 5.0,
-        },
-        &engine,
-    )
-    .await
-    .unwrap_err()
+    status(json!({"queryExecutionId": "q-1"}), &engine)
+        .await
+        .unwrap_err()
 }
 
 /// No credentials is a setting to fix, never retried (Step Functions would

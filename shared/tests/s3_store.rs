@@ -24,7 +24,7 @@ use s3la_shared::log_keys::log_day;
 use s3la_shared::query::{Projection, result_schema};
 use s3la_shared::results::merge::merge_parts;
 use s3la_shared::steps::{
-    compute_period, merge_results, remove_meta, remove_original_logs, to_output,
+    compute_period, from_input, merge_results, remove_meta, remove_original_logs, to_output,
 };
 use s3la_shared::storage::{ObjectStore, StorageError, Upload};
 use serde_json::{Value, json};
@@ -106,8 +106,31 @@ async fn store(server: &Server) -> S3Store {
     store_with(server, SECRET_KEY).await
 }
 
+/// A server holding `buckets`, and a store on it with the right key.
+async fn serve(buckets: &[&str]) -> (Server, S3Store) {
+    let server = start(buckets);
+    let s3 = store(&server).await;
+    (server, s3)
+}
+
 fn at(uri: &str) -> Location {
     Location::parse(uri).unwrap()
+}
+
+/// Writes `body` at `uri`, which it returns.
+async fn put(s3: &S3Store, uri: &str, body: impl Into<Bytes>) -> Location {
+    let target = at(uri);
+    s3.put(&target, body.into()).await.unwrap();
+    target
+}
+
+/// The URIs of the objects under `uri`.
+async fn listed(s3: &S3Store, uri: &str) -> Vec<String> {
+    let objects = s3.list(&at(uri)).await.unwrap();
+    objects
+        .into_iter()
+        .map(|o| o.location.to_string())
+        .collect()
 }
 
 /// Bytes that do not compress: gzip cannot shrink them below the part size.
@@ -123,13 +146,14 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Leftovers of multipart uploads in s3s-fs's root (it keeps parts there).
-fn pending_uploads(server: &Server) -> Vec<String> {
-    std::fs::read_dir(server.root.path())
+/// No leftovers of multipart uploads in s3s-fs's root (it keeps parts there).
+fn assert_no_pending_uploads(server: &Server) {
+    let pending: Vec<String> = std::fs::read_dir(server.root.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with(".upload"))
-        .collect()
+        .collect();
+    assert!(pending.is_empty(), "{pending:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,19 +177,11 @@ async fn signatures_are_checked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_past_a_thousand_keys() {
-    let server = start(&["logs-bkt"]);
-    let s3 = store(&server).await;
+    let (_server, s3) = serve(&["logs-bkt"]).await;
     for i in 0..1003 {
-        s3.put(
-            &at(&format!("s3://logs-bkt/p/{i:05}")),
-            Bytes::from_static(b"x"),
-        )
-        .await
-        .unwrap();
+        put(&s3, &format!("s3://logs-bkt/p/{i:05}"), "x").await;
     }
-    s3.put(&at("s3://logs-bkt/q/0"), Bytes::from_static(b"y"))
-        .await
-        .unwrap();
+    put(&s3, "s3://logs-bkt/q/0", "y").await;
     let listed = s3.list(&at("s3://logs-bkt/p/")).await.unwrap();
     assert_eq!(listed.len(), 1003);
     assert_eq!(listed[1002].location.to_string(), "s3://logs-bkt/p/01002");
@@ -175,8 +191,7 @@ async fn lists_past_a_thousand_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_upload_is_invisible_until_complete() {
-    let server = start(&["res-bkt"]);
-    let s3 = store(&server).await;
+    let (server, s3) = serve(&["res-bkt"]).await;
     let target = at("s3://res-bkt/out/big.bin");
     let (a, b) = (noise(6 << 20, 1), noise(3 << 20, 2));
     let mut up = s3.upload(&target).await.unwrap();
@@ -194,17 +209,13 @@ async fn multipart_upload_is_invisible_until_complete() {
         .unwrap();
     assert_eq!(&middle[..5], &a[a.len() - 5..]);
     assert_eq!(&middle[5..], &b[..5]);
-    assert!(pending_uploads(&server).is_empty());
+    assert_no_pending_uploads(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_upload_leaves_nothing_and_keeps_the_previous_object() {
-    let server = start(&["res-bkt"]);
-    let s3 = store(&server).await;
-    let target = at("s3://res-bkt/out/r.csv.gz");
-    s3.put(&target, Bytes::from_static(b"previous"))
-        .await
-        .unwrap();
+    let (server, s3) = serve(&["res-bkt"]).await;
+    let target = put(&s3, "s3://res-bkt/out/r.csv.gz", "previous").await;
     let mut up = s3.upload(&target).await.unwrap();
     up.put_part(Bytes::from(noise(6 << 20, 3))).await.unwrap();
     up.abort().await.unwrap();
@@ -212,11 +223,7 @@ async fn an_aborted_upload_leaves_nothing_and_keeps_the_previous_object() {
         s3.get(&target).await.unwrap(),
         Bytes::from_static(b"previous")
     );
-    assert!(
-        pending_uploads(&server).is_empty(),
-        "{:?}",
-        pending_uploads(&server)
-    );
+    assert_no_pending_uploads(&server);
 }
 
 fn parquet_bytes(batch: &RecordBatch) -> Bytes {
@@ -240,15 +247,16 @@ fn noisy_part(rows: usize, key_len: usize, seed: u64) -> Bytes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merge_failing_mid_upload_aborts_both_outputs() {
-    let server = start(&["res-bkt"]);
-    let s3 = store(&server).await;
+    let (server, s3) = serve(&["res-bkt"]).await;
     // Enough incompressible CSV that parts are uploaded before the failure.
-    let first = at("s3://res-bkt/_staging/q/part-0");
-    s3.put(&first, noisy_part(12_000, 1000, 7)).await.unwrap();
-    let broken = at("s3://res-bkt/_staging/q/part-1");
-    s3.put(&broken, Bytes::from_static(b"PAR1 not parquet PAR1"))
-        .await
-        .unwrap();
+    let part = noisy_part(12_000, 1000, 7);
+    let first = put(&s3, "s3://res-bkt/_staging/q/part-0", part).await;
+    let broken = put(
+        &s3,
+        "s3://res-bkt/_staging/q/part-1",
+        "PAR1 not parquet PAR1",
+    )
+    .await;
     let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
         "key",
         arrow_schema::DataType::Utf8,
@@ -264,21 +272,18 @@ async fn a_merge_failing_mid_upload_aborts_both_outputs() {
     assert!(e.to_string().contains("part-1"), "{e}");
     assert_eq!(s3.size(&pq).await.unwrap(), None);
     assert_eq!(s3.size(&csv).await.unwrap(), None);
-    assert!(
-        pending_uploads(&server).is_empty(),
-        "{:?}",
-        pending_uploads(&server)
-    );
+    assert_no_pending_uploads(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_links_work_until_they_expire() {
-    let server = start(&["res-bkt"]);
-    let s3 = store(&server).await;
-    let target = at("s3://res-bkt/2024-01/requests-2024-01.csv.gz");
-    s3.put(&target, Bytes::from_static(b"report"))
-        .await
-        .unwrap();
+    let (_server, s3) = serve(&["res-bkt"]).await;
+    let target = put(
+        &s3,
+        "s3://res-bkt/2024-01/requests-2024-01.csv.gz",
+        "report",
+    )
+    .await;
     let link = s3
         .presign_get(&target, Duration::from_secs(600))
         .await
@@ -395,17 +400,10 @@ async fn state_after_query(s3: &S3Store, rows: i64) -> Value {
         .collect();
     let batch = RecordBatch::try_new(schema, columns).unwrap();
     let part = format!("{staging}q-1_00000");
-    s3.put(&at(&part), parquet_bytes(&batch)).await.unwrap();
+    put(s3, &part, parquet_bytes(&batch)).await;
     let manifest = format!("{athena}q-1-manifest.csv");
-    s3.put(&at(&manifest), Bytes::from(format!("{part}\n")))
-        .await
-        .unwrap();
-    s3.put(
-        &at(&format!("{athena}q-1.metadata")),
-        Bytes::from_static(b"meta"),
-    )
-    .await
-    .unwrap();
+    put(s3, &manifest, format!("{part}\n")).await;
+    put(s3, &format!("{athena}q-1.metadata"), "meta").await;
     state["query"] =
         json!({"queryExecutionId": "q-1", "stagingPrefix": staging, "outputLocation": athena});
     state["status"] = json!({"queryExecutionId": "q-1", "state": "SUCCEEDED", "done": true,
@@ -414,10 +412,14 @@ async fn state_after_query(s3: &S3Store, rows: i64) -> Value {
     state
 }
 
-/// MergeResults' input, as the definition's Parameters pick it from the state.
-fn merge_input(state: &Value) -> Value {
-    json!({"execution": state["execution"], "options": state["options"], "period": state["period"],
-           "query": state["query"], "status": state["status"]})
+/// MergeResults on the state after the query, its input picked as the
+/// definition's Parameters pick it.
+async fn merge(s3: &S3Store, state: &Value) -> merge_results::MergeOutput {
+    let input = json!({"execution": state["execution"], "options": state["options"],
+                       "period": state["period"], "query": state["query"], "status": state["status"]});
+    merge_results::merge_results(from_input(input).unwrap(), &merge_config(), s3)
+        .await
+        .unwrap()
 }
 
 fn merge_config() -> MergeConfig {
@@ -477,13 +479,10 @@ async fn put_logs(s3: &S3Store, per_day: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
-    let server = start(&["res-bkt", "logs-bkt"]);
-    let s3 = store(&server).await;
+    let (_server, s3) = serve(&["res-bkt", "logs-bkt"]).await;
     // The outputs hold the period's 7 x 150 records (each log object holds one).
     let mut state = state_after_query(&s3, 1050).await;
-    let merged = merge_results::merge_results(merge_input(&state), &merge_config(), &s3)
-        .await
-        .unwrap();
+    let merged = merge(&s3, &state).await;
     assert_eq!(merged.rows, 1050);
     assert_eq!(
         merged.outputs.csv_gz,
@@ -500,6 +499,7 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
     let keys = put_logs(&s3, 150).await;
     let logs_input = json!({"period": state["period"], "options": state["options"],
                             "query": state["query"], "results": state["results"]});
+    let logs_input = from_input(logs_input).unwrap();
     let out =
         remove_original_logs::remove_original_logs(logs_input, &cleanup_config(RESULT_PATH), &s3)
             .await
@@ -509,13 +509,7 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
     assert_eq!(out.kept_objects, 0);
     assert_eq!(out.verified_rows.parquet, 1050);
     assert_eq!(out.verified_rows.csv_gz, 1050);
-    let left: Vec<String> = s3
-        .list(&at("s3://logs-bkt/"))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.location.to_string())
-        .collect();
+    let left = listed(&s3, "s3://logs-bkt/").await;
     let in_period = |k: &str| {
         k.strip_prefix(LOGS)
             .and_then(|rest| log_day(rest, layout()))
@@ -534,17 +528,12 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
 
     let meta_input =
         json!({"query": state["query"], "status": state["status"], "results": state["results"]});
+    let meta_input = from_input(meta_input).unwrap();
     let out = remove_meta::remove_meta(meta_input, &cleanup_config(RESULT_PATH), &s3)
         .await
         .unwrap();
     assert_eq!(out.deleted.deleted_objects, 3);
-    let left: Vec<String> = s3
-        .list(&at("s3://res-bkt/"))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.location.to_string())
-        .collect();
+    let left = listed(&s3, "s3://res-bkt/").await;
     // The outputs, the report, the set's manifest and the deletion ledger stay.
     assert_eq!(
         left,
@@ -561,13 +550,10 @@ async fn merge_then_cleanups_delete_exactly_the_periods_objects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_removal_refuses_overlaps_and_unverified_outputs_before_deleting() {
-    let server = start(&["res-bkt", "logs-bkt"]);
-    let s3 = store(&server).await;
+    let (_server, s3) = serve(&["res-bkt", "logs-bkt"]).await;
     // 14 records in the period's logs, but outputs of 10 rows.
     let mut state = state_after_query(&s3, 10).await;
-    let merged = merge_results::merge_results(merge_input(&state), &merge_config(), &s3)
-        .await
-        .unwrap();
+    let merged = merge(&s3, &state).await;
     state["results"] = to_output(&merged);
     let keys = put_logs(&s3, 2).await;
     let input = json!({"period": state["period"], "options": state["options"],
@@ -577,7 +563,7 @@ async fn log_removal_refuses_overlaps_and_unverified_outputs_before_deleting() {
         let s3 = s3.clone();
         async move {
             let e = remove_original_logs::remove_original_logs(
-                input,
+                from_input(input).unwrap(),
                 &cleanup_config(&result_path),
                 &s3,
             )

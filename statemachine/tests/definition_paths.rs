@@ -226,6 +226,16 @@ fn failure(r: &Run) -> (&str, &AslError) {
     }
 }
 
+/// The error a step's Task failed the run with, at `state`: its cause is the
+/// step's own error payload, whose errorType is the error's name; returned.
+fn step_failure(r: &Run, state: &str, error: &str) -> Value {
+    let (at, e) = failure(r);
+    assert_eq!((at, e.error.as_str()), (state, error));
+    let cause: Value = serde_json::from_str(&e.cause).unwrap();
+    assert_eq!(cause["errorType"], error, "{cause}");
+    cause
+}
+
 fn count(r: &Run, kind: &str) -> usize {
     r.kinds.iter().filter(|k| *k == kind).count()
 }
@@ -297,12 +307,8 @@ fn a_failed_query_fails_start_query_and_a_redrive_runs_it_again() {
     let h = harness(&e);
     let input = json!({"frequency": "monthly"});
     let r = run(&h, input.clone());
-    let (state, error) = failure(&r);
     // The execution fails at the Task, where a redrive resumes.
-    assert_eq!(state, "StartQuery");
-    assert_eq!(error.error, "QueryFailed");
-    let cause: Value = serde_json::from_str(&error.cause).unwrap();
-    assert_eq!(cause["errorType"], "QueryFailed");
+    let cause = step_failure(&r, "StartQuery", "QueryFailed");
     assert!(
         cause["errorMessage"]
             .as_str()
@@ -401,12 +407,7 @@ fn invalid_input_fails_compute_period_and_is_never_retried() {
     let e = engine(vec![info(QueryState::Succeeded, None)]);
     let h = harness(&e);
     let r = run(&h, json!({"frequency": "daily"}));
-    let (state, error) = failure(&r);
-    assert_eq!(state, "ComputePeriod");
-    assert_eq!(error.error, "InvalidInput");
-    // The cause is the step's own error payload: its name and message.
-    let cause: Value = serde_json::from_str(&error.cause).unwrap();
-    assert_eq!(cause["errorType"], "InvalidInput");
+    let cause = step_failure(&r, "ComputePeriod", "InvalidInput");
     assert_eq!(
         cause["errorMessage"],
         r#"frequency: must be "weekly", "monthly" or "quarterly", got the string "daily""#
@@ -415,6 +416,7 @@ fn invalid_input_fails_compute_period_and_is_never_retried() {
     assert_eq!(count(&r, "RetryScheduled"), 0);
     assert_eq!(count(&r, "CatchMatched"), 0);
     // For people: the Task that failed, its error and cause, once each.
+    let (state, error) = failure(&r);
     assert_eq!(
         failure_message(&r.events, state, error),
         r#"the execution failed in the Task state ComputePeriod: InvalidInput: frequency: must be "weekly", "monthly" or "quarterly", got the string "daily""#
@@ -585,12 +587,7 @@ fn the_poll_limit_stops_the_query_and_a_redrive_waits_again() {
     let h = harness(&e);
     let input = json!({"frequency": "monthly"});
     let r = run(&h, input.clone());
-    let (state, error) = failure(&r);
-    assert_eq!(
-        (state, error.error.as_str()),
-        ("StartQuery", "QueryTimedOut")
-    );
-    let cause: Value = serde_json::from_str(&error.cause).unwrap();
+    let cause = step_failure(&r, "StartQuery", "QueryTimedOut");
     assert_eq!(
         cause["errorMessage"],
         "the Athena query q-1 was still RUNNING after 3 status reads, so it was stopped; raise \
@@ -616,6 +613,7 @@ fn the_poll_limit_stops_the_query_and_a_redrive_waits_again() {
 /// request token is the job's, and the job is the attempt's.
 #[test]
 fn a_retried_start_asks_for_the_same_query() {
+    use s3la_shared::steps::from_input;
     use s3la_shared::steps::start_query::start_query;
     let e = engine(vec![info(QueryState::Succeeded, None)]);
     let h = harness(&e);
@@ -660,8 +658,8 @@ fn a_retried_start_asks_for_the_same_query() {
     let mut redriven = start_input.clone();
     redriven["redriveCount"] = json!(1);
     for i in [&start_input, &start_input, &redriven, &redriven] {
-        rt.block_on(start_query(i.clone(), &config, &engine))
-            .unwrap();
+        let input = from_input(i.clone()).unwrap();
+        rt.block_on(start_query(input, &config, &engine)).unwrap();
     }
     let t = tokens.lock().unwrap();
     assert_eq!(t[0], t[1], "a retry of one attempt: the same token");

@@ -42,6 +42,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(proc: subprocess.Popen, probe, failure: str, timeout: float, interval: float):
+    """Calls `probe` every `interval` seconds until it raises no OSError; when
+    `proc` exits or `timeout` seconds pass first, kills it and fails with
+    `failure`."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(failure)
+            time.sleep(interval)
+
+
 @contextlib.contextmanager
 def moto_server(config: dict | None = None):
     """A moto server on 127.0.0.1, with moto's `config` (as POST /moto-api/config
@@ -51,16 +67,8 @@ def moto_server(config: dict | None = None):
     proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError(f"moto server did not start on {url}")
-            time.sleep(0.2)
+    wait_until_up(proc, lambda: urllib.request.urlopen(url + "/moto-api/", timeout=1),
+                  f"moto server did not start on {url}", timeout=30, interval=0.2)
     try:
         if config:
             urllib.request.urlopen(urllib.request.Request(
@@ -99,16 +107,8 @@ def s3s(tmp_path_factory):
     proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port),
                              "--access-key", S3S_ACCESS_KEY, "--secret-key", S3S_SECRET_KEY,
                              str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError(f"s3s-fs did not start on port {port}")
-            time.sleep(0.1)
+    wait_until_up(proc, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(),
+                  f"s3s-fs did not start on port {port}", timeout=20, interval=0.1)
     yield f"http://127.0.0.1:{port}", root
     proc.terminate()
     proc.wait(timeout=10)

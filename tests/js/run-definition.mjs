@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { StepError, outcome } from './outcome.mjs';
 
 const [definitionPath, s3la, logs, results, name, startTime, inputJson] = process.argv.slice(2);
 const arn = (step) => `arn:aws:lambda:local:000000000000:function:s3la-${step}`;
@@ -17,11 +18,6 @@ for (const step of steps) text = text.replaceAll(`\${${step}FunctionArn}`, arn(s
 text = text.replaceAll('${QueryWaitSeconds}', '1').replaceAll('${QueryMaxPolls}', '3600');
 const definition = JSON.parse(text);
 
-// The step's error as Lambda reports it: name = errorType, message = the payload.
-class StepError extends Error {
-  constructor(name, message) { super(message); this.name = name; }
-}
-
 function invoke(step) {
   return (input) => {
     const p = spawnSync(s3la, ['invoke', step, '--input', '-', '--logs', logs, '--results', results],
@@ -29,6 +25,7 @@ function invoke(step) {
     if (p.status === 0) return JSON.parse(p.stdout);
     const m = /^error: ([A-Za-z.]+): ([\s\S]*)$/.exec(p.stderr.trim());
     if (!m) throw new StepError('States.TaskFailed', p.stderr);
+    // As Lambda reports it: the payload is the cause.
     throw new StepError(m[1], JSON.stringify({ errorType: m[1], errorMessage: m[2] }));
   };
 }
@@ -47,20 +44,8 @@ const execution = machine.run(input, {
   },
 });
 const states = [];
-const logEvents = (async () => {
-  for await (const e of execution.eventLogs) {
-    if (e.type === 'StateEntered' && e.index === undefined) states.push(e.state.name);
-  }
-})();
-let report;
-try {
-  const output = await execution.result;
-  report = { status: 'SUCCEEDED', output };
-} catch (e) {
-  // ExecutionError wraps the error that ended the run (a Fail state's, or a runtime one).
-  const ended = e.cause instanceof Error ? e.cause : e;
-  report = { status: 'FAILED', error: ended.name, cause: ended.message };
-}
-await logEvents.catch(() => {});
+const report = await outcome(execution, (e) => {
+  if (e.type === 'StateEntered' && e.index === undefined) states.push(e.state.name);
+});
 report.states = states;
 console.log(JSON.stringify(report));

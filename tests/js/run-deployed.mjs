@@ -10,13 +10,10 @@
 // usage: node run-deployed.mjs DEFINITION LAMBDA_URL NAME START_TIME REDRIVE_COUNT INPUT_JSON
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { StepError, outcome } from './outcome.mjs';
 
 const [definitionPath, lambdaUrl, name, startTime, redriveCount, inputJson] = process.argv.slice(2);
 const definition = JSON.parse(readFileSync(definitionPath, 'utf8'));
-
-class StepError extends Error {
-  constructor(name, message) { super(message); this.name = name; }
-}
 
 function invoke(arn) {
   return async (input) => {
@@ -74,21 +71,10 @@ const execution = machine.run(input, {
 });
 const states = [];
 const retried = [];
-const logEvents = (async () => {
-  for await (const e of execution.eventLogs) {
-    if (e.type === 'StateEntered') states.push(e.state.name);
-    if (e.type === 'StateRetried') retried.push(e.state.name);
-  }
-})();
-let report;
-try {
-  const output = await execution.result;
-  report = { status: 'SUCCEEDED', output };
-} catch (e) {
-  const ended = e.cause instanceof Error ? e.cause : e;
-  report = { status: 'FAILED', error: ended.name, cause: ended.message };
-}
-await logEvents.catch(() => {});
+const report = await outcome(execution, (e) => {
+  if (e.type === 'StateEntered') states.push(e.state.name);
+  if (e.type === 'StateRetried') retried.push(e.state.name);
+});
 report.states = states;
 report.retried = retried;
 console.log(JSON.stringify(report));

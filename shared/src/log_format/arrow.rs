@@ -280,12 +280,18 @@ mod tests {
         \"user_agent\" version_id host_id signature_version cipher_suite authentication_type \
         host_header tls_version access_point_arn acl_required source_region future";
 
+    /// The batch `builder` finishes after `rows` appends of LINE's record.
+    fn finish_with(builder: &mut LogBatchBuilder, rows: usize) -> RecordBatch {
+        let record = parse_line(LINE).unwrap();
+        for _ in 0..rows {
+            builder.append(&record);
+        }
+        builder.finish().unwrap()
+    }
+
     #[test]
     fn each_field_lands_in_its_named_column_whatever_the_selection() {
-        let record = parse_line(LINE).unwrap();
-        let mut full = LogBatchBuilder::with_capacity(1);
-        full.append(&record);
-        let full = full.finish().unwrap();
+        let full = finish_with(&mut LogBatchBuilder::with_capacity(1), 1);
         for (i, field) in FIELDS.iter().enumerate() {
             let column = full.column_by_name(field.athena_name).unwrap();
             match field.json_name {
@@ -338,9 +344,7 @@ mod tests {
                     field.athena_name
                 ),
             }
-            let mut one = LogBatchBuilder::with_columns(1, &[i]);
-            one.append(&record);
-            let one = one.finish().unwrap();
+            let one = finish_with(&mut LogBatchBuilder::with_columns(1, &[i]), 1);
             assert_eq!(one.schema().field(0).name(), field.athena_name);
             assert_eq!(one.column(0), column);
         }
@@ -358,20 +362,13 @@ mod tests {
 
     #[test]
     fn repeated_and_no_columns() {
-        let record = parse_line(LINE).unwrap();
-        let mut b = LogBatchBuilder::with_columns(2, &[6, 6]);
-        b.append(&record);
-        b.append(&record);
-        let batch = b.finish().unwrap();
+        let batch = finish_with(&mut LogBatchBuilder::with_columns(2, &[6, 6]), 2);
         assert_eq!(batch.num_columns(), 2);
         assert_eq!(batch.column(0), batch.column(1));
         let mut none = LogBatchBuilder::with_columns(2, &[]);
-        none.append(&record);
-        none.append(&record);
-        assert_eq!(none.finish().unwrap().num_rows(), 2);
+        assert_eq!(finish_with(&mut none, 2).num_rows(), 2);
         // The builder is ready for the next batch.
-        none.append(&record);
-        assert_eq!(none.finish().unwrap().num_rows(), 1);
+        assert_eq!(finish_with(&mut none, 1).num_rows(), 1);
     }
 
     /// `finish` sizes the builders afresh: a second batch from the same
@@ -379,14 +376,9 @@ mod tests {
     /// time zone included.
     #[test]
     fn a_reused_builder_makes_the_same_batch() {
-        let record = parse_line(LINE).unwrap();
         let mut reused = LogBatchBuilder::with_capacity(2);
-        reused.append(&record);
-        let first = reused.finish().unwrap();
-        for _ in 0..3 {
-            reused.append(&record);
-        }
-        let second = reused.finish().unwrap();
+        let first = finish_with(&mut reused, 1);
+        let second = finish_with(&mut reused, 3);
         assert_eq!(second.num_rows(), 3);
         assert_eq!(second.slice(2, 1), first);
         assert_eq!(second.schema(), log_schema());

@@ -19,7 +19,7 @@ use super::remove_meta::remove_meta;
 use super::remove_original_logs::remove_original_logs;
 use super::send_report::send_report;
 use super::start_query::start_query;
-use super::to_output;
+use super::{from_input, to_output};
 use crate::config::{CleanupConfig, Env, MergeConfig, PeriodConfig, QueryConfig, StatusConfig};
 use crate::email::{EmailConfig, MailTransport};
 use crate::engine::QueryEngine;
@@ -188,6 +188,10 @@ impl Step {
     }
 
     /// The step's handler, on `input` with the host's settings and clients.
+    /// The input is read into the handler's own `Input` type here, once for
+    /// every step (a refusal is `InvalidInput` naming the field): handlers
+    /// take typed inputs. ComputePeriod reads its own, to add what it takes
+    /// to the message.
     pub async fn run<C: Clients>(
         self,
         input: Value,
@@ -197,16 +201,31 @@ impl Step {
         let (s, c) = (settings, clients);
         match self {
             Step::ComputePeriod => out(compute_period(input, need(&s.period)?, Utc::now())),
-            Step::StartQuery => out(start_query(input, need(&s.query)?, c.engine()?).await),
-            Step::QueryStatus => out(query_status(input, need(&s.status)?, c.engine()?).await),
-            Step::MergeResults => out(merge_results(input, need(&s.merge)?, c.store()?).await),
-            Step::RemoveMeta => out(remove_meta(input, need(&s.cleanup)?, c.store()?).await),
+            Step::StartQuery => {
+                out(start_query(from_input(input)?, need(&s.query)?, c.engine()?).await)
+            }
+            Step::QueryStatus => {
+                out(query_status(from_input(input)?, need(&s.status)?, c.engine()?).await)
+            }
+            Step::MergeResults => {
+                out(merge_results(from_input(input)?, need(&s.merge)?, c.store()?).await)
+            }
+            Step::RemoveMeta => {
+                out(remove_meta(from_input(input)?, need(&s.cleanup)?, c.store()?).await)
+            }
             Step::RemoveOriginalLogs => {
-                out(remove_original_logs(input, need(&s.cleanup)?, c.store()?).await)
+                out(remove_original_logs(from_input(input)?, need(&s.cleanup)?, c.store()?).await)
             }
             Step::SendReport => {
                 let mail = c.mail()?;
-                out(send_report(input, need(&s.email)?, c.store()?, mail, c.links()).await)
+                out(send_report(
+                    from_input(input)?,
+                    need(&s.email)?,
+                    c.store()?,
+                    mail,
+                    c.links(),
+                )
+                .await)
             }
         }
     }

@@ -8,10 +8,8 @@
 //! `s3la merge`): only the object store differs.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::compute_period::ExecutionContext;
-use super::from_input;
 use super::query_status::QueryStatusOutput;
 use super::remove_original_logs::{LEDGER, logs_deleted};
 use super::start_query::StartedQueryOutput;
@@ -29,9 +27,10 @@ use crate::results::merge::{MergeError, Merged, merge_parts_observed};
 use crate::results::output_set::{Checksummed, Incomplete, OUTPUT_SET, OutputSet};
 use crate::storage::{ObjectStore, StorageError};
 
+/// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Input {
+pub struct Input {
     execution: ExecutionContext,
     options: Options,
     period: Period,
@@ -136,11 +135,10 @@ pub fn manifest_parts(manifest: &str, staging: &Location) -> Result<Vec<Location
 }
 
 pub async fn merge_results<S: ObjectStore>(
-    input: Value,
+    input: Input,
     config: &MergeConfig,
     store: &S,
 ) -> Result<MergeOutput, StepError> {
-    let input: Input = from_input(input)?;
     let parts = parts_to_merge(&input, store).await?;
     let results_root = config.result_path.clone();
     let files = PeriodFiles::under(&results_root, &input.period.label);

@@ -5,16 +5,15 @@
 //! query again (reading the same failed query id would only fail again).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::from_input;
 use crate::config::StatusConfig;
 use crate::engine::{QueryEngine, QueryState};
 use crate::error::StepError;
 
+/// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Input {
+pub struct Input {
     query_execution_id: String,
     /// The redrive count StartQuery started the query in (echoed).
     #[serde(default)]
@@ -54,14 +53,14 @@ pub struct QueryStatusOutput {
 }
 
 pub async fn query_status<E: QueryEngine>(
-    input: Value,
+    input: Input,
     config: &StatusConfig,
     engine: &E,
 ) -> Result<QueryStatusOutput, StepError> {
     let Input {
         query_execution_id,
         started_in_redrive,
-    } = from_input(input)?;
+    } = input;
     let id_ok = (1..=128).contains(&query_execution_id.len())
         && query_execution_id
             .bytes()

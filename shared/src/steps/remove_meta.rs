@@ -4,10 +4,8 @@
 //! gives them under `RESULT_PATH` before anything is listed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::cleanup::{Deleted, delete_all};
-use super::from_input;
 use super::merge_results::MergeOutput;
 use super::query_status::QueryStatusOutput;
 use super::start_query::StartedQueryOutput;
@@ -16,9 +14,10 @@ use crate::error::StepError;
 use crate::location::Location;
 use crate::storage::ObjectStore;
 
+/// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Input {
+pub struct Input {
     query: StartedQueryOutput,
     status: QueryStatusOutput,
     /// Present only after a successful merge: staging data is never removed
@@ -76,11 +75,10 @@ fn metadata_folder(manifest: &str, root: &str) -> Result<Location, StepError> {
 }
 
 pub async fn remove_meta<S: ObjectStore>(
-    input: Value,
+    input: Input,
     config: &CleanupConfig,
     store: &S,
 ) -> Result<RemoveMetaOutput, StepError> {
-    let input: Input = from_input(input)?;
     let root = &config.result_path.to_string();
     let staging = run_prefix(
         &input.query.staging_prefix,

@@ -29,10 +29,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::cleanup::{Deleted, delete_all};
-use super::from_input;
 use super::merge_results::{MergeOutput, output_names};
 use super::start_query::StartedQueryOutput;
 use crate::athena_ddl::KeyLayout;
@@ -54,9 +52,10 @@ const CONCURRENT_READS: usize = 8;
 /// Kept objects named in the step's output (the rest are counted).
 const KEPT_LISTED: usize = 20;
 
+/// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Input {
+pub struct Input {
     period: Period,
     /// The run's options: which records the outputs hold depends on them.
     options: Options,
@@ -142,11 +141,10 @@ fn unsafe_deletion(message: impl Into<String>) -> StepError {
 }
 
 pub async fn remove_original_logs<S: ObjectStore>(
-    input: Value,
+    input: Input,
     config: &CleanupConfig,
     store: &S,
 ) -> Result<RemoveLogsOutput, StepError> {
-    let input: Input = from_input(input)?;
     let period = &input.period;
     period.check()?;
     let logs = config.logs_location.clone().ok_or_else(|| {
@@ -480,6 +478,7 @@ pub async fn query_log_objects<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::steps::from_input;
     use crate::test_util::{Throttled, block_on, temp_location};
     use serde_json::json;
 
@@ -527,7 +526,7 @@ mod tests {
             layout: KeyLayout::Simple,
         };
         let label = "2024-01-01_2024-01-02";
-        let input = json!({
+        let input = from_input(json!({
             "period": {"kind": "custom", "start": "2024-01-01", "end": "2024-01-02", "days": 2,
                        "label": label,
                        "window": {"start": "2024-01-01T00:00:00Z", "end": "2024-01-03T00:00:00Z"},
@@ -537,7 +536,8 @@ mod tests {
                             "parquet": format!("s3://res-bkt/s3la/{label}/requests-{label}.parquet"),
                             "csvGz": format!("s3://res-bkt/s3la/{label}/requests-{label}.csv.gz")},
                         "rows": 5, "bytes": {"parquet": 1, "csvGz": 1}, "dataFiles": 1}
-        });
+        }))
+        .unwrap();
         // Throttled panics if anything reaches delete.
         let e = block_on(remove_original_logs(input, &config, &Throttled)).unwrap_err();
         assert_eq!(e.name(), "Transient", "{e}");

@@ -13,10 +13,8 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::compute_period::ExecutionContext;
-use super::from_input;
 use super::merge_results::MergeOutput;
 use super::query_status::QueryStatusOutput;
 use crate::email::{EmailConfig, MailTransport, compose};
@@ -31,9 +29,10 @@ use crate::storage::ObjectStore;
 /// SigV4's longest presigned lifetime.
 pub const MAX_LINK_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Input {
+pub struct Input {
     execution: ExecutionContext,
     period: Period,
     results: MergeOutput,
@@ -62,13 +61,12 @@ pub struct SendReportOutput {
 }
 
 pub async fn send_report<S: ObjectStore, T: MailTransport>(
-    input: Value,
+    input: Input,
     config: &EmailConfig,
     store: &S,
     transport: &T,
     links: Option<&dyn SignLink>,
 ) -> Result<SendReportOutput, StepError> {
-    let input: Input = from_input(input)?;
     super::check_execution_name(&input.execution.name)?;
     input.period.check()?;
     let outputs = &input.results.outputs;

@@ -18,11 +18,10 @@
 //! writes anywhere else.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::check_execution_name;
 use super::compute_period::{ExecutionContext, PeriodPlan};
-use super::{check_execution_name, from_input};
 use crate::config::QueryConfig;
 use crate::engine::{QueryEngine, QueryJob};
 use crate::error::StepError;
@@ -46,9 +45,10 @@ pub struct StartedQueryOutput {
     pub redrive_count: u32,
 }
 
+/// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Input {
+pub struct Input {
     execution: ExecutionContext,
     as_of: chrono::DateTime<chrono::Utc>,
     options: crate::request::Options,
@@ -118,11 +118,10 @@ fn plan_attempt(
 }
 
 pub async fn start_query<E: QueryEngine>(
-    input: Value,
+    input: Input,
     config: &QueryConfig,
     engine: &E,
 ) -> Result<StartedQueryOutput, StepError> {
-    let input: Input = from_input(input)?;
     let redrive = input.redrive_count;
     if let Some(previous) = &input.previous {
         // The same attempt's query came back failed or still running: this

@@ -15,7 +15,7 @@ pub mod template;
 
 use std::collections::BTreeMap;
 
-use model::{State, StateMachine};
+use model::{State, StateMachine, Work};
 use serde_json::Value;
 
 /// An error while running: `error` is the name Retry/Catch match, `cause`
@@ -121,14 +121,14 @@ fn check(m: &StateMachine, scope: &str) -> Result<(), AslError> {
             "{scope}state '{name}' must have exactly one of Next and \"End\": true"
         ))),
     };
+    // A Task's or Parallel's Next (or End) and its catchers' Next.
+    let work = |name: &str, w: &Work| {
+        flow(name, &w.next, &w.end)?;
+        w.catch.iter().try_for_each(|c| target(name, &c.next))
+    };
     for (name, state) in &m.states {
         match state {
-            State::Task(t) => {
-                flow(name, &t.next, &t.end)?;
-                for c in &t.catch {
-                    target(name, &c.next)?;
-                }
-            }
+            State::Task(t) => work(name, &t.work)?,
             State::Pass(p) => flow(name, &p.next, &p.end)?,
             State::Wait(w) => {
                 flow(name, &w.next, &w.end)?;
@@ -139,10 +139,7 @@ fn check(m: &StateMachine, scope: &str) -> Result<(), AslError> {
                 }
             }
             State::Parallel(p) => {
-                flow(name, &p.next, &p.end)?;
-                for c in &p.catch {
-                    target(name, &c.next)?;
-                }
+                work(name, &p.work)?;
                 for (i, b) in p.branches.iter().enumerate() {
                     check(b, &format!("{scope}{name} branch {i}: "))?;
                 }
@@ -190,6 +187,13 @@ mod tests {
             json!({"Retry": [{"ErrorEquals": ["X"], "JitterStrategy": "FULL"}]}),
         ));
         assert!(e.contains("unknown field `JitterStrategy`"), "{e}");
+        // The fields Task and Parallel share (flattened) are known, and a
+        // misspelt one is refused like any other.
+        let e = refused(task(json!({"ResultPaht": "$.x"})));
+        assert!(e.contains("unknown field `ResultPaht`"), "{e}");
+        let parallel = json!({"Type": "Parallel", "Branches": [], "Catches": [], "End": true});
+        let e = refused(json!({"StartAt": "A", "States": {"A": parallel}}));
+        assert!(e.contains("unknown field `Catches`"), "{e}");
         let e = refused(json!({"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}));
         assert!(e.contains("unknown variant `Map`"), "{e}");
         let e = refused(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}));
@@ -226,6 +230,7 @@ mod tests {
         for state in m.states.values() {
             if let State::Task(t) = state {
                 let retried: Vec<_> = t
+                    .work
                     .retry
                     .iter()
                     .flat_map(|r| r.error_equals.clone())
@@ -246,7 +251,7 @@ mod tests {
                 );
                 assert!(t.comment.is_some(), "every Task says what it does");
                 assert!(
-                    t.catch.is_empty(),
+                    t.work.catch.is_empty(),
                     "a failure ends the execution at its Task, where a redrive resumes"
                 );
             }

@@ -51,6 +51,16 @@ pub struct TaskState {
     #[serde(default)]
     pub comment: Option<String>,
     pub resource: String,
+    #[serde(flatten)]
+    pub work: Work,
+}
+
+/// What a Task and a Parallel share: the input they pass on, what becomes of
+/// the result, Retry, Catch and where to go next. (Flattened, so a field
+/// neither the state nor this knows is refused as `unknown field`.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Work {
     #[serde(default)]
     pub input_path: IoPath,
     #[serde(default)]
@@ -162,24 +172,8 @@ pub struct ParallelState {
     #[serde(default)]
     pub comment: Option<String>,
     pub branches: Vec<StateMachine>,
-    #[serde(default)]
-    pub input_path: IoPath,
-    #[serde(default)]
-    pub parameters: Option<Value>,
-    #[serde(default)]
-    pub result_selector: Option<Value>,
-    #[serde(default)]
-    pub result_path: IoPath,
-    #[serde(default)]
-    pub output_path: IoPath,
-    #[serde(default)]
-    pub retry: Vec<Retrier>,
-    #[serde(default)]
-    pub catch: Vec<Catcher>,
-    #[serde(default)]
-    pub next: Option<String>,
-    #[serde(default)]
-    pub end: Option<bool>,
+    #[serde(flatten)]
+    pub work: Work,
 }
 
 #[derive(Debug, Clone, Deserialize)]

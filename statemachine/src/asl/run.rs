@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::history::{Event, History};
-use super::model::{Catcher, IoPath, Retrier, State, StateMachine};
+use super::model::{Catcher, IoPath, Retrier, State, StateMachine, Work};
 use super::path::Path;
 use super::{AslError, choice, template};
 
@@ -123,18 +123,6 @@ impl Resume {
 struct Failure {
     state: String,
     error: AslError,
-}
-
-/// The fields Task and Parallel share.
-struct WorkIo<'s> {
-    input_path: &'s IoPath,
-    parameters: &'s Option<Value>,
-    result_selector: &'s Option<Value>,
-    result_path: &'s IoPath,
-    output_path: &'s IoPath,
-    retry: &'s [Retrier],
-    catch: &'s [Catcher],
-    next: &'s Option<String>,
 }
 
 enum Flow {
@@ -322,51 +310,27 @@ impl<'a> Executor<'a> {
             None => Flow::End(output),
         };
         match state {
-            State::Task(t) => {
-                let io = WorkIo {
-                    input_path: &t.input_path,
-                    parameters: &t.parameters,
-                    result_selector: &t.result_selector,
-                    result_path: &t.result_path,
-                    output_path: &t.output_path,
-                    retry: &t.retry,
-                    catch: &t.catch,
-                    next: &t.next,
-                };
-                self.run_work(label, &io, raw, ctx, |params| {
-                    self.record(
-                        "TaskScheduled",
+            State::Task(t) => self.run_work(label, &t.work, raw, ctx, |params| {
+                self.record(
+                    "TaskScheduled",
+                    Some(label),
+                    json!({"resource": t.resource, "parameters": params}),
+                );
+                let result = self.tasks.invoke(&t.resource, params.clone());
+                match &result {
+                    Ok(out) => self.record("TaskSucceeded", Some(label), json!({"output": out})),
+                    Err(e) => self.record(
+                        "TaskFailed",
                         Some(label),
-                        json!({"resource": t.resource, "parameters": params}),
-                    );
-                    let result = self.tasks.invoke(&t.resource, params.clone());
-                    match &result {
-                        Ok(out) => {
-                            self.record("TaskSucceeded", Some(label), json!({"output": out}))
-                        }
-                        Err(e) => self.record(
-                            "TaskFailed",
-                            Some(label),
-                            json!({"error": e.error, "cause": e.cause}),
-                        ),
-                    }
-                    result
-                })
-            }
+                        json!({"error": e.error, "cause": e.cause}),
+                    ),
+                }
+                result
+            }),
             State::Parallel(p) => {
-                let io = WorkIo {
-                    input_path: &p.input_path,
-                    parameters: &p.parameters,
-                    result_selector: &p.result_selector,
-                    result_path: &p.result_path,
-                    output_path: &p.output_path,
-                    retry: &p.retry,
-                    catch: &p.catch,
-                    next: &p.next,
-                };
                 // Branches run one after the other here (Step Functions runs
                 // them concurrently); each gets the same input.
-                self.run_work(label, &io, raw, ctx, |params| {
+                self.run_work(label, &p.work, raw, ctx, |params| {
                     let mut results = Vec::new();
                     for (i, branch) in p.branches.iter().enumerate() {
                         let scope = format!("{label}[{i}]/");
@@ -461,32 +425,32 @@ impl<'a> Executor<'a> {
     fn run_work(
         &self,
         label: &str,
-        io: &WorkIo,
+        io: &Work,
         raw: Value,
         ctx: &Value,
         mut work: impl FnMut(&Value) -> Result<Value, AslError>,
     ) -> Result<Flow, AslError> {
-        let effective = io_path(io.input_path, &raw, ctx)?;
-        let params = match io.parameters {
+        let effective = io_path(&io.input_path, &raw, ctx)?;
+        let params = match &io.parameters {
             Some(t) => template::evaluate(t, &effective, ctx)?,
             None => effective,
         };
-        match self.with_retry(label, io.retry, || work(&params))? {
+        match self.with_retry(label, &io.retry, || work(&params))? {
             Ok(result) => {
                 let out = finish(
-                    io.result_selector,
-                    io.result_path,
-                    io.output_path,
+                    &io.result_selector,
+                    &io.result_path,
+                    &io.output_path,
                     raw,
                     result,
                     ctx,
                 )?;
-                Ok(match io.next {
+                Ok(match &io.next {
                     Some(n) => Flow::Next(n.clone(), out),
                     None => Flow::End(out),
                 })
             }
-            Err(e) => self.catch(label, io.catch, raw, e),
+            Err(e) => self.catch(label, &io.catch, raw, e),
         }
     }
 

@@ -43,10 +43,11 @@ mod tests {
 
     #[test]
     fn formats_numbers_for_people() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_500_000), "1.5 MB");
+        for (n, text) in [(0, "0"), (999, "999"), (1_234_567, "1,234,567")] {
+            assert_eq!(thousands(n), text);
+        }
+        for (n, text) in [(999, "999 B"), (1_500_000, "1.5 MB")] {
+            assert_eq!(human_bytes(n), text);
+        }
     }
 }

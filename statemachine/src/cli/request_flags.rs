@@ -89,6 +89,29 @@ impl<G: Group> Flags<G> {
     }
 }
 
+/// Every group: the execution input's flags, as `s3la run` and `s3la
+/// executions start` take them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RequestFlags {
+    #[command(flatten)]
+    pub period: PeriodFlags,
+    #[command(flatten)]
+    pub query: QueryFlags,
+    #[command(flatten)]
+    pub actions: ActionFlags,
+}
+
+impl RequestFlags {
+    /// The execution input these flags give.
+    pub fn input(&self) -> Value {
+        let mut input = Map::new();
+        self.period.write(&mut input);
+        self.query.write(&mut input);
+        self.actions.write(&mut input);
+        Value::Object(input)
+    }
+}
+
 impl PeriodFlags {
     /// A custom range, as `--date_range START END` gives it.
     pub fn date_range(start: &str, end: &str) -> Self {
@@ -191,16 +214,10 @@ mod tests {
 
     /// The execution input a command with all three groups of flags sends.
     fn input(args: &[&str]) -> Result<Value, clap::Error> {
-        let command = ActionFlags::augment_args(QueryFlags::augment_args(
-            PeriodFlags::augment_args(Command::new("t")),
-        ));
+        let command = RequestFlags::augment_args(Command::new("t"));
         let matches =
             command.try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))?;
-        let mut m = Map::new();
-        PeriodFlags::from_arg_matches(&matches)?.write(&mut m);
-        QueryFlags::from_arg_matches(&matches)?.write(&mut m);
-        ActionFlags::from_arg_matches(&matches)?.write(&mut m);
-        Ok(Value::Object(m))
+        Ok(RequestFlags::from_arg_matches(&matches)?.input())
     }
 
     #[test]

@@ -13,11 +13,11 @@ use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
 use s3la_shared::report::format::bytes;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::invoke::read_input;
 use super::paths::refuse_overlap;
-use super::request_flags::{ActionFlags, INPUT_FLAGS, PeriodFlags, QueryFlags};
+use super::request_flags::{INPUT_FLAGS, PeriodFlags, RequestFlags};
 use super::values;
 
 #[derive(Debug, Args)]
@@ -37,11 +37,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     results: PathBuf,
     #[command(flatten)]
-    period: PeriodFlags,
-    #[command(flatten)]
-    query: QueryFlags,
-    #[command(flatten)]
-    actions: ActionFlags,
+    request: RequestFlags,
     /// The whole execution input as JSON (instead of the flags above).
     #[arg(long, value_name = "JSON|FILE", conflicts_with_all = INPUT_FLAGS)]
     input: Option<String>,
@@ -78,9 +74,10 @@ impl RunArgs {
         Self {
             logs,
             results,
-            period: PeriodFlags::date_range(start, end),
-            query: QueryFlags::default(),
-            actions: ActionFlags::default(),
+            request: RequestFlags {
+                period: PeriodFlags::date_range(start, end),
+                ..RequestFlags::default()
+            },
             input: None,
             redrive: None,
             history: None,
@@ -94,11 +91,7 @@ impl RunArgs {
         if let Some(i) = &self.input {
             return read_input(i);
         }
-        let mut input = Map::new();
-        self.period.write(&mut input);
-        self.query.write(&mut input);
-        self.actions.write(&mut input);
-        Ok(Value::Object(input))
+        Ok(self.request.input())
     }
 }
 

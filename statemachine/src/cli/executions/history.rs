@@ -268,6 +268,7 @@ impl Rows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_sfn::types::builders::HistoryEventBuilder;
     use aws_sdk_sfn::types::{
         ExecutionFailedEventDetails, HistoryEventType, LambdaFunctionFailedEventDetails,
         StateEnteredEventDetails, StateExitedEventDetails,
@@ -302,6 +303,21 @@ mod tests {
             cause: Some(cause.into()),
             ..ev(id, previous, kind)
         }
+    }
+    /// An SDK history event at 1_764_000_000 s, to be given its details.
+    fn sdk_event(id: i64, previous: i64, kind: HistoryEventType) -> HistoryEventBuilder {
+        HistoryEvent::builder()
+            .id(id)
+            .previous_event_id(previous)
+            .timestamp(SdkTime::from_secs(1_764_000_000))
+            .r#type(kind)
+    }
+    /// The one row of `rows`, which failed with `error`.
+    fn the_failed_row<'r>(rows: &'r [StateRow], error: &str) -> &'r StateRow {
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, StateStatus::Failed);
+        assert_eq!(rows[0].error.as_deref(), Some(error));
+        &rows[0]
     }
     fn fold(events: &[Event]) -> Vec<StateRow> {
         let mut rows = Rows::default();
@@ -398,10 +414,8 @@ mod tests {
             ),
             failed(5, 4, "ExecutionFailed", "States.Timeout", "no answer"),
         ]);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].status, StateStatus::Failed);
-        assert_eq!(rows[0].error.as_deref(), Some("States.Timeout"));
-        assert_eq!(rows[0].cause.as_deref(), Some("no answer"));
+        let row = the_failed_row(&rows, "States.Timeout");
+        assert_eq!(row.cause.as_deref(), Some("no answer"));
     }
 
     #[test]
@@ -446,18 +460,12 @@ mod tests {
             entered(2, 0, "FailStateEntered", "A State", "{}"),
             failed(3, 0, "ExecutionFailed", "AnError", "An error occurred!"),
         ]);
-        assert_eq!(rows[0].status, StateStatus::Failed);
-        assert_eq!(rows[0].error.as_deref(), Some("AnError"));
+        the_failed_row(&rows, "AnError");
     }
 
     #[test]
     fn sdk_events_become_events() {
-        let at = SdkTime::from_secs(1_764_000_000);
-        let entered = HistoryEvent::builder()
-            .id(2)
-            .previous_event_id(1)
-            .timestamp(at)
-            .r#type(HistoryEventType::TaskStateEntered)
+        let entered = sdk_event(2, 1, HistoryEventType::TaskStateEntered)
             .state_entered_event_details(
                 StateEnteredEventDetails::builder()
                     .name("ComputePeriod")
@@ -475,11 +483,7 @@ mod tests {
         assert_eq!(e.input.as_deref(), Some(r#"{"frequency":"weekly"}"#));
         assert_eq!(e.timestamp, DateTime::from_timestamp(1_764_000_000, 0));
 
-        let lambda_failed = HistoryEvent::builder()
-            .id(5)
-            .previous_event_id(4)
-            .timestamp(at)
-            .r#type(HistoryEventType::LambdaFunctionFailed)
+        let lambda_failed = sdk_event(5, 4, HistoryEventType::LambdaFunctionFailed)
             .lambda_function_failed_event_details(
                 LambdaFunctionFailedEventDetails::builder()
                     .error("InvalidInput")
@@ -495,11 +499,7 @@ mod tests {
             Some(r#"{"errorMessage":"frequency: must be"}"#)
         );
 
-        let exited = HistoryEvent::builder()
-            .id(6)
-            .previous_event_id(5)
-            .timestamp(at)
-            .r#type(HistoryEventType::TaskStateExited)
+        let exited = sdk_event(6, 5, HistoryEventType::TaskStateExited)
             .state_exited_event_details(
                 StateExitedEventDetails::builder()
                     .name("ComputePeriod")
@@ -509,11 +509,7 @@ mod tests {
             )
             .build()
             .unwrap();
-        let execution_failed = HistoryEvent::builder()
-            .id(7)
-            .previous_event_id(6)
-            .timestamp(at)
-            .r#type(HistoryEventType::ExecutionFailed)
+        let execution_failed = sdk_event(7, 6, HistoryEventType::ExecutionFailed)
             .execution_failed_event_details(
                 ExecutionFailedEventDetails::builder()
                     .error("ComputePeriodFailed")
@@ -528,10 +524,8 @@ mod tests {
             Event::from(&exited),
             Event::from(&execution_failed),
         ]);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].status, StateStatus::Failed);
-        assert_eq!(rows[0].error.as_deref(), Some("InvalidInput"));
-        assert_eq!(rows[0].output.as_deref(), Some("{}"));
+        let row = the_failed_row(&rows, "InvalidInput");
+        assert_eq!(row.output.as_deref(), Some("{}"));
     }
 
     #[test]

@@ -19,10 +19,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
 use s3la::local::readable_cause;
 use s3la_shared::aws::sdk_config;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::invoke::{block_on, read_input, step_failed};
-use super::request_flags::{ActionFlags, INPUT_FLAGS, PeriodFlags, QueryFlags};
+use super::request_flags::{INPUT_FLAGS, RequestFlags};
 use history::{Event, Rows, StateRow, StateStatus, time};
 use naming::{check_state_machine_arn, execution_arn, is_execution_arn};
 
@@ -77,11 +77,7 @@ struct Target {
 )]
 struct StartArgs {
     #[command(flatten)]
-    period: PeriodFlags,
-    #[command(flatten)]
-    query: QueryFlags,
-    #[command(flatten)]
-    actions: ActionFlags,
+    request: RequestFlags,
     /// The whole execution input (JSON text, a file or - for stdin) instead of the flags above;
     /// checked as ComputePeriod checks it.
     #[arg(long, value_name = "JSON|FILE|-", conflicts_with_all = INPUT_FLAGS)]
@@ -285,13 +281,7 @@ fn instant(t: Option<DateTime<Utc>>) -> String {
 fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     let input = match &a.input {
         Some(i) => read_input(i)?,
-        None => {
-            let mut input = Map::new();
-            a.period.write(&mut input);
-            a.query.write(&mut input);
-            a.actions.write(&mut input);
-            Value::Object(input)
-        }
+        None => a.request.input(),
     };
     let clock = Utc::now();
     let force = a.force.then(|| clock.timestamp());
