@@ -6,12 +6,10 @@
 //! the end, which [`Tally::absorb`] makes exact (sums, sets, minimum and
 //! maximum: no figure depends on which worker saw which row).
 
-use std::sync::mpsc::{SyncSender, sync_channel};
-use std::thread::JoinHandle;
-
 use arrow_array::RecordBatch;
 
 use super::tally::Tally;
+use crate::results::fed_thread::FedThread;
 use crate::results::observer::{MergeObserver, ObserverStopped};
 
 /// Batches queued for one worker.
@@ -22,10 +20,7 @@ const BATCHES_IN_FLIGHT: usize = 2;
 /// encoding on sixteen cores.
 pub const MAX_WORKERS: usize = 4;
 
-struct Worker {
-    batches: SyncSender<RecordBatch>,
-    counting: JoinHandle<Tally>,
-}
+type Worker = FedThread<RecordBatch, Tally>;
 
 pub struct TallyWorkers {
     workers: Vec<Worker>,
@@ -40,17 +35,13 @@ impl TallyWorkers {
         let workers = tallies
             .into_iter()
             .map(|mut tally| {
-                let (batches, receive) = sync_channel::<RecordBatch>(BATCHES_IN_FLIGHT);
-                let counting = std::thread::Builder::new()
-                    .name("report-tally".into())
-                    .spawn(move || {
-                        for batch in receive {
-                            tally.add_batch(&batch);
-                        }
-                        tally
-                    })
-                    .expect("starting a thread");
-                Worker { batches, counting }
+                Worker::spawn("report-tally", BATCHES_IN_FLIGHT, move |batches| {
+                    for batch in batches {
+                        tally.add_batch(&batch);
+                    }
+                    tally
+                })
+                .expect("starting a thread")
             })
             .collect();
         Self { workers, next: 0 }
@@ -66,8 +57,7 @@ impl TallyWorkers {
     pub fn finish(self) -> Result<Tally, ObserverStopped> {
         let mut total: Option<Tally> = None;
         for worker in self.workers {
-            drop(worker.batches);
-            let tally = worker.counting.join().map_err(|_| ObserverStopped)?;
+            let tally = worker.finish().map_err(|_| ObserverStopped)?;
             match total.as_mut() {
                 Some(total) => total.absorb(tally),
                 None => total = Some(tally),
@@ -82,6 +72,6 @@ impl MergeObserver for TallyWorkers {
         let worker = &self.workers[self.next];
         self.next = (self.next + 1) % self.workers.len();
         // A worker that is gone panicked: finish() says so.
-        let _ = worker.batches.send(batch.clone());
+        let _ = worker.send(batch.clone());
     }
 }

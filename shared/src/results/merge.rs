@@ -405,6 +405,7 @@ mod tests {
     use arrow_array::{Array, RecordBatchReader};
     use arrow_array::{Int64Array, StringArray, TimestampNanosecondArray};
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use parquet::arrow::ArrowWriter;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     use crate::storage::local::LocalStore;

@@ -7,6 +7,7 @@
 
 pub mod csv_gz;
 pub mod csv_text;
+pub mod fed_thread;
 pub mod merge;
 pub mod observer;
 pub mod output_set;

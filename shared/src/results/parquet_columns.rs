@@ -22,7 +22,6 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
@@ -35,6 +34,8 @@ use parquet::errors::{ParquetError, Result};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 
+use super::fed_thread::FedThread;
+
 /// Slices queued for one column's lane: enough that a lane rarely waits for
 /// the caller, few enough that the Arrow data held stays small.
 const SLICES_IN_FLIGHT: usize = 4;
@@ -44,10 +45,7 @@ const SLICES_IN_FLIGHT: usize = 4;
 const ROW_GROUPS_IN_FLIGHT: usize = 2;
 
 /// One column of one row group, being encoded on its own thread.
-struct Lane {
-    slices: SyncSender<ArrowLeafColumn>,
-    encoder: JoinHandle<Result<ArrowColumnChunk>>,
-}
+type Lane = FedThread<ArrowLeafColumn, Result<ArrowColumnChunk>>;
 
 /// A row group whose rows have all been handed to its lanes.
 type Closing = Vec<JoinHandle<Result<ArrowColumnChunk>>>;
@@ -151,8 +149,8 @@ impl<W: Write + Send> Lanes<W> {
         let mut lane = lanes.iter_mut();
         for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
             for leaf in compute_leaves(field, column)? {
-                let lane = lane.next().ok_or_else(|| lane_count_error())?;
-                if lane.slices.send(leaf).is_err() {
+                let lane = lane.next().ok_or_else(lane_count_error)?;
+                if lane.send(leaf).is_err() {
                     // The lane stopped on an error: closing it returns that error.
                     return Err(self.fail_open());
                 }
@@ -171,16 +169,13 @@ impl<W: Write + Send> Lanes<W> {
         writers
             .into_iter()
             .map(|mut writer| {
-                let (slices, receive) = sync_channel::<ArrowLeafColumn>(SLICES_IN_FLIGHT);
-                let encoder = std::thread::Builder::new()
-                    .name("parquet-column".into())
-                    .spawn(move || {
-                        for slice in receive {
-                            writer.write(&slice)?;
-                        }
-                        writer.close()
-                    })?;
-                Ok(Lane { slices, encoder })
+                let lane = Lane::spawn("parquet-column", SLICES_IN_FLIGHT, move |slices| {
+                    for slice in slices {
+                        writer.write(&slice)?;
+                    }
+                    writer.close()
+                })?;
+                Ok(lane)
             })
             .collect()
     }
@@ -190,9 +185,9 @@ impl<W: Write + Send> Lanes<W> {
     fn close_open(&mut self) -> Result<()> {
         if let Some(lanes) = self.open.take() {
             self.open_rows = 0;
-            // Dropping a lane's sender ends its input; its thread then closes
-            // the column writer and returns the chunk.
-            let encoders = lanes.into_iter().map(|lane| lane.encoder).collect();
+            // Closing a lane ends its input; its thread then closes the
+            // column writer and returns the chunk.
+            let encoders = lanes.into_iter().map(Lane::close).collect();
             self.closing.push_back(encoders);
         }
         while self.closing.len() >= ROW_GROUPS_IN_FLIGHT {
@@ -224,8 +219,7 @@ impl<W: Write + Send> Lanes<W> {
         let lanes = self.open.take().unwrap_or_default();
         let mut first = None;
         for lane in lanes {
-            drop(lane.slices);
-            if let Err(e) = join_lane(lane.encoder) {
+            if let Err(e) = join_lane(lane.close()) {
                 first.get_or_insert(e);
             }
         }
@@ -255,8 +249,12 @@ mod tests {
         let n: Vec<i64> = (from..from + rows as i64).collect();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(
-                TimestampMillisecondArray::from(n.iter().map(|i| 1_700_000_000_000 + i * 997).collect::<Vec<_>>())
-                    .with_timezone("UTC"),
+                TimestampMillisecondArray::from(
+                    n.iter()
+                        .map(|i| 1_700_000_000_000 + i * 997)
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
             ),
             Arc::new(StringArray::from_iter(n.iter().map(|i| {
                 (i % 7 != 0).then(|| format!("key/{}/{}.bin", i % 13, i * 31 % 1000))
@@ -286,7 +284,8 @@ mod tests {
             .unwrap()
             .set_max_row_group_row_count(Some(row_group_rows))
             .build();
-        let mut w = ColumnParallelWriter::try_new(Vec::new(), schema.clone(), props, threads).unwrap();
+        let mut w =
+            ColumnParallelWriter::try_new(Vec::new(), schema.clone(), props, threads).unwrap();
         let mut from = 0;
         for &rows in sizes {
             w.write(&batch(&schema, from, rows)).unwrap();
@@ -299,10 +298,19 @@ mod tests {
     fn the_file_is_arrow_writers_byte_for_byte() {
         // Batches that straddle row groups, fill one exactly, and a last
         // row group left short; and no rows at all.
-        for sizes in [&[1000, 3000, 2096, 10, 0, 5000][..], &[4096, 4096], &[7], &[]] {
+        for sizes in [
+            &[1000, 3000, 2096, 10, 0, 5000][..],
+            &[4096, 4096],
+            &[7],
+            &[],
+        ] {
             let sequential = written(1, sizes, 4096);
             for threads in [2, 5] {
-                assert_eq!(written(threads, sizes, 4096), sequential, "batches {sizes:?}");
+                assert_eq!(
+                    written(threads, sizes, 4096),
+                    sequential,
+                    "batches {sizes:?}"
+                );
             }
         }
     }

@@ -50,7 +50,6 @@ pub struct ParseArgs {
 const SHOWN_ERRORS: u64 = 20;
 
 pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    keep_freed_buffers();
     if let Some(out) = &args.out {
         for input in args.paths.iter().filter(|p| p.as_os_str() != "-") {
             refuse_overlap(("the input", input), ("--out", out))?;
@@ -117,22 +116,6 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
 /// Input per chunk. A Parquet chunk becomes one row group: 16 MB of logs is
 /// about 28,000 rows, a row group large enough to compress well and small
 /// enough that a few in flight per core keep memory low.
-/// Buffers up to 256 MiB from the heap rather than from fresh mmaps, and
-/// freed memory kept rather than trimmed: otherwise every 16 MB chunk of logs
-/// and every column buffer arrives as new zeroed pages. For a month of logs
-/// to Parquet this halved the page faults (160k to 80k) and took 5-10% off
-/// the wall time, for at most 10% more resident memory. Only here: in
-/// `merge` the same settings let the heap fragment (peak 191 to 265 MiB).
-fn keep_freed_buffers() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning, under glibc's arena
-    // lock; it runs before the parse starts its threads.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-    }
-}
-
 fn chunk_bytes(format: Format) -> usize {
     match format {
         Format::Parquet => 16 << 20,
