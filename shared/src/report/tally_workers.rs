@@ -23,6 +23,11 @@ pub const MAX_WORKERS: usize = 4;
 type Worker = FedThread<RecordBatch, Tally>;
 
 pub struct TallyWorkers {
+    /// With one worker the counting stays on the observer's own thread, as
+    /// before workers existed: a thread more only adds a hand-over per
+    /// batch (on 2 cores, with one, the run's MergeResults took 3.1 s
+    /// against 2.65 s before).
+    inline: Option<Tally>,
     workers: Vec<Worker>,
     next: usize,
 }
@@ -32,6 +37,14 @@ impl TallyWorkers {
     /// empty).
     pub fn start(tallies: Vec<Tally>) -> Self {
         assert!(!tallies.is_empty(), "a tally needs at least one worker");
+        let mut tallies = tallies;
+        if tallies.len() == 1 {
+            return Self {
+                inline: tallies.pop(),
+                workers: Vec::new(),
+                next: 0,
+            };
+        }
         let workers = tallies
             .into_iter()
             .map(|mut tally| {
@@ -44,7 +57,11 @@ impl TallyWorkers {
                 .expect("starting a thread")
             })
             .collect();
-        Self { workers, next: 0 }
+        Self {
+            inline: None,
+            workers,
+            next: 0,
+        }
     }
 
     /// How many workers suit `cores` cores.
@@ -55,7 +72,7 @@ impl TallyWorkers {
     /// Every worker's tally added up, once each has counted what it was
     /// given; an error if a worker stopped (panicked) on the way.
     pub fn finish(self) -> Result<Tally, ObserverStopped> {
-        let mut total: Option<Tally> = None;
+        let mut total: Option<Tally> = self.inline;
         for worker in self.workers {
             let tally = worker.finish().map_err(|_| ObserverStopped)?;
             match total.as_mut() {
@@ -69,6 +86,9 @@ impl TallyWorkers {
 
 impl MergeObserver for TallyWorkers {
     fn batch(&mut self, batch: &RecordBatch) {
+        if let Some(tally) = self.inline.as_mut() {
+            return tally.add_batch(batch);
+        }
         let worker = &self.workers[self.next];
         self.next = (self.next + 1) % self.workers.len();
         // A worker that is gone panicked: finish() says so.
