@@ -61,8 +61,13 @@ mod tests {
     #[test]
     fn a_stopped_thread_gives_the_item_back() {
         let stopped = FedThread::spawn("stop", 1, |input: Receiver<u32>| drop(input)).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        assert_eq!(stopped.send(7), Err(7));
+        // A send before the thread has dropped its input is queued; once it
+        // has, every send is refused and the item comes back.
+        let refused = (0..1000).find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            stopped.send(7).err()
+        });
+        assert_eq!(refused, Some(7));
         assert!(stopped.finish().is_ok());
     }
 }
