@@ -113,6 +113,7 @@ pub struct Columns<'a> {
     pub signature_version: Text<'a>,
     pub tls_version: Text<'a>,
     pub acl_required: Text<'a>,
+    pub user_agent: Text<'a>,
 }
 
 impl<'a> Columns<'a> {
@@ -144,6 +145,7 @@ impl<'a> Columns<'a> {
             signature_version: Text::find(batch, &["signature_version", "sigv"], false),
             tls_version: Text::find(batch, &["tls_version", "tlsversion"], false),
             acl_required: Text::find(batch, &["acl_required", "aclrequired"], false),
+            user_agent: Text::find(batch, &["user_agent", "useragent"], true),
         }
     }
 }

@@ -5,15 +5,19 @@
 //! the cores warrant: [`tally_workers`]), so the report costs no second pass; [`Report::build`] turns the counts into the document;
 //! [`html`] and [`text`] render it.
 
+pub mod automated;
 pub mod columns;
+pub mod destinations;
 pub mod format;
 pub mod geo;
 pub mod glossary;
 pub mod html;
 pub mod pricing;
+pub mod sessions;
 pub mod tally;
 pub mod tally_workers;
 pub mod text;
+pub mod trend;
 
 use std::collections::HashMap;
 
@@ -21,15 +25,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::period::Period;
-use pricing::CostEstimate;
+use destinations::Destinations;
+use pricing::{CostEstimate, CostLine};
 use tally::{Counter, Scope, Tally};
+use trend::TrendPoint;
 
 /// Bumped when a field changes meaning or disappears (adding one does not).
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `cost.transferOutUsd` prices only the bytes sent to the internet (1
+/// priced every byte); `statusClasses` no longer counts lifecycle actions
+/// as "other" (they are `lifecycleActions`).
+pub const SCHEMA_VERSION: u32 = 2;
+/// How many entries the cost and user-agent lists keep.
+pub const TOP_COST: usize = 10;
 /// How many entries each top list keeps.
 pub const TOP: usize = 5;
 /// Sections listed, by requests; the rest are counted in `sectionsOmitted`.
 pub const MAX_SECTIONS: usize = 50;
+/// The requester of requests made without credentials, in the cost lists.
+pub const ANONYMOUS: &str = "anonymous";
 /// The country of downloads whose IP the database does not know.
 pub const UNKNOWN_COUNTRY: &str = "unknown";
 /// The report's file name beside the results.
@@ -52,8 +65,38 @@ pub struct Report {
     pub daily: Vec<DailyCount>,
     pub operations: Vec<Named>,
     pub status_classes: Vec<Named>,
+    /// Lifecycle actions S3 took itself (expirations, transitions): they
+    /// have no HTTP status and are not request charges.
+    #[serde(default)]
+    pub lifecycle_actions: u64,
     pub top_error_codes: Vec<Named>,
     pub top_requesters: Vec<Named>,
+    /// Crawlers and other automated clients (see the glossary for the rule).
+    #[serde(default)]
+    pub automated: Automated,
+    /// User agents by requests.
+    #[serde(default)]
+    pub top_user_agents: Vec<Named>,
+    /// How much of the bytes sent the biggest clients took.
+    #[serde(default)]
+    pub concentration: Concentration,
+    /// The cost drivers: client IPs, objects and requesters by bytes sent.
+    #[serde(default)]
+    pub top_clients_by_bytes: Vec<Named>,
+    #[serde(default)]
+    pub top_objects_by_bytes: Vec<Named>,
+    #[serde(default)]
+    pub top_requesters_by_bytes: Vec<Named>,
+    /// What each requester (IAM principal, or `anonymous`) and each prefix
+    /// cost, dearest first.
+    #[serde(default)]
+    pub cost_by_requester: Vec<CostLine>,
+    #[serde(default)]
+    pub cost_by_prefix: Vec<CostLine>,
+    /// This period and up to twelve before it, oldest first; a period
+    /// without a report has null figures.
+    #[serde(default)]
+    pub trend: Vec<TrendPoint>,
     /// Share of requests made without credentials (0 to 1).
     pub anonymous_share: f64,
     pub download_time_ms: Percentiles,
@@ -85,6 +128,16 @@ pub struct Metrics {
     pub requests: u64,
     pub interactions: u64,
     pub downloads: u64,
+    /// Downloads grouped per remote IP and key, a new one after 8 hours
+    /// without a download of the pair (see [`sessions`]).
+    #[serde(default)]
+    pub download_sessions: u64,
+    /// Bytes sent by downloads divided by the object's size, summed.
+    #[serde(default)]
+    pub whole_object_equivalents: f64,
+    /// Bytes sent by every request (downloads, listings, errors).
+    #[serde(default)]
+    pub bytes_sent: u64,
     pub unique_objects_downloaded: u64,
     pub uploads: u64,
     pub uploaded_bytes: u64,
@@ -106,10 +159,18 @@ pub struct Section {
     pub metrics: Metrics,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TopDownload {
+    /// The key as the log has it (URL-encoded); the HTML shows it decoded.
     pub key: String,
     pub downloads: u64,
+    #[serde(default)]
+    pub download_sessions: u64,
+    #[serde(default)]
+    pub whole_object_equivalents: f64,
+    #[serde(default)]
+    pub bytes_sent: u64,
 }
 
 /// A name and how many requests (or downloads) it had.
@@ -125,6 +186,33 @@ pub struct DailyCount {
     pub date: NaiveDate,
     pub requests: u64,
     pub bytes_sent: u64,
+    /// Distinct remote IPs that made a request that day.
+    #[serde(default)]
+    pub distinct_clients: u64,
+}
+
+/// Requests from crawlers and other automated clients, and their shares
+/// (0 to 1) of all requests, downloads and bytes sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Automated {
+    pub requests: u64,
+    pub downloads: u64,
+    pub downloaded_bytes: u64,
+    pub bytes_sent: u64,
+    pub share_of_requests: f64,
+    pub share_of_downloads: f64,
+    pub share_of_bytes_sent: f64,
+    /// Where the rule comes from.
+    pub rule: String,
+}
+
+/// The share (0 to 1) of all bytes sent that went to the top client IPs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Concentration {
+    pub top1_ip_share_of_bytes: f64,
+    pub top10_ip_share_of_bytes: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,23 +297,57 @@ fn top_of(counter: &Counter, n: usize) -> Vec<Named> {
     top(counter.iter().map(|(k, v)| (k.as_ref(), *v)), n)
 }
 
+type SessionsByKey<'a> = HashMap<&'a str, u64, foldhash::fast::RandomState>;
+
+/// Millionths as a figure with three decimals.
+fn from_micros(micros: u64) -> f64 {
+    (micros as f64 / 1_000.0).round() / 1_000.0
+}
+
+/// `part / whole` to four decimals; 0 when there is no whole.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
+    }
+}
+
 impl Metrics {
-    fn of(s: &Scope) -> Self {
+    fn of(s: &Scope, sessions: &SessionsByKey) -> Self {
+        let mut by_downloads: Vec<(&str, &tally::KeyStats)> = s
+            .downloads_by_key
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v))
+            .collect();
+        by_downloads.sort_unstable_by(|a, b| b.1.downloads.cmp(&a.1.downloads).then(a.0.cmp(b.0)));
+        let download_sessions = s
+            .downloads_by_key
+            .keys()
+            .map(|k| sessions.get(k.as_ref()).copied().unwrap_or(0))
+            .sum();
         Self {
             requests: s.requests,
             interactions: s.interactions,
             downloads: s.downloads,
+            download_sessions,
+            whole_object_equivalents: from_micros(s.woe_micros),
+            bytes_sent: s.spend.bytes_sent,
             unique_objects_downloaded: s.downloads_by_key.len() as u64,
             uploads: s.uploaded_keys.len() as u64,
             uploaded_bytes: s.uploaded_bytes,
             downloaded_bytes: s.downloaded_bytes,
             unique_ips: s.ips.len() as u64,
             unique_downloader_ips: s.downloader_ips.len() as u64,
-            top_downloads: top_of(&s.downloads_by_key, TOP)
+            top_downloads: by_downloads
                 .into_iter()
-                .map(|n| TopDownload {
-                    key: n.name,
-                    downloads: n.count,
+                .take(TOP)
+                .map(|(key, k)| TopDownload {
+                    key: key.to_string(),
+                    downloads: k.downloads,
+                    download_sessions: sessions.get(key).copied().unwrap_or(0),
+                    whole_object_equivalents: from_micros(k.woe_micros),
+                    bytes_sent: k.bytes_sent,
                 })
                 .collect(),
             top_countries: top_of(&s.downloads_by_country, TOP),
@@ -257,6 +379,7 @@ pub struct Context<'a> {
 
 impl Report {
     pub fn build(mut t: Tally, ctx: &Context) -> Self {
+        let sessions = t.sessions.by_key();
         let mut sections: Vec<(Option<Box<str>>, Scope)> =
             t.sections.drain().map(|(p, s)| (Some(p), s)).collect();
         if t.bucket_operations.requests > 0 {
@@ -265,12 +388,24 @@ impl Report {
         sections
             .sort_unstable_by(|a, b| b.1.requests.cmp(&a.1.requests).then_with(|| a.0.cmp(&b.0)));
         let sections_omitted = sections.len().saturating_sub(MAX_SECTIONS);
+        let cost_by_prefix = pricing::dearest(
+            sections.iter().map(|(prefix, scope)| {
+                let name = match prefix.as_deref() {
+                    Some("") => "(bucket root)",
+                    Some(p) => p,
+                    None => "(bucket operations)",
+                };
+                (name, &scope.spend)
+            }),
+            ctx.prices,
+            TOP_COST,
+        );
         let sections = sections
             .iter()
             .take(MAX_SECTIONS)
             .map(|(prefix, scope)| Section {
                 prefix: prefix.as_deref().map(str::to_string),
-                metrics: Metrics::of(scope),
+                metrics: Metrics::of(scope, &sessions),
             })
             .collect();
         let daily = ctx
@@ -282,11 +417,15 @@ impl Report {
                 let day = date
                     .signed_duration_since(DateTime::UNIX_EPOCH.date_naive())
                     .num_days();
-                let counts = t.days.get(&day).copied().unwrap_or_default();
+                let (requests, bytes_sent, clients) = t
+                    .days
+                    .get(&day)
+                    .map_or((0, 0, 0), |d| (d.requests, d.bytes_sent, d.clients.len()));
                 DailyCount {
                     date,
-                    requests: counts.requests,
-                    bytes_sent: counts.bytes_sent,
+                    requests,
+                    bytes_sent,
+                    distinct_clients: clients as u64,
                 }
             })
             .collect();
@@ -298,11 +437,57 @@ impl Report {
         let requests = t.overall.requests;
         let cost = pricing::estimate(
             ctx.prices,
-            t.billable.write_and_list,
-            t.billable.read_and_other,
-            t.bytes_sent,
+            &t.overall.spend,
             ctx.athena_scan_usd,
+            Destinations::ranges_date(),
         );
+        let cost_by_requester = pricing::dearest(
+            t.requesters
+                .iter()
+                .map(|(name, spend)| (name.as_ref(), spend))
+                .chain([(ANONYMOUS, &t.anonymous)]),
+            ctx.prices,
+            TOP_COST,
+        );
+        let top_requesters = top(
+            t.requesters.iter().map(|(k, s)| (k.as_ref(), s.requests())),
+            TOP,
+        );
+        let top_requesters_by_bytes = top(
+            t.requesters
+                .iter()
+                .map(|(k, s)| (k.as_ref(), s.bytes_sent))
+                .chain([(ANONYMOUS, t.anonymous.bytes_sent)])
+                .filter(|(_, b)| *b > 0),
+            TOP,
+        );
+        let bytes_sent = t.overall.spend.bytes_sent;
+        let top_clients_by_bytes = top_of(&t.bytes_by_ip, usize::MAX);
+        let top_bytes = |n: usize| top_clients_by_bytes.iter().take(n).map(|c| c.count).sum();
+        let concentration = Concentration {
+            top1_ip_share_of_bytes: share(top_bytes(1), bytes_sent),
+            top10_ip_share_of_bytes: share(top_bytes(10), bytes_sent),
+        };
+        let top_clients_by_bytes = top_clients_by_bytes.into_iter().take(TOP).collect();
+        let top_objects_by_bytes = top(
+            t.overall
+                .downloads_by_key
+                .iter()
+                .map(|(k, s)| (k.as_ref(), s.bytes_sent))
+                .filter(|(_, b)| *b > 0),
+            TOP,
+        );
+        let a = t.automated;
+        let automated = Automated {
+            requests: a.requests,
+            downloads: a.downloads,
+            downloaded_bytes: a.downloaded_bytes,
+            bytes_sent: a.bytes_sent,
+            share_of_requests: share(a.requests, requests),
+            share_of_downloads: share(a.downloads, t.overall.downloads),
+            share_of_bytes_sent: share(a.bytes_sent, bytes_sent),
+            rule: automated::RULE_SOURCE.to_string(),
+        };
         let s = &t.signals;
         let security = Security {
             sig_v2_requests: s.sigv2,
@@ -314,7 +499,7 @@ impl Report {
         let mut buckets: Vec<&str> = t.buckets.keys().map(AsRef::as_ref).collect();
         buckets.sort_unstable();
         let millis = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
-        Report {
+        let mut report = Report {
             schema_version: SCHEMA_VERSION,
             period: PeriodInfo {
                 label: ctx.period.label.clone(),
@@ -326,7 +511,7 @@ impl Report {
             generated_at: ctx.generated_at,
             first_request: millis(t.first_ms),
             last_request: millis(t.last_ms),
-            overall: Metrics::of(&t.overall),
+            overall: Metrics::of(&t.overall, &sessions),
             sections,
             sections_omitted,
             daily,
@@ -340,13 +525,19 @@ impl Report {
                     count,
                 })
                 .collect(),
+            lifecycle_actions: t.lifecycle_actions,
             top_error_codes: top_of(&t.error_codes, TOP),
-            top_requesters: top_of(&t.requesters, TOP),
-            anonymous_share: if requests == 0 {
-                0.0
-            } else {
-                (t.anonymous as f64 / requests as f64 * 10_000.0).round() / 10_000.0
-            },
+            top_requesters,
+            automated,
+            top_user_agents: top_of(&t.user_agents, TOP_COST),
+            concentration,
+            top_clients_by_bytes,
+            top_objects_by_bytes,
+            top_requesters_by_bytes,
+            cost_by_requester,
+            cost_by_prefix,
+            trend: Vec::new(),
+            anonymous_share: share(t.anonymous.requests(), requests),
             download_time_ms: Percentiles {
                 p50: percentile(&mut t.download_times, 0.50),
                 p95: percentile(&mut t.download_times, 0.95),
@@ -356,7 +547,9 @@ impl Report {
             malformed_lines: ctx.engine_malformed_lines.unwrap_or(0) + t.unreadable_time,
             geo_database: t.countries().source().map(str::to_string),
             change: None,
-        }
+        };
+        report.trend = vec![TrendPoint::of(&report)];
+        report
     }
 
     /// Adds the comparison with the previous period's report.

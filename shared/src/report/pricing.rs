@@ -1,10 +1,12 @@
 //! List prices for the report's cost estimate: S3 requests and data
 //! transfer out to the internet, per region, in USD. An estimate, and the
-//! report says so: free tiers, volume tiers, transfers to CloudFront or
-//! within a region (free), and storage are not counted.
+//! report says so: free and volume tiers and storage are not counted;
+//! transfers to CloudFront and to AWS addresses in the bucket's region are
+//! free, as AWS bills them ([`super::destinations`]).
 
 use serde::{Deserialize, Serialize};
 
+use super::tally::Spend;
 use crate::error::StepError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,8 +59,27 @@ pub struct CostEstimate {
     pub prices: Prices,
     pub write_and_list_requests: u64,
     pub read_and_other_requests: u64,
+    /// DELETE and CANCEL requests: free.
+    #[serde(default)]
+    pub free_requests: u64,
+    /// Lifecycle actions S3 took itself: not request charges.
+    #[serde(default)]
+    pub lifecycle_actions: u64,
     pub requests_usd: f64,
+    /// Every byte sent, wherever it went.
     pub bytes_sent: u64,
+    /// Bytes sent to the internet: the only ones priced.
+    #[serde(default)]
+    pub internet_bytes: u64,
+    /// Bytes sent to CloudFront (free).
+    #[serde(default)]
+    pub cloudfront_bytes: u64,
+    /// Bytes sent to AWS addresses in the pricing region (free).
+    #[serde(default)]
+    pub same_region_bytes: u64,
+    /// The date of AWS's IP ranges the destinations were decided with.
+    #[serde(default)]
+    pub ip_ranges_date: String,
     pub transfer_out_usd: f64,
     /// What this run's Athena query cost (bytes scanned at the Athena price).
     pub athena_scan_usd: f64,
@@ -68,32 +89,86 @@ pub struct CostEstimate {
 
 const GB: f64 = 1_073_741_824.0;
 
+/// Requests and internet transfer of `spend` at `prices`, unrounded.
+fn usd(prices: &Prices, spend: &Spend) -> (f64, f64) {
+    let requests = spend.write_and_list as f64 / 1000.0 * prices.write_and_list_per_1000
+        + spend.read_and_other as f64 / 1000.0 * prices.read_and_other_per_1000;
+    let transfer = spend.internet_bytes as f64 / GB * prices.transfer_out_per_gb;
+    (requests, transfer)
+}
+
 pub fn estimate(
     prices: &Prices,
-    write_and_list: u64,
-    read_and_other: u64,
-    bytes_sent: u64,
+    spend: &Spend,
     athena_scan_usd: f64,
+    ip_ranges_date: &str,
 ) -> CostEstimate {
-    let requests_usd = write_and_list as f64 / 1000.0 * prices.write_and_list_per_1000
-        + read_and_other as f64 / 1000.0 * prices.read_and_other_per_1000;
-    let transfer_out_usd = bytes_sent as f64 / GB * prices.transfer_out_per_gb;
+    let (requests_usd, transfer_out_usd) = usd(prices, spend);
     CostEstimate {
         estimate: true,
         currency: "USD".into(),
         prices: prices.clone(),
-        write_and_list_requests: write_and_list,
-        read_and_other_requests: read_and_other,
+        write_and_list_requests: spend.write_and_list,
+        read_and_other_requests: spend.read_and_other,
+        free_requests: spend.free,
+        lifecycle_actions: spend.lifecycle,
         requests_usd: round_cents(requests_usd),
-        bytes_sent,
+        bytes_sent: spend.bytes_sent,
+        internet_bytes: spend.internet_bytes,
+        cloudfront_bytes: spend.cloudfront_bytes,
+        same_region_bytes: spend.same_region_bytes,
+        ip_ranges_date: ip_ranges_date.to_string(),
         transfer_out_usd: round_cents(transfer_out_usd),
         athena_scan_usd: round_cents(athena_scan_usd),
         total_usd: round_cents(requests_usd + transfer_out_usd + athena_scan_usd),
-        note: "Estimate at S3 Standard list prices: every byte sent is priced as transfer out to \
-               the internet (transfers within the region or to CloudFront are free), no free or \
-               volume tiers, no storage."
-            .into(),
+        note: format!(
+            "Estimate at S3 Standard list prices in {}: bytes sent to the internet are priced as \
+             transfer out; bytes sent to CloudFront or to AWS addresses in {} (by AWS's IP ranges \
+             of {ip_ranges_date}) are free; DELETE requests are free and lifecycle actions are \
+             not requests; no free or volume tiers, no storage.",
+            prices.region, prices.region
+        ),
     }
+}
+
+/// What one requester or prefix cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostLine {
+    pub name: String,
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub internet_bytes: u64,
+    pub requests_usd: f64,
+    pub transfer_out_usd: f64,
+    pub total_usd: f64,
+}
+
+/// The `n` dearest of `spends`, ties by name (exact: compared unrounded).
+pub fn dearest<'a>(
+    spends: impl Iterator<Item = (&'a str, &'a Spend)>,
+    prices: &Prices,
+    n: usize,
+) -> Vec<CostLine> {
+    let mut all: Vec<(f64, CostLine)> = spends
+        .filter(|(_, s)| s.requests() > 0)
+        .map(|(name, s)| {
+            let (requests_usd, transfer_out_usd) = usd(prices, s);
+            let total = requests_usd + transfer_out_usd;
+            let line = CostLine {
+                name: name.to_string(),
+                requests: s.requests(),
+                bytes_sent: s.bytes_sent,
+                internet_bytes: s.internet_bytes,
+                requests_usd: round_cents(requests_usd),
+                transfer_out_usd: round_cents(transfer_out_usd),
+                total_usd: round_cents(total),
+            };
+            (total, line)
+        })
+        .collect();
+    all.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    all.into_iter().take(n).map(|(_, line)| line).collect()
 }
 
 /// To a hundredth of a cent: small buckets still show a non-zero figure.
@@ -106,14 +181,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn list_prices_times_counts() {
+    fn list_prices_times_counts_and_only_internet_bytes_are_priced() {
         let p = Prices::for_region("us-east-1").unwrap();
-        let e = estimate(&p, 2_000, 1_000_000, 10 * 1_073_741_824, 0.25);
+        let spend = Spend {
+            write_and_list: 2_000,
+            read_and_other: 1_000_000,
+            free: 7,
+            lifecycle: 3,
+            bytes_sent: 13 * 1_073_741_824,
+            internet_bytes: 10 * 1_073_741_824,
+            cloudfront_bytes: 2 * 1_073_741_824,
+            same_region_bytes: 1_073_741_824,
+        };
+        let e = estimate(&p, &spend, 0.25, "2026-11-30-21-13-04");
         let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
         assert!(close(e.requests_usd, 0.41), "{}", e.requests_usd);
         assert!(close(e.transfer_out_usd, 0.9), "{}", e.transfer_out_usd);
         assert!(close(e.total_usd, 1.56), "{}", e.total_usd);
         assert!(e.estimate);
+        assert!(
+            e.note.contains("lifecycle actions are not requests"),
+            "{}",
+            e.note
+        );
+    }
+
+    #[test]
+    fn the_dearest_come_first() {
+        let p = Prices::for_region("us-east-1").unwrap();
+        let cheap = Spend {
+            read_and_other: 1_000,
+            ..Spend::default()
+        };
+        let dear = Spend {
+            read_and_other: 10,
+            bytes_sent: 1_073_741_824,
+            internet_bytes: 1_073_741_824,
+            ..Spend::default()
+        };
+        let free = Spend {
+            read_and_other: 10,
+            bytes_sent: 1_073_741_824,
+            cloudfront_bytes: 1_073_741_824,
+            ..Spend::default()
+        };
+        let lines = dearest(
+            [
+                ("cheap", &cheap),
+                ("dear", &dear),
+                ("cdn", &free),
+                ("none", &Spend::default()),
+            ]
+            .into_iter(),
+            &p,
+            10,
+        );
+        let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["dear", "cheap", "cdn"]);
+        assert!((lines[0].transfer_out_usd - 0.09).abs() < 1e-9);
+        assert_eq!(lines[2].transfer_out_usd, 0.0);
     }
 
     #[test]

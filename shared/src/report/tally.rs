@@ -13,8 +13,13 @@ use arrow_array::{Array, BooleanArray, RecordBatch};
 use arrow_schema::ArrowError;
 use arrow_select::filter::filter_record_batch;
 
+use std::sync::Arc;
+
+use super::automated::Automated;
 use super::columns::{Columns, Time, top_level_prefix};
+use super::destinations::{Destination, Destinations};
 use super::geo::Countries;
+use super::sessions::Sessions;
 use crate::results::observer::MergeObserver;
 
 type Fast = foldhash::fast::RandomState;
@@ -103,7 +108,86 @@ pub fn referrer_host(referrer: &str) -> Option<Cow<'_, str>> {
     }
 }
 
-/// The original tool's metrics for one scope.
+/// Downloads of one key.
+#[derive(Default, Clone, Copy)]
+pub struct KeyStats {
+    pub downloads: u64,
+    pub bytes_sent: u64,
+    /// Whole-object equivalents in millionths (see [`woe_micros`]).
+    pub woe_micros: u64,
+}
+
+impl KeyStats {
+    fn absorb(&mut self, other: KeyStats) {
+        self.downloads += other.downloads;
+        self.bytes_sent += other.bytes_sent;
+        self.woe_micros += other.woe_micros;
+    }
+}
+
+/// The share of an object one download sent (`bytes_sent / object_size`),
+/// in millionths: integers add up the same in any order and on any worker,
+/// where floating-point sums would differ in their last digits.
+pub fn woe_micros(bytes_sent: i64, object_size: i64) -> u64 {
+    if object_size <= 0 || bytes_sent <= 0 {
+        return 0;
+    }
+    let (sent, size) = (bytes_sent as u128, object_size as u128);
+    u64::try_from((sent * 1_000_000 + size / 2) / size).unwrap_or(u64::MAX)
+}
+
+/// What a set of requests would cost: requests at each price tier and bytes
+/// sent by destination.
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spend {
+    /// PUT, COPY, POST and LIST requests (the dearer tier).
+    pub write_and_list: u64,
+    /// GET, HEAD and every other request but DELETE (the cheaper tier).
+    pub read_and_other: u64,
+    /// DELETE and CANCEL requests (free).
+    pub free: u64,
+    /// Lifecycle actions S3 took itself (S3.EXPIRE.OBJECT, transitions):
+    /// not request charges.
+    pub lifecycle: u64,
+    pub bytes_sent: u64,
+    pub internet_bytes: u64,
+    pub cloudfront_bytes: u64,
+    pub same_region_bytes: u64,
+}
+
+impl Spend {
+    fn add(&mut self, price: Option<Price>, bytes_sent: u64, destination: Destination) {
+        match price {
+            Some(Price::Free) => self.free += 1,
+            Some(Price::WriteAndList) => self.write_and_list += 1,
+            Some(Price::ReadAndOther) => self.read_and_other += 1,
+            None => self.lifecycle += 1,
+        }
+        self.bytes_sent += bytes_sent;
+        match destination {
+            Destination::Internet => self.internet_bytes += bytes_sent,
+            Destination::CloudFront => self.cloudfront_bytes += bytes_sent,
+            Destination::SameRegion => self.same_region_bytes += bytes_sent,
+        }
+    }
+
+    fn absorb(&mut self, o: Spend) {
+        self.write_and_list += o.write_and_list;
+        self.read_and_other += o.read_and_other;
+        self.free += o.free;
+        self.lifecycle += o.lifecycle;
+        self.bytes_sent += o.bytes_sent;
+        self.internet_bytes += o.internet_bytes;
+        self.cloudfront_bytes += o.cloudfront_bytes;
+        self.same_region_bytes += o.same_region_bytes;
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.write_and_list + self.read_and_other + self.free + self.lifecycle
+    }
+}
+
+/// The original tool's metrics for one scope, and what it cost.
 #[derive(Default)]
 pub struct Scope {
     pub requests: u64,
@@ -113,10 +197,13 @@ pub struct Scope {
     pub uploaded_bytes: u64,
     pub ips: Set,
     pub downloader_ips: Set,
-    pub downloads_by_key: Counter,
+    pub downloads_by_key: HashMap<Box<str>, KeyStats, Fast>,
     pub uploaded_keys: Set,
     pub downloads_by_country: Counter,
     pub referrers: Counter,
+    /// Whole-object equivalents of the downloads, in millionths.
+    pub woe_micros: u64,
+    pub spend: Spend,
 }
 
 /// What an operation name says, worked out once per distinct name rather
@@ -176,10 +263,13 @@ struct Row<'a> {
     key: Option<&'a str>,
     ip: Option<&'a str>,
     status: Option<i64>,
-    bytes_sent: i64,
+    bytes_sent: u64,
     object_size: i64,
     referrer_host: Option<Cow<'a, str>>,
     download: bool,
+    /// The download's whole-object equivalent, in millionths.
+    woe_micros: u64,
+    destination: Destination,
     country: Option<&'a str>,
 }
 
@@ -194,7 +284,11 @@ impl Scope {
         self.uploaded_bytes += other.uploaded_bytes;
         self.ips.extend(other.ips);
         self.downloader_ips.extend(other.downloader_ips);
-        add_counts(&mut self.downloads_by_key, other.downloads_by_key);
+        for (key, theirs) in other.downloads_by_key {
+            self.downloads_by_key.entry(key).or_default().absorb(theirs);
+        }
+        self.woe_micros += other.woe_micros;
+        self.spend.absorb(other.spend);
         self.uploaded_keys.extend(other.uploaded_keys);
         add_counts(&mut self.downloads_by_country, other.downloads_by_country);
         add_counts(&mut self.referrers, other.referrers);
@@ -208,11 +302,23 @@ impl Scope {
         if let Some(ip) = r.ip {
             remember(&mut self.ips, ip);
         }
+        self.spend.add(r.class.price, r.bytes_sent, r.destination);
         if r.download {
             self.downloads += 1;
-            self.downloaded_bytes += r.bytes_sent.max(0) as u64;
+            self.downloaded_bytes += r.bytes_sent;
+            self.woe_micros += r.woe_micros;
             if let Some(key) = r.key {
-                bump(&mut self.downloads_by_key, key, 1);
+                let this = KeyStats {
+                    downloads: 1,
+                    bytes_sent: r.bytes_sent,
+                    woe_micros: r.woe_micros,
+                };
+                match self.downloads_by_key.get_mut(key) {
+                    Some(stats) => stats.absorb(this),
+                    None => {
+                        self.downloads_by_key.insert(key.into(), this);
+                    }
+                }
             }
             if let Some(ip) = r.ip {
                 remember(&mut self.downloader_ips, ip);
@@ -238,22 +344,21 @@ impl Scope {
     }
 }
 
-/// Requests and bytes sent on one UTC day.
-#[derive(Default, Clone, Copy)]
+/// Requests, bytes sent and distinct clients on one UTC day.
+#[derive(Default)]
 pub struct Day {
     pub requests: u64,
     pub bytes_sent: u64,
+    pub clients: Set,
 }
 
-/// Requests that would be billed at each S3 request price.
-#[derive(Default)]
-pub struct Billable {
-    /// PUT, COPY, POST and LIST requests (the dearer tier).
-    pub write_and_list: u64,
-    /// GET, HEAD and every other request but DELETE (the cheaper tier).
-    pub read_and_other: u64,
-    /// DELETE and CANCEL requests (free).
-    pub free: u64,
+/// What crawlers and other automated clients did (see [`super::automated`]).
+#[derive(Default, Clone, Copy)]
+pub struct AutomatedCounts {
+    pub requests: u64,
+    pub downloads: u64,
+    pub downloaded_bytes: u64,
+    pub bytes_sent: u64,
 }
 
 /// Security-relevant counts.
@@ -279,14 +384,16 @@ pub struct Tally {
     pub operations: HashMap<Box<str>, Operation, Fast>,
     /// `1xx` to `5xx`, then anything else.
     pub status_classes: [u64; 6],
+    /// Lifecycle actions (S3.*): no HTTP status, not requests anyone made.
+    pub lifecycle_actions: u64,
     pub error_codes: Counter,
-    pub requesters: Counter,
-    pub anonymous: u64,
+    /// What each IAM principal's requests cost.
+    pub requesters: HashMap<Box<str>, Spend, Fast>,
+    /// What the requests without credentials cost.
+    pub anonymous: Spend,
     pub buckets: Counter,
     /// Total time (ms) of each download, for percentiles.
     pub download_times: Vec<u32>,
-    pub billable: Billable,
-    pub bytes_sent: u64,
     pub signals: Signals,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
@@ -294,6 +401,15 @@ pub struct Tally {
     pub unreadable_time: u64,
     /// Rows whose time lies outside the period (none, when the query did its job).
     pub outside_period: u64,
+    /// Download sessions of every (key, remote IP) pair.
+    pub sessions: Sessions,
+    /// Bytes sent to each remote IP.
+    pub bytes_by_ip: Counter,
+    /// Requests per user agent.
+    pub user_agents: Counter,
+    pub automated: AutomatedCounts,
+    classifier: Automated,
+    destinations: Arc<Destinations>,
     countries: Countries,
 }
 
@@ -338,8 +454,14 @@ pub fn with_readable_time(batch: RecordBatch) -> Result<RecordBatch, ArrowError>
 }
 
 impl Tally {
-    /// Counts rows whose request time lies in `[start_ms, end_ms)`.
-    pub fn new(start_ms: i64, end_ms: i64, countries: Countries) -> Self {
+    /// Counts rows whose request time lies in `[start_ms, end_ms)`, for a
+    /// bucket whose transfers are classified by `destinations`.
+    pub fn new(
+        start_ms: i64,
+        end_ms: i64,
+        countries: Countries,
+        destinations: Arc<Destinations>,
+    ) -> Self {
         Self {
             window_ms: (start_ms, end_ms),
             overall: Scope::default(),
@@ -348,20 +470,29 @@ impl Tally {
             days: HashMap::default(),
             operations: HashMap::default(),
             status_classes: [0; 6],
+            lifecycle_actions: 0,
             error_codes: Counter::default(),
-            requesters: Counter::default(),
-            anonymous: 0,
+            requesters: HashMap::default(),
+            anonymous: Spend::default(),
             buckets: Counter::default(),
             download_times: Vec::new(),
-            billable: Billable::default(),
-            bytes_sent: 0,
             signals: Signals::default(),
             first_ms: None,
             last_ms: None,
             unreadable_time: 0,
             outside_period: 0,
+            sessions: Sessions::default(),
+            bytes_by_ip: Counter::default(),
+            user_agents: Counter::default(),
+            automated: AutomatedCounts::default(),
+            classifier: Automated::default(),
+            destinations,
             countries,
         }
+    }
+
+    pub fn destinations(&self) -> &Destinations {
+        &self.destinations
     }
 
     pub fn countries(&self) -> &Countries {
@@ -390,6 +521,7 @@ impl Tally {
             let mine = self.days.entry(day).or_default();
             mine.requests += theirs.requests;
             mine.bytes_sent += theirs.bytes_sent;
+            mine.clients.extend(theirs.clients);
         }
         for (name, theirs) in other.operations {
             match self.operations.get_mut(&name) {
@@ -402,16 +534,14 @@ impl Tally {
         for (mine, theirs) in self.status_classes.iter_mut().zip(other.status_classes) {
             *mine += theirs;
         }
+        self.lifecycle_actions += other.lifecycle_actions;
         add_counts(&mut self.error_codes, other.error_codes);
-        add_counts(&mut self.requesters, other.requesters);
-        self.anonymous += other.anonymous;
+        for (requester, theirs) in other.requesters {
+            self.requesters.entry(requester).or_default().absorb(theirs);
+        }
+        self.anonymous.absorb(other.anonymous);
         add_counts(&mut self.buckets, other.buckets);
         self.download_times.extend(other.download_times);
-        let (b, theirs) = (&mut self.billable, other.billable);
-        b.write_and_list += theirs.write_and_list;
-        b.read_and_other += theirs.read_and_other;
-        b.free += theirs.free;
-        self.bytes_sent += other.bytes_sent;
         let (s, theirs) = (&mut self.signals, other.signals);
         s.sigv2 += theirs.sigv2;
         s.tls_below_1_2 += theirs.tls_below_1_2;
@@ -422,6 +552,14 @@ impl Tally {
         self.last_ms = combined(self.last_ms, other.last_ms, i64::max);
         self.unreadable_time += other.unreadable_time;
         self.outside_period += other.outside_period;
+        self.sessions.absorb(other.sessions);
+        add_counts(&mut self.bytes_by_ip, other.bytes_by_ip);
+        add_counts(&mut self.user_agents, other.user_agents);
+        let (a, theirs) = (&mut self.automated, other.automated);
+        a.requests += theirs.requests;
+        a.downloads += theirs.downloads;
+        a.downloaded_bytes += theirs.downloaded_bytes;
+        a.bytes_sent += theirs.bytes_sent;
     }
 
     pub fn add_batch(&mut self, batch: &RecordBatch) {
@@ -448,22 +586,36 @@ impl Tally {
         let status = c.http_status.get(i);
         let ip = c.remote_ip.get(i);
         let key = c.key.get(i);
-        let bytes_sent = c.bytes_sent.get(i).unwrap_or(0);
+        let user_agent = c.user_agent.get(i);
+        let bytes_sent = c.bytes_sent.get(i).unwrap_or(0).max(0) as u64;
+        let object_size = c.object_size.get(i).unwrap_or(0);
         let download = class.object_get && delivered(status);
         let country = match (download, ip) {
             (true, Some(ip)) => self.countries.of(ip),
             _ => None,
         };
         let country = country.as_ref().map(|c| c.as_str());
+        // Only bytes are priced by destination: no lookup for the rest.
+        let destination = if bytes_sent > 0 {
+            self.destinations.of(ip, user_agent)
+        } else {
+            Destination::Internet
+        };
         let row = Row {
             class,
             key,
             ip,
             status,
             bytes_sent,
-            object_size: c.object_size.get(i).unwrap_or(0),
+            object_size,
             referrer_host: c.referrer.get(i).and_then(referrer_host),
             download,
+            woe_micros: if download {
+                woe_micros(bytes_sent as i64, object_size)
+            } else {
+                0
+            },
+            destination,
             country,
         };
         self.overall.add(&row);
@@ -479,23 +631,44 @@ impl Tally {
             },
             None => self.bucket_operations.add(&row),
         }
+        if download {
+            self.sessions
+                .add(key.unwrap_or("-"), ip.unwrap_or("-"), time);
+        }
 
         let day = self.days.entry(time.div_euclid(DAY_MS)).or_default();
         day.requests += 1;
-        day.bytes_sent += bytes_sent.max(0) as u64;
-        self.bytes_sent += bytes_sent.max(0) as u64;
-        let status_class = match status {
-            Some(s @ 100..=599) => (s / 100 - 1) as usize,
-            _ => 5,
-        };
-        self.status_classes[status_class] += 1;
+        day.bytes_sent += bytes_sent;
+        if let Some(ip) = ip {
+            remember(&mut day.clients, ip);
+            if bytes_sent > 0 {
+                bump(&mut self.bytes_by_ip, ip, bytes_sent);
+            }
+        }
+        if class.price.is_none() {
+            // S3's own lifecycle actions have no status: not "other" responses.
+            self.lifecycle_actions += 1;
+        } else {
+            let status_class = match status {
+                Some(s @ 100..=599) => (s / 100 - 1) as usize,
+                _ => 5,
+            };
+            self.status_classes[status_class] += 1;
+        }
         if let Some(code) = c.error_code.get(i) {
             bump(&mut self.error_codes, code, 1);
         }
         let requester = c.requester.get(i);
         match requester {
-            Some(r) => bump(&mut self.requesters, r, 1),
-            None => self.anonymous += 1,
+            Some(r) => match self.requesters.get_mut(r) {
+                Some(spend) => spend.add(class.price, bytes_sent, destination),
+                None => {
+                    let mut spend = Spend::default();
+                    spend.add(class.price, bytes_sent, destination);
+                    self.requesters.insert(r.into(), spend);
+                }
+            },
+            None => self.anonymous.add(class.price, bytes_sent, destination),
         }
         if let Some(b) = c.bucket.get(i) {
             bump(&mut self.buckets, b, 1);
@@ -504,12 +677,17 @@ impl Tally {
             self.download_times
                 .push(u32::try_from(t.max(0)).unwrap_or(u32::MAX));
         }
-        match class.price {
-            Some(Price::Free) => self.billable.free += 1,
-            Some(Price::WriteAndList) => self.billable.write_and_list += 1,
-            Some(Price::ReadAndOther) => self.billable.read_and_other += 1,
-            // Lifecycle transitions and expirations (S3.*) are not request charges.
-            None => {}
+        if let Some(ua) = user_agent {
+            bump(&mut self.user_agents, ua, 1);
+        }
+        if self.classifier.is_automated(user_agent) {
+            let a = &mut self.automated;
+            a.requests += 1;
+            a.bytes_sent += bytes_sent;
+            if download {
+                a.downloads += 1;
+                a.downloaded_bytes += bytes_sent;
+            }
         }
         self.count_signals(c, i, class, requester, status);
     }

@@ -5,6 +5,7 @@ use arrow_array::{
 };
 use chrono::NaiveDate;
 
+use super::destinations::Destinations;
 use super::geo::Countries;
 use super::pricing::Prices;
 use super::tally::Tally;
@@ -26,6 +27,7 @@ struct Req {
     error: Option<&'static str>,
     sigv: &'static str,
     tls: &'static str,
+    ua: Option<&'static str>,
 }
 
 fn req(
@@ -49,6 +51,7 @@ fn req(
         error: None,
         sigv: "SigV4",
         tls: "TLSv1.3",
+        ua: None,
     }
 }
 
@@ -95,6 +98,7 @@ fn batch(rows: &[Req]) -> RecordBatch {
                 "referer" => text(&|r| r.referrer),
                 "signature_version" => text(&|r| Some(r.sigv)),
                 "tls_version" => text(&|r| Some(r.tls)),
+                "user_agent" => text(&|r| r.ua),
                 _ => arrow_array::new_null_array(f.data_type(), rows.len()),
             }
         })
@@ -113,6 +117,7 @@ fn empty_tally() -> Tally {
         p.window.start.timestamp_millis(),
         p.window.end.timestamp_millis(),
         Countries::unknown(),
+        Destinations::for_region("us-east-1"),
     )
 }
 
@@ -225,18 +230,21 @@ fn counts_the_original_tools_metrics() {
     assert_eq!(o.unique_downloader_ips, 2);
     assert_eq!(o.interactions, 6, "two PUTs are not interactions");
     assert_eq!((o.uploads, o.uploaded_bytes), (2, 2048));
+    let top: Vec<(&str, u64, u64, u64)> = o
+        .top_downloads
+        .iter()
+        .map(|d| {
+            (
+                d.key.as_str(),
+                d.downloads,
+                d.download_sessions,
+                d.bytes_sent,
+            )
+        })
+        .collect();
     assert_eq!(
-        o.top_downloads,
-        vec![
-            TopDownload {
-                key: "docs/a.pdf".into(),
-                downloads: 2
-            },
-            TopDownload {
-                key: "img/<script>.png".into(),
-                downloads: 1
-            },
-        ]
+        top,
+        [("docs/a.pdf", 2, 2, 1500), ("img/<script>.png", 1, 1, 300)]
     );
     assert_eq!(Report::map(&o.top_countries), [("unknown", 3)].into());
     assert_eq!(
@@ -426,7 +434,12 @@ fn sample_with_an_unreadable_line() -> RecordBatch {
 
 #[test]
 fn rows_without_a_time_are_counted_as_malformed_lines() {
-    let mut t = Tally::new(0, i64::MAX, Countries::unknown());
+    let mut t = Tally::new(
+        0,
+        i64::MAX,
+        Countries::unknown(),
+        Destinations::for_region("us-east-1"),
+    );
     let b = sample_with_an_unreadable_line();
     t.add_batch(&b);
     assert_eq!(
@@ -460,7 +473,12 @@ fn merged_with_the_report_rows_without_a_time_are_counted_not_written() {
         &out("r.parquet"),
         &out("r.csv.gz"),
         tally::with_readable_time,
-        Tally::new(0, i64::MAX, Countries::unknown()),
+        Tally::new(
+            0,
+            i64::MAX,
+            Countries::unknown(),
+            Destinations::for_region("us-east-1"),
+        ),
     ))
     .unwrap();
     let requests = b.num_rows() as u64 - 1;
@@ -485,4 +503,262 @@ fn both_parts_say_which_link_it_is_and_until_when() {
         assert!(html.contains(&want), "{want}");
         assert!(text::render(&r, &downloads(Some(link))).contains(&want));
     }
+}
+
+/// A download of `key` by `ip`: `sent` of an object of `size` bytes.
+fn download(time: &'static str, key: &'static str, ip: &'static str, sent: i64, size: i64) -> Req {
+    Req {
+        sent: Some(sent),
+        size: Some(size),
+        ..req(
+            time,
+            "REST.GET.OBJECT",
+            Some(key),
+            ip,
+            if sent < size { 206 } else { 200 },
+        )
+    }
+}
+
+#[test]
+fn download_sessions_and_whole_object_equivalents() {
+    let r = report_of(&[
+        // One person's player: three ranges within minutes, then the whole
+        // file 8 hours after the last range (the same session), then again
+        // the next day (a new one).
+        download("2024-01-01T00:00:00Z", "v/a.mp4", "1.1.1.1", 250, 1000),
+        download("2024-01-01T00:01:00Z", "v/a.mp4", "1.1.1.1", 250, 1000),
+        download("2024-01-01T00:02:00Z", "v/a.mp4", "1.1.1.1", 500, 1000),
+        download("2024-01-01T08:02:00Z", "v/a.mp4", "1.1.1.1", 1000, 1000),
+        download("2024-01-02T08:02:01Z", "v/a.mp4", "1.1.1.1", 1000, 1000),
+        // Another IP, another key: sessions of their own.
+        download("2024-01-01T00:00:30Z", "v/a.mp4", "2.2.2.2", 1000, 1000),
+        download("2024-01-01T00:00:30Z", "v/b.mp4", "1.1.1.1", 1, 3),
+        // Not downloads: no session.
+        req(
+            "2024-01-01T00:03:00Z",
+            "REST.HEAD.OBJECT",
+            Some("v/a.mp4"),
+            "3.3.3.3",
+            200,
+        ),
+        req(
+            "2024-01-01T00:03:00Z",
+            "REST.GET.OBJECT",
+            Some("v/a.mp4"),
+            "3.3.3.3",
+            304,
+        ),
+    ]);
+    let o = &r.overall;
+    assert_eq!((o.downloads, o.download_sessions), (7, 4));
+    // 0.25 + 0.25 + 0.5 + 1 + 1 + 1 + 1/3
+    assert_eq!(o.whole_object_equivalents, 4.333);
+    let a = &o.top_downloads[0];
+    assert_eq!(
+        (a.key.as_str(), a.downloads, a.download_sessions),
+        ("v/a.mp4", 6, 3)
+    );
+    assert_eq!(a.whole_object_equivalents, 4.0);
+    let section = &r.sections[0].metrics;
+    assert_eq!(
+        (section.download_sessions, section.whole_object_equivalents),
+        (4, 4.333)
+    );
+    assert_eq!(
+        r.daily
+            .iter()
+            .map(|d| d.distinct_clients)
+            .collect::<Vec<_>>(),
+        [3, 1],
+        "1.1.1.1, 2.2.2.2 and 3.3.3.3 on the first day; 1.1.1.1 on the second"
+    );
+}
+
+#[test]
+fn sessions_do_not_depend_on_how_rows_are_split_or_ordered() {
+    let rows = || {
+        vec![
+            download("2024-01-01T18:00:00Z", "k", "1.1.1.1", 1, 1),
+            download("2024-01-01T00:00:00Z", "k", "1.1.1.1", 1, 1),
+            download("2024-01-01T10:00:00Z", "k", "1.1.1.1", 1, 1),
+            download("2024-01-01T04:00:00Z", "k", "1.1.1.1", 1, 1),
+        ]
+    };
+    let whole = report_of(&rows());
+    assert_eq!(
+        whole.overall.download_sessions, 1,
+        "no gap over 8 hours once sorted"
+    );
+    let all = rows();
+    let (mut a, mut b) = (empty_tally(), empty_tally());
+    a.add_batch(&batch(&all[..1]));
+    b.add_batch(&batch(&all[1..]));
+    a.absorb(b);
+    assert_eq!(report_of_tally(a).overall.download_sessions, 1);
+}
+
+#[test]
+fn automated_clients_are_counted_apart_and_headlines_stay_all_traffic() {
+    let bot = |time, ua| Req {
+        ua: Some(ua),
+        ..download(time, "a.pdf", "9.9.9.9", 100, 100)
+    };
+    let r = report_of(&[
+        bot(
+            "2024-01-01T00:00:00Z",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        ),
+        bot("2024-01-01T00:00:01Z", "curl/8.5.0"),
+        bot(
+            "2024-01-01T00:00:02Z",
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+        ),
+        bot("2024-01-01T00:00:03Z", "aws-cli/2.17.20 md/awscrt#0.20.11"),
+        Req {
+            ua: Some("curl/8.5.0"),
+            ..req(
+                "2024-01-01T00:00:04Z",
+                "REST.HEAD.OBJECT",
+                Some("a.pdf"),
+                "9.9.9.9",
+                200,
+            )
+        },
+    ]);
+    let a = &r.automated;
+    assert_eq!((a.requests, a.downloads, a.bytes_sent), (3, 2, 200));
+    assert_eq!(
+        (
+            a.share_of_requests,
+            a.share_of_downloads,
+            a.share_of_bytes_sent
+        ),
+        (0.6, 0.5, 0.5)
+    );
+    assert_eq!(r.overall.requests, 5, "headlines count every request");
+    assert_eq!(
+        r.top_user_agents[0],
+        Named {
+            name: "curl/8.5.0".into(),
+            count: 2
+        }
+    );
+}
+
+#[test]
+fn bytes_are_priced_by_where_they_went() {
+    let gb = 1_073_741_824;
+    let in_region = Destinations::examples("us-east-1", "EC2", 1).remove(0);
+    let in_region: &'static str = Box::leak(in_region.into_boxed_str());
+    let alice = "arn:aws:iam::123456789012:user/alice";
+    let r = report_of(&[
+        // To the internet: priced.
+        Req {
+            requester: Some(alice),
+            ..download(
+                "2024-01-01T00:00:00Z",
+                "data/big.bin",
+                "192.0.2.1",
+                2 * gb,
+                2 * gb,
+            )
+        },
+        // CloudFront fetching from its origin: free.
+        Req {
+            ua: Some("Amazon CloudFront"),
+            ..download(
+                "2024-01-01T00:00:01Z",
+                "site/index.html",
+                "192.0.2.2",
+                gb,
+                gb,
+            )
+        },
+        // An EC2 instance in the bucket's region: free.
+        Req {
+            requester: Some(alice),
+            ..download(
+                "2024-01-01T00:00:02Z",
+                "data/big.bin",
+                in_region,
+                3 * gb,
+                3 * gb,
+            )
+        },
+        // Anonymous, to the internet.
+        download(
+            "2024-01-01T00:00:03Z",
+            "site/index.html",
+            "192.0.2.3",
+            gb,
+            gb,
+        ),
+    ]);
+    let c = &r.cost;
+    assert_eq!(
+        (
+            c.bytes_sent,
+            c.internet_bytes,
+            c.cloudfront_bytes,
+            c.same_region_bytes
+        ),
+        (7 * gb as u64, 3 * gb as u64, gb as u64, 3 * gb as u64)
+    );
+    assert!(
+        (c.transfer_out_usd - 0.27).abs() < 1e-9,
+        "{}",
+        c.transfer_out_usd
+    );
+    let by_requester: Vec<(&str, u64, f64)> = r
+        .cost_by_requester
+        .iter()
+        .map(|l| (l.name.as_str(), l.internet_bytes, l.transfer_out_usd))
+        .collect();
+    assert_eq!(
+        by_requester,
+        [(alice, 2 * gb as u64, 0.18), ("anonymous", gb as u64, 0.09)]
+    );
+    let by_prefix: Vec<(&str, u64)> = r
+        .cost_by_prefix
+        .iter()
+        .map(|l| (l.name.as_str(), l.bytes_sent))
+        .collect();
+    assert_eq!(
+        by_prefix,
+        [("data/", 5 * gb as u64), ("site/", 2 * gb as u64)]
+    );
+    assert_eq!(r.top_clients_by_bytes[0].name, in_region);
+    assert_eq!(r.concentration.top1_ip_share_of_bytes, 0.4286);
+    assert_eq!(r.concentration.top10_ip_share_of_bytes, 1.0);
+    assert_eq!(
+        r.top_objects_by_bytes[0],
+        Named {
+            name: "data/big.bin".into(),
+            count: 5 * gb as u64
+        }
+    );
+}
+
+#[test]
+fn lifecycle_actions_are_not_other_responses_nor_priced() {
+    let mut expire = req(
+        "2024-01-01T00:00:00Z",
+        "S3.EXPIRE.OBJECT",
+        Some("old.log"),
+        "-",
+        0,
+    );
+    expire.status = 0;
+    let mut t = empty_tally();
+    let b = batch(&[expire]);
+    // The log's "-" status: null.
+    let mut columns = b.columns().to_vec();
+    let at = b.schema().index_of("http_status").unwrap();
+    columns[at] = Arc::new(Int32Array::from(vec![None::<i32>]));
+    t.add_batch(&RecordBatch::try_new(b.schema(), columns).unwrap());
+    let r = report_of_tally(t);
+    assert_eq!(r.lifecycle_actions, 1);
+    assert!(r.status_classes.is_empty(), "{:?}", r.status_classes);
+    assert_eq!((r.cost.lifecycle_actions, r.cost.requests_usd), (1, 0.0));
 }

@@ -19,8 +19,10 @@ use crate::error::StepError;
 use crate::location::Location;
 use crate::period::Period;
 use crate::query::{Projection, result_schema};
+use crate::report::destinations::Destinations;
 use crate::report::tally::{Tally, with_readable_time};
 use crate::report::tally_workers::TallyWorkers;
+use crate::report::trend::{Earlier, PERIODS_BEFORE, TrendPoint};
 use crate::report::{Context, Downloads, REPORT_HTML, REPORT_JSON, Report, html};
 use crate::request::Options;
 use crate::results::merge::{MergeError, Merged, merge_parts_observed};
@@ -148,6 +150,7 @@ pub async fn merge_results<S: ObjectStore>(
     let mut report = build_report(tally, &input, config, merged.rows)?;
     let comparison_note =
         compare_with_previous(store, &results_root, &input.period, &mut report).await?;
+    add_trend(store, &results_root, &input.period, &mut report).await?;
     write_output_set(store, &input, &files, &report, merged.rows).await?;
     Ok(MergeOutput {
         outputs: Outputs {
@@ -305,12 +308,14 @@ async fn merge<S: ObjectStore>(
     let partitioned = matches!(config.layout, KeyLayout::DateBased { .. });
     let window = &input.period.window;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let destinations = Destinations::for_region(&config.report.prices.region);
     let tallies = (0..TallyWorkers::for_cores(cores))
         .map(|_| {
             Ok(Tally::new(
                 window.start.timestamp_millis(),
                 window.end.timestamp_millis(),
                 config.report.countries()?,
+                destinations.clone(),
             ))
         })
         .collect::<Result<Vec<_>, StepError>>()?;
@@ -463,47 +468,92 @@ enum Previous {
     Skipped(String),
 }
 
-/// The previous period's report, when one was written. One that cannot be
-/// read is left out of the comparison with a note, never a reason to fail
-/// this run; only a throttled or dropped read fails (and is retried).
-async fn previous_report<S: ObjectStore>(
+/// An earlier period's `report.json`, as written.
+enum Written {
+    Bytes(bytes::Bytes),
+    None,
+    Skipped(String),
+}
+
+/// The bytes of the report under `folder`, when a whole output set holds
+/// it. One that cannot be read is left out with a note, never a reason to
+/// fail this run; only a throttled or dropped read fails (and is retried).
+async fn written_report<S: ObjectStore>(
     store: &S,
-    results_root: &Location,
-    period: &Period,
-) -> Result<Previous, StepError> {
-    let before = period.before();
-    let folder = results_root.join(&before.label);
-    let skipped = |why: String| {
-        Ok(Previous::Skipped(format!(
-            "the report of {} was left out of the comparison: {why}",
-            before.label
-        )))
-    };
+    folder: &Location,
+) -> Result<Written, StepError> {
     // Only a whole set: a report beside outputs another run half replaced
     // would compare this period with numbers no file holds.
-    let set = match OutputSet::read(store, &folder).await {
+    let set = match OutputSet::read(store, folder).await {
         Ok(set) => set,
         Err(Incomplete::Storage(e @ StorageError::Transient { .. })) => return Err(e.into()),
         Err(why) => {
             return match store.size(&folder.join(REPORT_JSON)).await {
-                Ok(None) | Err(StorageError::NotFound { .. }) => Ok(Previous::None),
+                Ok(None) | Err(StorageError::NotFound { .. }) => Ok(Written::None),
                 Err(e @ StorageError::Transient { .. }) => Err(e.into()),
-                Ok(Some(_)) | Err(_) => skipped(why.to_string()),
+                Ok(Some(_)) | Err(_) => Ok(Written::Skipped(why.to_string())),
             };
         }
     };
     let bytes = match store.get(&folder.join(REPORT_JSON)).await {
         Ok(bytes) => bytes,
         Err(e @ StorageError::Transient { .. }) => return Err(e.into()),
-        Err(e) => return skipped(e.to_string()),
+        Err(e) => return Ok(Written::Skipped(e.to_string())),
     };
-    if let Err(why) = set.check_bytes(REPORT_JSON, &bytes) {
-        return skipped(why.to_string());
+    Ok(match set.check_bytes(REPORT_JSON, &bytes) {
+        Ok(()) => Written::Bytes(bytes),
+        Err(why) => Written::Skipped(why.to_string()),
+    })
+}
+
+/// The previous period's report, when one was written.
+async fn previous_report<S: ObjectStore>(
+    store: &S,
+    results_root: &Location,
+    period: &Period,
+) -> Result<Previous, StepError> {
+    let before = period.before();
+    let skipped = |why: String| {
+        Ok(Previous::Skipped(format!(
+            "the report of {} was left out of the comparison: {why}",
+            before.label
+        )))
+    };
+    match written_report(store, &results_root.join(&before.label)).await? {
+        Written::None => Ok(Previous::None),
+        Written::Skipped(why) => skipped(why),
+        Written::Bytes(bytes) => match serde_json::from_slice::<Report>(&bytes) {
+            Ok(report) => Ok(Previous::Report(Box::new(report))),
+            Err(e) => skipped(format!("it is not a report this version reads: {e}")),
+        },
     }
-    match serde_json::from_slice::<Report>(&bytes) {
-        Ok(report) => Ok(Previous::Report(Box::new(report))),
-        Err(e) => skipped(format!("it is not a report this version reads: {e}")),
+}
+
+/// Puts the periods before this one in front of the report's trend, oldest
+/// first: each from its report when a whole output set holds one, a gap
+/// otherwise.
+async fn add_trend<S: ObjectStore>(
+    store: &S,
+    results_root: &Location,
+    period: &Period,
+    report: &mut Report,
+) -> Result<(), StepError> {
+    let mut earlier = Vec::with_capacity(PERIODS_BEFORE);
+    let mut p = period.clone();
+    for _ in 0..PERIODS_BEFORE {
+        p = p.before();
+        let read = match written_report(store, &results_root.join(&p.label)).await? {
+            Written::Bytes(bytes) => serde_json::from_slice::<Earlier>(&bytes)
+                .ok()
+                .filter(|e| e.label() == p.label),
+            Written::None | Written::Skipped(_) => None,
+        };
+        earlier.push(TrendPoint::earlier(&p.label, p.start, p.end, read.as_ref()));
     }
+    earlier.reverse();
+    earlier.append(&mut report.trend);
+    report.trend = earlier;
+    Ok(())
 }
 
 #[cfg(test)]
