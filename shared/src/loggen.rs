@@ -16,6 +16,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::report::destinations::CLOUDFRONT_USER_AGENT;
+
 use crate::log_format::{LogRecord, parse_line};
 
 /// What to generate.
@@ -191,6 +193,10 @@ struct Pools {
     ipv4: Vec<String>,
     ipv6: Vec<String>,
     iam: Vec<String>,
+    /// CloudFront's addresses (AWS's published ranges), fetching for its viewers.
+    cloudfront: Vec<String>,
+    /// EC2 addresses in the bucket's region: transfers the bill does not price.
+    in_region: Vec<String>,
 }
 
 const USER_AGENTS: &[&str] = &[
@@ -205,6 +211,8 @@ const USER_AGENTS: &[&str] = &[
     "python-requests/2.32.3",
     "Wget/1.21.4",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
     // Quote anomalies real logs carry: quotes inside, and at the end.
     "Mozilla/5.0 \"compatible\" Bot/1.0",
     "Java/17 \"custom-agent\"",
@@ -296,6 +304,7 @@ impl Pools {
             "arn:aws:iam::210987654321:user/partner-sync".to_string(),
             owner.clone(),
         ];
+        use crate::report::destinations::Destinations;
         Self {
             owner,
             bucket: spec.bucket.clone(),
@@ -304,6 +313,8 @@ impl Pools {
             ipv4,
             ipv6,
             iam,
+            cloudfront: Destinations::examples("GLOBAL", "CLOUDFRONT", 12),
+            in_region: Destinations::examples(&spec.region, "EC2", 8),
         }
     }
 
@@ -380,6 +391,8 @@ impl Pools {
         let uri;
         let op_roll = rng.random_range(0..1000);
         let mut batch_keys = Vec::new();
+        // (time, bytes) of the further range requests of one download session.
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
         let mut website_host = String::new();
         match op_roll {
             0..=419 => {
@@ -401,6 +414,34 @@ impl Pools {
                     format!("GET /{key} HTTP/1.1")
                 };
                 r.object_size = Some(size);
+                match rng.random_range(0..100) {
+                    // CloudFront fetching for its viewers (an origin request).
+                    0..=9 if !self.cloudfront.is_empty() => {
+                        r.remote_ip =
+                            Some(&self.cloudfront[rng.random_range(0..self.cloudfront.len())]);
+                        r.user_agent = Some(CLOUDFRONT_USER_AGENT);
+                        r.requester = None;
+                        r.referer = None;
+                    }
+                    // An application on EC2 in the bucket's region.
+                    10..=14 if !self.in_region.is_empty() => {
+                        r.remote_ip =
+                            Some(&self.in_region[rng.random_range(0..self.in_region.len())]);
+                        r.user_agent = Some(USER_AGENTS[5]);
+                        r.requester = Some(&self.iam[2]);
+                    }
+                    // A video player or resuming client: one object in ranges.
+                    15..=22 if !presigned => {
+                        let parts = rng.random_range(3..16);
+                        let mut at = t;
+                        for i in 0..parts {
+                            at += rng.random_range(1..90);
+                            let sent = size / parts + i64::from(i == 0) * (size % parts);
+                            ranges.push((at, sent));
+                        }
+                    }
+                    _ => {}
+                }
                 let (status, err, sent) = match rng.random_range(0..100) {
                     0..=82 => (200, None, Some(size)),
                     83..=88 => (206, None, Some(size.min(rng.random_range(1..1_048_576)))),
@@ -408,6 +449,11 @@ impl Pools {
                     92..=94 => (403, Some("AccessDenied"), Some(243)),
                     95..=97 => (404, Some("NoSuchKey"), Some(280)),
                     _ => (503, Some("SlowDown"), Some(251)),
+                };
+                // A session's first range, then the ones pushed above.
+                let (status, err, sent) = match ranges.first() {
+                    Some(&(_, first)) => (206, None, Some(first)),
+                    None => (status, err, sent),
                 };
                 r.http_status = Some(status);
                 r.error_code = err;
@@ -564,6 +610,20 @@ impl Pools {
         out.push_str(&r.to_line());
         out.push('\n');
         let mut written = 1;
+        for &(at, sent) in ranges.iter().skip(1) {
+            // The first record stays as drawn; the session's ranges follow it.
+            let id = format!("{:016X}", rng.random::<u64>());
+            let mut b = r.clone();
+            b.request_id = Some(&id);
+            b.request_time = Some(at);
+            b.http_status = Some(206);
+            b.error_code = None;
+            b.bytes_sent = Some(sent);
+            b.object_size = Some(size);
+            out.push_str(&b.to_line());
+            out.push('\n');
+            written += 1;
+        }
         for k in &batch_keys {
             let mut b = r.clone();
             b.operation = Some("BATCH.DELETE.OBJECT");

@@ -80,12 +80,62 @@ pub fn share(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-/// A change in percent with its sign, or `new` when there was nothing before.
+/// A change in percent with its sign, `no change` when it rounds to zero
+/// (never `-0.0%`), or `new` when there was nothing before.
 pub fn change(percent: Option<f64>) -> String {
     match percent {
+        Some(p) if format!("{:.1}", p.abs()) == "0.0" => "no change".into(),
         Some(p) if p > 0.0 => format!("+{p:.1}%"),
         Some(p) => format!("{p:.1}%"),
         None => "new".into(),
+    }
+}
+
+/// Which way a change went, once rounded as [`change`] shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+    Flat,
+}
+
+pub fn direction(percent: Option<f64>) -> Direction {
+    match percent {
+        Some(p) if change(Some(p)) == "no change" => Direction::Flat,
+        Some(p) if p < 0.0 => Direction::Down,
+        _ => Direction::Up,
+    }
+}
+
+/// A key as people wrote it: S3 logs keys URL-encoded (`Q1%20summary.pdf`,
+/// `caf%C3%A9`); a key whose escapes do not decode to text is shown as logged.
+pub fn decoded_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if !key.contains('%') {
+        return key.into();
+    }
+    let b = key.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => s.into(),
+        Err(_) => key.into(),
     }
 }
 
@@ -157,6 +207,22 @@ mod tests {
         assert_eq!(change(Some(5.0)), "+5.0%");
         assert_eq!(change(Some(-2.5)), "-2.5%");
         assert_eq!(change(None), "new");
+        assert_eq!(change(Some(-0.04)), "no change");
+        assert_eq!(change(Some(0.0)), "no change");
+        assert_eq!(direction(Some(-0.04)), Direction::Flat);
+        assert_eq!(direction(Some(-0.1)), Direction::Down);
+    }
+
+    #[test]
+    fn keys_are_shown_decoded() {
+        assert_eq!(
+            decoded_key("docs/Q1%20summary-11.pdf"),
+            "docs/Q1 summary-11.pdf"
+        );
+        assert_eq!(decoded_key("caf%C3%A9"), "café");
+        assert_eq!(decoded_key("a+b%2Bc"), "a+b+c");
+        assert_eq!(decoded_key("100%"), "100%");
+        assert_eq!(decoded_key("bad%FF"), "bad%FF", "not UTF-8: as logged");
     }
 
     #[test]

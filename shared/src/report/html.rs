@@ -6,8 +6,12 @@
 
 use std::fmt::Write;
 
-use super::format::{bytes, change, count, escape, share, shorten, usd};
-use super::{Downloads, glossary};
+use super::format::{
+    Direction, bytes, change, count, decoded_key, direction, escape, share, shorten, usd,
+};
+use super::pricing::CostLine;
+use super::trend::TrendPoint;
+use super::{Downloads, glossary, mostly_cloudfront, period_words};
 use super::{Named, Report, Section};
 
 const ACCENT: &str = "#2f6fdf";
@@ -16,6 +20,23 @@ const MUTED: &str = "#5f6b7a";
 const FONT: &str = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 /// Keys longer than this are cut in tables (the csv.gz has them whole).
 const KEY_CHARS: usize = 80;
+/// Long names wrap where [`breakable`] allows, and only mid-word when a
+/// single part is wider than the cell.
+const WRAP: &str = "overflow-wrap:anywhere;word-break:normal";
+
+/// Escaped, with a line-break opportunity after each `/`, `:` and `@`, so
+/// `arn:aws:sts::1:assumed-role/web-app/i-0abc` breaks between its parts
+/// instead of mid-word.
+fn breakable(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 16);
+    for part in name.split_inclusive(['/', ':', '@']) {
+        out.push_str(&escape(part));
+        if part.ends_with(['/', ':', '@']) {
+            out.push_str("<wbr>");
+        }
+    }
+    out
+}
 
 /// The whole document.
 pub fn render(report: &Report, downloads: &Downloads) -> String {
@@ -44,17 +65,9 @@ pub fn render(report: &Report, downloads: &Downloads) -> String {
     section_box(&mut h, "operations", "Operations", |h| {
         bars(h, &report.operations, 12, ACCENT, count)
     });
+    section_box(&mut h, "trend", "Across periods", |h| trend(h, report));
     section_box(&mut h, "top-objects", "Most downloaded objects", |h| {
-        let list: Vec<Named> = report
-            .overall
-            .top_downloads
-            .iter()
-            .map(|t| Named {
-                name: t.key.clone(),
-                count: t.downloads,
-            })
-            .collect();
-        bars(h, &list, super::TOP, ACCENT, count)
+        top_objects(h, report)
     });
     section_box(&mut h, "countries", "Downloads by country", |h| {
         countries(h, report)
@@ -66,6 +79,12 @@ pub fn render(report: &Report, downloads: &Downloads) -> String {
     });
     section_box(&mut h, "sections", "By top-level prefix", |h| {
         sections(h, report)
+    });
+    section_box(&mut h, "automated", "Crawlers and automated clients", |h| {
+        automated(h, report)
+    });
+    section_box(&mut h, "cost-drivers", "Where the bytes went", |h| {
+        cost_drivers(h, report)
     });
     section_box(&mut h, "status", "Responses and errors", |h| {
         status(h, report)
@@ -82,6 +101,9 @@ pub fn render(report: &Report, downloads: &Downloads) -> String {
         "Estimated cost (an estimate, not a bill)",
         |h| cost(h, report),
     );
+    section_box(&mut h, "who-costs", "Who costs what", |h| {
+        who_costs(h, report)
+    });
     section_box(&mut h, "glossary", "Glossary", |h| {
         h.push_str("<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" width=\"100%\" style=\"font-size:13px\">");
         for (term, meaning) in glossary::TERMS {
@@ -117,11 +139,9 @@ fn header(h: &mut String, r: &Report) {
         "<tr><td id=\"header\" style=\"padding:20px 24px;background:#1d2733;color:#ffffff\">\
          <div style=\"font-size:13px;opacity:.8\">S3 usage report</div>\
          <div style=\"font-size:22px;font-weight:700;margin-top:4px\">{}</div>\
-         <div style=\"font-size:14px;margin-top:4px\">{} &middot; {} to {} ({} days)</div></td></tr>",
+         <div style=\"font-size:14px;margin-top:4px\">{} ({} days)</div></td></tr>",
         escape(&buckets),
-        escape(&r.period.label),
-        r.period.start,
-        r.period.end,
+        escape(&period_words(r)),
         r.period.days
     );
 }
@@ -132,14 +152,15 @@ fn headline(h: &mut String, r: &Report) {
         "<tr><td id=\"headline\" style=\"padding:16px 18px 4px\">\
          <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr>",
     );
-    for (i, (label, value, delta)) in tiles.iter().enumerate() {
-        if i == 3 {
+    for (i, tile) in tiles.iter().enumerate() {
+        if i > 0 && i % 3 == 0 {
             h.push_str("</tr><tr>");
         }
-        let trend = delta.map_or(String::new(), |d| {
-            let color = match d.percent {
-                Some(p) if p < 0.0 => "#c9372c",
-                _ => BYTES_COLOR,
+        let trend = tile.delta.map_or(String::new(), |d| {
+            let color = match direction(d.percent) {
+                Direction::Down => "#c9372c",
+                Direction::Up => BYTES_COLOR,
+                Direction::Flat => MUTED,
             };
             format!(
                 "<div style=\"font-size:12px;color:{color}\">{} vs {}</div>",
@@ -151,12 +172,20 @@ fn headline(h: &mut String, r: &Report) {
                 )
             )
         });
+        let human = tile.human.as_ref().map_or(String::new(), |v| {
+            format!(
+                "<div class=\"human\" style=\"font-size:12px;color:{MUTED}\">people only: {}</div>",
+                escape(v)
+            )
+        });
         let _ = write!(
             h,
             "<td width=\"33%\" valign=\"top\" style=\"padding:6px\">\
              <div style=\"border:1px solid #dde3ea;border-radius:6px;padding:10px 12px\">\
-             <div style=\"font-size:12px;color:{MUTED}\">{label}</div>\
-             <div style=\"font-size:22px;font-weight:700\">{value}</div>{trend}</div></td>"
+             <div style=\"font-size:12px;color:{MUTED}\">{}</div>\
+             <div style=\"font-size:22px;font-weight:700\">{}</div>{human}{trend}</div></td>",
+            tile.label,
+            escape(&tile.value)
         );
     }
     h.push_str("</tr></table></td></tr>\n");
@@ -188,9 +217,15 @@ fn download_block(h: &mut String, d: &Downloads) {
             escape(&validity)
         );
     }
+    // Local runs write files, not objects: no "account" to speak of.
+    let where_ = if d.csv_gz.starts_with("s3://") {
+        "Always in your bucket"
+    } else {
+        "Saved on this machine"
+    };
     let _ = write!(
         h,
-        "<p style=\"margin:0;font-size:13px;color:{MUTED}\">Always in your account:<br>\
+        "<p style=\"margin:0;font-size:13px;color:{MUTED}\">{where_}:<br>\
          <code>{}</code><br><code>{}</code></p>",
         escape(d.csv_gz),
         escape(d.parquet)
@@ -249,10 +284,10 @@ fn bar_row(h: &mut String, name: &str, value: u64, max: u64, color: &str, shown:
     };
     let _ = write!(
         h,
-        "<tr><td style=\"padding:2px 8px 2px 0;width:38%;word-break:break-all\">{}</td>\
+        "<tr><td style=\"padding:2px 8px 2px 0;width:38%;{WRAP}\">{}</td>\
          <td style=\"padding:2px 0\">{bar}</td>\
          <td align=\"right\" style=\"padding:2px 0 2px 8px;white-space:nowrap;width:18%\">{}</td></tr>",
-        escape(name),
+        breakable(name),
         escape(shown)
     );
 }
@@ -286,7 +321,11 @@ fn daily(h: &mut String, r: &Report) {
             .iter()
             .map(|d| {
                 (
-                    d.date.format("%a %d %b").to_string(),
+                    format!(
+                        "{} · {} clients",
+                        d.date.format("%a %d %b"),
+                        count(d.distinct_clients)
+                    ),
                     d.requests,
                     d.bytes_sent,
                 )
@@ -321,6 +360,7 @@ fn countries(h: &mut String, r: &Report) {
     bars(h, &r.overall.top_countries, super::TOP, ACCENT, |n| {
         count(n)
     });
+    cloudfront_notice(h, r);
     let _ = write!(
         h,
         "<p style=\"margin:4px 0 0;font-size:12px;color:{MUTED}\">Countries from the GeoIP database {}.</p>",
@@ -339,17 +379,20 @@ fn sections(h: &mut String, r: &Report) {
     h.push_str(
         "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"font-size:13px\">\
          <tr style=\"color:#5f6b7a\"><td style=\"padding:2px 0\">prefix</td><td align=\"right\">requests</td>\
-         <td align=\"right\">downloads</td><td align=\"right\">downloaded</td><td align=\"right\">unique IPs</td></tr>",
+         <td align=\"right\">downloads</td><td align=\"right\">sessions</td><td align=\"right\">downloaded</td>\
+         <td align=\"right\">unique IPs</td></tr>",
     );
     for s in &r.sections {
         let m = &s.metrics;
         let _ = write!(
             h,
-            "<tr><td style=\"padding:2px 8px 2px 0;word-break:break-all\">{}</td><td align=\"right\">{}</td>\
-             <td align=\"right\">{}</td><td align=\"right\">{}</td><td align=\"right\">{}</td></tr>",
-            escape(&shorten(&section_name(s), KEY_CHARS)),
+            "<tr><td style=\"padding:2px 8px 2px 0;{WRAP}\">{}</td><td align=\"right\">{}</td>\
+             <td align=\"right\">{}</td><td align=\"right\">{}</td><td align=\"right\">{}</td>\
+             <td align=\"right\">{}</td></tr>",
+            breakable(&shorten(&decoded_key(&section_name(s)), KEY_CHARS)),
             count(m.requests),
             count(m.downloads),
+            count(m.download_sessions),
             bytes(m.downloaded_bytes),
             count(m.unique_ips)
         );
@@ -375,6 +418,14 @@ pub fn section_name(s: &Section) -> String {
 
 fn status(h: &mut String, r: &Report) {
     bars(h, &r.status_classes, 6, ACCENT, count);
+    let _ = write!(
+        h,
+        "<p style=\"margin:6px 0 0;font-size:12px;color:{MUTED}\">Not responses: {} lifecycle \
+         actions S3 took itself (expirations, transitions); {} log lines that could not be read \
+         (malformed), kept out of every figure.</p>",
+        count(r.lifecycle_actions),
+        count(r.malformed_lines)
+    );
     if !r.top_error_codes.is_empty() {
         h.push_str(
             "<div style=\"margin-top:8px;font-size:13px;font-weight:600\">Top error codes</div>",
@@ -433,8 +484,25 @@ fn cost(h: &mut String, r: &Report) {
             usd(c.read_and_other_requests as f64 / 1000.0 * c.prices.read_and_other_per_1000),
         ),
         (
-            format!("{} sent (data transfer out)", bytes(c.bytes_sent)),
+            format!("{} sent to the internet", bytes(c.internet_bytes)),
             usd(c.transfer_out_usd),
+        ),
+        (
+            format!(
+                "{} to CloudFront, {} to AWS in {} (free)",
+                bytes(c.cloudfront_bytes),
+                bytes(c.same_region_bytes),
+                c.prices.region
+            ),
+            usd(0.0),
+        ),
+        (
+            format!(
+                "{} DELETE requests (free), {} lifecycle actions (not requests)",
+                count(c.free_requests),
+                count(c.lifecycle_actions)
+            ),
+            usd(0.0),
         ),
         (
             "This report's Athena query".to_string(),
@@ -459,4 +527,270 @@ fn cost(h: &mut String, r: &Report) {
         escape(&c.prices.region),
         escape(&c.note)
     );
+}
+
+/// Said wherever client IPs or countries are shown, when they are mostly
+/// CloudFront's own.
+fn cloudfront_notice(h: &mut String, r: &Report) {
+    if mostly_cloudfront(r) {
+        let _ = write!(
+            h,
+            "<p class=\"cloudfront-notice\" style=\"margin:4px 0 0;font-size:12px;color:#a15c00\">\
+             Most bytes ({}) went to CloudFront: the client IPs and countries here are CloudFront's \
+             edge servers, not your viewers. CloudFront's own access logs have the viewers.</p>",
+            share(r.cost.cloudfront_bytes as f64 / r.cost.bytes_sent.max(1) as f64)
+        );
+    }
+}
+
+/// A small table: a header row, then one row per entry.
+fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    h.push_str(
+        "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"font-size:13px\">\
+         <tr style=\"color:#5f6b7a\">",
+    );
+    for (i, title) in header.iter().enumerate() {
+        let align = if i == 0 { "left" } else { "right" };
+        let _ = write!(
+            h,
+            "<td align=\"{align}\" style=\"padding:2px 0\">{title}</td>"
+        );
+    }
+    h.push_str("</tr>");
+    let mut any = false;
+    for row in rows {
+        any = true;
+        h.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(
+                    h,
+                    "<td style=\"padding:2px 8px 2px 0;{WRAP}\">{}</td>",
+                    breakable(cell)
+                );
+            } else {
+                let _ = write!(
+                    h,
+                    "<td align=\"right\" style=\"padding:2px 0 2px 8px;white-space:nowrap\">{}</td>",
+                    escape(cell)
+                );
+            }
+        }
+        h.push_str("</tr>");
+    }
+    if !any {
+        let _ = write!(
+            h,
+            "<tr><td colspan=\"{}\" style=\"color:{MUTED}\">None in this period.</td></tr>",
+            header.len()
+        );
+    }
+    h.push_str("</table>");
+}
+
+fn top_objects(h: &mut String, r: &Report) {
+    table(
+        h,
+        &["object", "downloads", "sessions", "whole files", "sent"],
+        r.overall.top_downloads.iter().map(|d| {
+            vec![
+                shorten(&decoded_key(&d.key), KEY_CHARS),
+                count(d.downloads),
+                count(d.download_sessions),
+                format!("{:.1}", d.whole_object_equivalents),
+                bytes(d.bytes_sent),
+            ]
+        }),
+    );
+}
+
+fn automated(h: &mut String, r: &Report) {
+    let a = &r.automated;
+    let _ = write!(
+        h,
+        "<p style=\"margin:0 0 6px;font-size:13px\">Crawlers and automated clients made <b>{}</b> of \
+         requests, <b>{}</b> of downloads and took <b>{}</b> of the bytes sent ({}). The headline \
+         figures count everyone; \"people only\" leaves these out.</p>",
+        share(a.share_of_requests),
+        share(a.share_of_downloads),
+        share(a.share_of_bytes_sent),
+        bytes(a.bytes_sent)
+    );
+    h.push_str(
+        "<div style=\"margin-top:8px;font-size:13px;font-weight:600\">Top user agents</div>",
+    );
+    bars(h, &r.top_user_agents, super::TOP_COST, ACCENT, count);
+}
+
+fn cost_drivers(h: &mut String, r: &Report) {
+    let c = &r.concentration;
+    let _ = write!(
+        h,
+        "<p style=\"margin:0 0 6px;font-size:13px\">The busiest client IP took <b>{}</b> of the bytes \
+         sent; the top 10 took <b>{}</b>.</p>",
+        share(c.top1_ip_share_of_bytes),
+        share(c.top10_ip_share_of_bytes)
+    );
+    cloudfront_notice(h, r);
+    let decoded: Vec<Named> = r
+        .top_objects_by_bytes
+        .iter()
+        .map(|n| Named {
+            name: decoded_key(&n.name).into_owned(),
+            count: n.count,
+        })
+        .collect();
+    for (title, list) in [
+        ("Objects by bytes sent", &decoded),
+        ("Client IPs by bytes sent", &r.top_clients_by_bytes),
+        ("Requesters by bytes sent", &r.top_requesters_by_bytes),
+    ] {
+        let _ = write!(
+            h,
+            "<div style=\"margin-top:8px;font-size:13px;font-weight:600\">{title}</div>"
+        );
+        bars(h, list, super::TOP, BYTES_COLOR, bytes);
+    }
+}
+
+fn cost_lines(h: &mut String, lines: &[CostLine], decode: bool) {
+    table(
+        h,
+        &[
+            "",
+            "requests",
+            "to internet",
+            "requests $",
+            "transfer $",
+            "total",
+        ],
+        lines.iter().map(|l| {
+            let name = if decode {
+                decoded_key(&l.name).into_owned()
+            } else {
+                l.name.clone()
+            };
+            vec![
+                shorten(&name, KEY_CHARS),
+                count(l.requests),
+                bytes(l.internet_bytes),
+                usd(l.requests_usd),
+                usd(l.transfer_out_usd),
+                usd(l.total_usd),
+            ]
+        }),
+    );
+}
+
+fn who_costs(h: &mut String, r: &Report) {
+    h.push_str("<div style=\"font-size:13px;font-weight:600\">By requester (IAM principal, or anonymous)</div>");
+    cost_lines(h, &r.cost_by_requester, false);
+    h.push_str(
+        "<div style=\"margin-top:8px;font-size:13px;font-weight:600\">By top-level prefix</div>",
+    );
+    cost_lines(h, &r.cost_by_prefix, true);
+    let _ = write!(
+        h,
+        "<p style=\"margin:6px 0 0;font-size:12px;color:{MUTED}\">S3 request and transfer-out charges \
+         at the list prices above; bytes to CloudFront or to AWS in {} are free. The Athena query is \
+         not split.</p>",
+        escape(&r.cost.prices.region)
+    );
+}
+
+/// One figure of the trend: its name, how to read it off a point, how to show it.
+type TrendSeries = (
+    &'static str,
+    fn(&TrendPoint) -> Option<f64>,
+    fn(f64) -> String,
+);
+
+fn trend(h: &mut String, r: &Report) {
+    if r.trend.iter().filter(|p| p.requests.is_some()).count() < 2 {
+        let _ = write!(
+            h,
+            "<p style=\"margin:0;color:{MUTED}\">The first period with a report: the trend starts \
+             with the next one.</p>"
+        );
+        return;
+    }
+    let series: [TrendSeries; 4] = [
+        (
+            "Requests",
+            |p| p.requests.map(|v| v as f64),
+            |v| count(v as u64),
+        ),
+        (
+            "Download sessions",
+            |p| p.download_sessions.map(|v| v as f64),
+            |v| count(v as u64),
+        ),
+        (
+            "Bytes sent",
+            |p| p.bytes_sent.map(|v| v as f64),
+            |v| bytes(v as u64),
+        ),
+        ("Estimated cost", |p| p.cost_usd, usd),
+    ];
+    // Only from the first period with a report: older gaps say nothing.
+    let first = r
+        .trend
+        .iter()
+        .position(|p| p.requests.is_some())
+        .unwrap_or(0);
+    let points = &r.trend[first..];
+    for (title, value, shown) in series {
+        let max = points.iter().filter_map(value).fold(0.0, f64::max);
+        let _ = write!(
+            h,
+            "<div style=\"margin-top:6px;font-size:13px;font-weight:600\">{title}</div>\
+             <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"font-size:12px\"><tr>"
+        );
+        let width = 100 / points.len().max(1);
+        for p in points {
+            let color = if p.current { ACCENT } else { "#9fb6dc" };
+            let (bar, label) = match value(p) {
+                Some(v) => {
+                    let px = if max > 0.0 {
+                        (v / max * 60.0).round().max(1.0)
+                    } else {
+                        1.0
+                    };
+                    (
+                        format!(
+                            "<div style=\"height:{px}px;background:{color};font-size:0;line-height:0\">&nbsp;</div>"
+                        ),
+                        shown(v),
+                    )
+                }
+                None => (
+                    format!(
+                        "<div style=\"height:60px;border:1px dashed #c4ccd6;font-size:10px;color:{MUTED}\">no report</div>"
+                    ),
+                    "—".to_string(),
+                ),
+            };
+            let _ = write!(
+                h,
+                "<td class=\"trend-bar\" data-period=\"{}\" data-current=\"{}\" width=\"{width}%\" valign=\"bottom\" \
+                 align=\"center\" style=\"padding:0 2px\" title=\"{} {}\">{bar}\
+                 <div style=\"font-size:10px;color:{MUTED};white-space:nowrap;overflow:hidden\">{}</div></td>",
+                escape(&p.period),
+                p.current,
+                escape(&p.period),
+                escape(&label),
+                escape(&label)
+            );
+        }
+        h.push_str("</tr><tr>");
+        for p in points {
+            let weight = if p.current { "700" } else { "400" };
+            let _ = write!(
+                h,
+                "<td align=\"center\" style=\"font-size:10px;font-weight:{weight};color:{MUTED}\">{}</td>",
+                escape(&p.period)
+            );
+        }
+        h.push_str("</tr></table>");
+    }
 }

@@ -231,6 +231,15 @@ pub struct Security {
     pub forbidden_403: u64,
 }
 
+/// One headline figure.
+pub struct Tile<'a> {
+    pub label: &'static str,
+    pub value: String,
+    pub delta: Option<&'a Delta>,
+    /// The figure without crawlers and other automated clients.
+    pub human: Option<String>,
+}
+
 /// This period against the one before it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -238,6 +247,9 @@ pub struct Change {
     pub previous_period: String,
     pub requests: Delta,
     pub downloads: Delta,
+    /// Null when the previous report predates download sessions.
+    #[serde(default)]
+    pub download_sessions: Option<Delta>,
     pub downloaded_bytes: Delta,
     pub unique_ips: Delta,
     pub uploads: Delta,
@@ -272,6 +284,8 @@ impl Change {
             previous_period: previous.period.label.clone(),
             requests: Delta::new(p.requests, c.requests),
             downloads: Delta::new(p.downloads, c.downloads),
+            download_sessions: (previous.schema_version >= 2)
+                .then(|| Delta::new(p.download_sessions, c.download_sessions)),
             downloaded_bytes: Delta::new(p.downloaded_bytes, c.downloaded_bytes),
             unique_ips: Delta::new(p.unique_ips, c.unique_ips),
             uploads: Delta::new(p.uploads, c.uploads),
@@ -557,27 +571,62 @@ impl Report {
         self.change = Some(Change::between(previous, self));
     }
 
-    /// The security signals as people read them, in the order shown.
     /// The headline figures, first in the HTML and the text alike, each with
-    /// its change against the previous period when there is one.
-    pub fn headline(&self) -> [(&'static str, String, Option<&Delta>); 6] {
-        use format::{bytes, count, usd};
-        let (o, c) = (&self.overall, self.change.as_ref());
-        [
-            ("Requests", count(o.requests), c.map(|c| &c.requests)),
-            ("Downloads", count(o.downloads), c.map(|c| &c.downloads)),
-            (
+    /// its change against the previous period when there is one and, where
+    /// crawlers and other automated clients count, the figure without them.
+    pub fn headline(&self) -> Vec<Tile<'_>> {
+        use format::{bytes, count, share, usd};
+        let (o, c, a) = (&self.overall, self.change.as_ref(), &self.automated);
+        let tile = |label, value, delta, human| Tile {
+            label,
+            value,
+            delta,
+            human,
+        };
+        vec![
+            tile(
+                "Requests",
+                count(o.requests),
+                c.map(|c| &c.requests),
+                Some(count(o.requests.saturating_sub(a.requests))),
+            ),
+            tile(
+                "Downloads",
+                count(o.downloads),
+                c.map(|c| &c.downloads),
+                Some(count(o.downloads.saturating_sub(a.downloads))),
+            ),
+            tile(
+                "Download sessions",
+                count(o.download_sessions),
+                c.and_then(|c| c.download_sessions.as_ref()),
+                None,
+            ),
+            tile(
                 "Downloaded",
                 bytes(o.downloaded_bytes),
                 c.map(|c| &c.downloaded_bytes),
+                Some(bytes(o.downloaded_bytes.saturating_sub(a.downloaded_bytes))),
             ),
-            ("Unique IPs", count(o.unique_ips), c.map(|c| &c.unique_ips)),
-            ("Uploads", count(o.uploads), c.map(|c| &c.uploads)),
-            ("Est. cost", usd(self.cost.total_usd), None),
+            tile(
+                "Whole-object equivalents",
+                format!("{:.1}", o.whole_object_equivalents),
+                None,
+                None,
+            ),
+            tile(
+                "Unique IPs",
+                count(o.unique_ips),
+                c.map(|c| &c.unique_ips),
+                None,
+            ),
+            tile("Uploads", count(o.uploads), c.map(|c| &c.uploads), None),
+            tile("Automated requests", share(a.share_of_requests), None, None),
+            tile("Est. cost", usd(self.cost.total_usd), None, None),
         ]
     }
 
-    pub fn security_rows(&self) -> [(&'static str, u64); 6] {
+    pub fn security_rows(&self) -> [(&'static str, u64); 5] {
         let s = &self.security;
         [
             ("Signature Version 2 requests", s.sig_v2_requests),
@@ -585,7 +634,6 @@ impl Report {
             ("Anonymous writes that succeeded", s.anonymous_writes),
             ("Requests that needed an ACL", s.acl_required_requests),
             ("403 Forbidden responses", s.forbidden_403),
-            ("Malformed log lines", self.malformed_lines),
         ]
     }
 
@@ -661,8 +709,22 @@ pub fn title(report: &Report) -> String {
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
     };
-    format!(
-        "S3 usage of {bucket}: {} ({} to {})",
-        report.period.label, report.period.start, report.period.end
-    )
+    format!("S3 usage of {bucket}: {}", period_words(report))
+}
+
+/// The period as people read it: `2024-01 (2024-01-01 to 2024-01-31)`, or
+/// only the dates when the label is made of them (a custom date range).
+pub fn period_words(report: &Report) -> String {
+    let p = &report.period;
+    if p.label == format!("{}_{}", p.start, p.end) || p.label == p.start.to_string() {
+        format!("{} to {}", p.start, p.end)
+    } else {
+        format!("{} ({} to {})", p.label, p.start, p.end)
+    }
+}
+
+/// True when most bytes went to CloudFront: the client IPs and countries
+/// are then CloudFront's edge servers, not the viewers.
+pub fn mostly_cloudfront(report: &Report) -> bool {
+    report.cost.cloudfront_bytes * 2 > report.cost.bytes_sent
 }

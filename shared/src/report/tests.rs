@@ -344,7 +344,7 @@ fn an_empty_period_is_a_report_of_zeros() {
     let html = html::render(&r, &downloads(None));
     assert!(html.contains("No requests in this period."));
     let text = text::render(&r, &downloads(None));
-    assert!(text.contains("Requests:    0"));
+    assert!(text.contains(&format!("{:<26}0", "Requests:")), "{text}");
 }
 
 fn downloads(link: Option<Link>) -> Downloads<'static> {
@@ -365,8 +365,8 @@ fn html_escapes_names_from_the_logs_and_has_no_script_or_images() {
     };
     let html = html::render(&r, &downloads(Some(link)));
     assert!(
-        html.contains("img/&lt;script&gt;.png"),
-        "the key shows as text"
+        html.contains("img/<wbr>&lt;script&gt;.png"),
+        "the key shows as text, breakable after its slash"
     );
     assert!(
         !html.contains("<script"),
@@ -386,6 +386,10 @@ fn html_escapes_names_from_the_logs_and_has_no_script_or_images() {
         "countries",
         "sections",
         "cost",
+        "who-costs",
+        "automated",
+        "cost-drivers",
+        "trend",
         "glossary",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
@@ -396,12 +400,17 @@ fn html_escapes_names_from_the_logs_and_has_no_script_or_images() {
 fn text_has_the_same_numbers() {
     let r = report_of(&sample());
     let t = text::render(&r, &downloads(None));
-    assert!(t.starts_with("S3 usage of example-bucket: 2024-01-01_2024-01-02"));
-    assert!(t.contains("Requests:    8"));
-    assert!(t.contains("Downloads:   3"));
-    assert!(t.contains("Downloaded:  1.8 KiB"));
     assert!(
-        t.contains("img/<script>.png: 1"),
+        t.starts_with("S3 usage of example-bucket: 2024-01-01 to 2024-01-02\n"),
+        "a date-range label is not repeated: {t}"
+    );
+    let line = |label: &str, value: &str| format!("{:<26}{value}", format!("{label}:"));
+    assert!(t.contains(&line("Requests", "8  (people only: 8)")), "{t}");
+    assert!(t.contains(&line("Downloads", "3")));
+    assert!(t.contains(&line("Download sessions", "3")));
+    assert!(t.contains(&line("Downloaded", "1.8 KiB")));
+    assert!(
+        t.contains("img/<script>.png: 1 downloads"),
         "plain text is not escaped"
     );
 }

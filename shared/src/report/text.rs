@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::format::{bytes, change, count, share, shorten, usd};
+use super::format::{bytes, change, count, decoded_key, share, shorten, usd};
 use super::html::section_name;
-use super::{Downloads, Named, Report, glossary};
+use super::pricing::CostLine;
+use super::{Downloads, Named, Report, glossary, mostly_cloudfront};
 
 pub fn render(r: &Report, d: &Downloads) -> String {
     let mut t = String::with_capacity(8 * 1024);
@@ -16,10 +17,19 @@ pub fn render(r: &Report, d: &Downloads) -> String {
             format!("  ({} vs previous)", change(d.percent))
         })
     };
-    for (label, value, change) in r.headline() {
-        let _ = writeln!(t, "{:<13}{value}{}", format!("{label}:"), delta(change));
+    for tile in r.headline() {
+        let human = tile
+            .human
+            .map_or(String::new(), |v| format!("  (people only: {v})"));
+        let _ = writeln!(
+            t,
+            "{:<26}{}{human}{}",
+            format!("{}:", tile.label),
+            tile.value,
+            delta(tile.delta)
+        );
     }
-    let _ = writeln!(t, "Uploaded:    {}", bytes(o.uploaded_bytes));
+    let _ = writeln!(t, "{:<26}{}", "Uploaded:", bytes(o.uploaded_bytes));
     let c = r.change.as_ref();
     if let Some(c) = c {
         let _ = writeln!(t, "(changes are against {})", c.previous_period);
@@ -30,32 +40,60 @@ pub fn render(r: &Report, d: &Downloads) -> String {
         let _ = writeln!(t, "Download the requests (csv.gz):\n{}", link.url);
         let _ = writeln!(t, "{}", link.validity());
     }
-    let _ = writeln!(
-        t,
-        "Always in your account:\n  {}\n  {}",
-        d.csv_gz, d.parquet
-    );
+    let where_ = if d.csv_gz.starts_with("s3://") {
+        "Always in your bucket"
+    } else {
+        "Saved on this machine"
+    };
+    let _ = writeln!(t, "{where_}:\n  {}\n  {}", d.csv_gz, d.parquet);
 
-    heading(&mut t, "Requests and bytes per day");
+    heading(&mut t, "Requests, bytes and distinct clients per day");
     for day in &r.daily {
         let _ = writeln!(
             t,
-            "  {}  {:>12}  {:>10}",
+            "  {}  {:>12}  {:>10}  {:>8} clients",
             day.date,
             count(day.requests),
-            bytes(day.bytes_sent)
+            bytes(day.bytes_sent),
+            count(day.distinct_clients)
         );
     }
+    heading(&mut t, "Across periods");
+    for p in &r.trend {
+        match (p.requests, p.cost_usd) {
+            (Some(requests), Some(cost)) => {
+                let _ = writeln!(
+                    t,
+                    "  {}{}  {} requests, {} download sessions, {} sent, {}",
+                    p.period,
+                    if p.current { " (this period)" } else { "" },
+                    count(requests),
+                    p.download_sessions.map_or("?".into(), count),
+                    bytes(p.bytes_sent.unwrap_or(0)),
+                    usd(cost)
+                );
+            }
+            _ => {
+                let _ = writeln!(t, "  {}  no report", p.period);
+            }
+        }
+    }
     list(&mut t, "Operations", &r.operations, 12);
-    let top: Vec<Named> = o
-        .top_downloads
-        .iter()
-        .map(|d| Named {
-            name: d.key.clone(),
-            count: d.downloads,
-        })
-        .collect();
-    list(&mut t, "Most downloaded objects", &top, super::TOP);
+    heading(&mut t, "Most downloaded objects");
+    for d in &o.top_downloads {
+        let _ = writeln!(
+            t,
+            "  {}: {} downloads, {} sessions, {:.1} whole files, {}",
+            shorten(&decoded_key(&d.key), 100),
+            count(d.downloads),
+            count(d.download_sessions),
+            d.whole_object_equivalents,
+            bytes(d.bytes_sent)
+        );
+    }
+    if o.top_downloads.is_empty() {
+        t.push_str("  none\n");
+    }
     if r.geo_database.is_some() {
         list(&mut t, "Downloads by country", &o.top_countries, super::TOP);
     } else {
@@ -69,10 +107,11 @@ pub fn render(r: &Report, d: &Downloads) -> String {
         let m = &s.metrics;
         let _ = writeln!(
             t,
-            "  {}: {} requests, {} downloads, {}, {} unique IPs",
-            shorten(&section_name(s), 80),
+            "  {}: {} requests, {} downloads, {} sessions, {}, {} unique IPs",
+            shorten(&decoded_key(&section_name(s)), 80),
             count(m.requests),
             count(m.downloads),
+            count(m.download_sessions),
             bytes(m.downloaded_bytes),
             count(m.unique_ips)
         );
@@ -81,7 +120,62 @@ pub fn render(r: &Report, d: &Downloads) -> String {
         t.push_str("  none\n");
     }
 
+    let a = &r.automated;
+    heading(&mut t, "Crawlers and automated clients");
+    let _ = writeln!(
+        t,
+        "  {} of requests, {} of downloads, {} of bytes sent ({})",
+        share(a.share_of_requests),
+        share(a.share_of_downloads),
+        share(a.share_of_bytes_sent),
+        bytes(a.bytes_sent)
+    );
+    list(
+        &mut t,
+        "Top user agents",
+        &r.top_user_agents,
+        super::TOP_COST,
+    );
+
+    heading(&mut t, "Where the bytes went");
+    let c = &r.concentration;
+    let _ = writeln!(
+        t,
+        "  busiest client IP: {} of bytes sent; top 10: {}",
+        share(c.top1_ip_share_of_bytes),
+        share(c.top10_ip_share_of_bytes)
+    );
+    if mostly_cloudfront(r) {
+        t.push_str(
+            "  Most bytes went to CloudFront: client IPs and countries are CloudFront's, not your viewers'.\n",
+        );
+    }
+    let objects: Vec<Named> = r
+        .top_objects_by_bytes
+        .iter()
+        .map(|n| Named {
+            name: decoded_key(&n.name).into_owned(),
+            count: n.count,
+        })
+        .collect();
+    for (title, items) in [
+        ("Objects by bytes sent", &objects),
+        ("Client IPs by bytes sent", &r.top_clients_by_bytes),
+        ("Requesters by bytes sent", &r.top_requesters_by_bytes),
+    ] {
+        let _ = writeln!(t, "  {title}:");
+        for n in items {
+            let _ = writeln!(t, "    {}: {}", shorten(&n.name, 100), bytes(n.count));
+        }
+    }
+
     list(&mut t, "Responses", &r.status_classes, 6);
+    let _ = writeln!(
+        t,
+        "  not responses: {} lifecycle actions; {} malformed log lines (in no figure)",
+        count(r.lifecycle_actions),
+        count(r.malformed_lines)
+    );
     list(&mut t, "Top error codes", &r.top_error_codes, super::TOP);
     if let (Some(p50), Some(p95)) = (r.download_time_ms.p50, r.download_time_ms.p95) {
         let _ = writeln!(
@@ -105,13 +199,22 @@ pub fn render(r: &Report, d: &Downloads) -> String {
     let _ = writeln!(t, "  S3 requests:        {}", usd(c.requests_usd));
     let _ = writeln!(
         t,
-        "  Data transfer out:  {} for {}",
+        "  Data transfer out:  {} for {} to the internet ({} to CloudFront and {} to AWS in {} are free)",
         usd(c.transfer_out_usd),
-        bytes(c.bytes_sent)
+        bytes(c.internet_bytes),
+        bytes(c.cloudfront_bytes),
+        bytes(c.same_region_bytes),
+        c.prices.region
     );
     let _ = writeln!(t, "  Athena query:       {}", usd(c.athena_scan_usd));
     let _ = writeln!(t, "  Total:              {}", usd(c.total_usd));
     let _ = writeln!(t, "  List prices of {}. {}", c.prices.region, c.note);
+
+    heading(&mut t, "Who costs what");
+    t.push_str("  By requester:\n");
+    cost_lines(&mut t, &r.cost_by_requester);
+    t.push_str("  By top-level prefix:\n");
+    cost_lines(&mut t, &r.cost_by_prefix);
 
     heading(&mut t, "Glossary");
     for (term, meaning) in glossary::TERMS {
@@ -131,5 +234,21 @@ fn list(t: &mut String, title: &str, items: &[Named], limit: usize) {
     }
     for n in items.iter().take(limit) {
         let _ = writeln!(t, "  {}: {}", shorten(&n.name, 100), count(n.count));
+    }
+}
+
+fn cost_lines(t: &mut String, lines: &[CostLine]) {
+    if lines.is_empty() {
+        t.push_str("    none\n");
+    }
+    for l in lines {
+        let _ = writeln!(
+            t,
+            "    {}: {} ({} requests, {} to the internet)",
+            shorten(&decoded_key(&l.name), 100),
+            usd(l.total_usd),
+            count(l.requests),
+            bytes(l.internet_bytes)
+        );
     }
 }
