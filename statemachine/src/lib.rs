@@ -5,6 +5,7 @@
 
 pub mod asl;
 pub mod embedded;
+pub mod geoip;
 pub mod lambda_tasks;
 pub mod local;
 

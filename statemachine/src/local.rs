@@ -169,10 +169,18 @@ impl LocalSettings {
     pub fn new(results: &Path, logs: &Path) -> Result<Self, StepError> {
         let period = PeriodConfig::from_env(&ProcessEnv)?;
         let layout = period.layout;
+        let mut report = ReportConfig::from_env(&ProcessEnv)?;
+        if report.geoip_db.is_none() {
+            // Without GEOIP_DB, the database s3la ships (the CDK stack's).
+            let path = crate::geoip::country_database().map_err(|e| {
+                StepError::config("GEOIP_DB", format!("writing s3la's country database: {e}"))
+            })?;
+            report.geoip_db = Some(path);
+        }
         Ok(Self {
             query: QueryConfig::local(results, layout),
             status: StatusConfig::from_env(&ProcessEnv)?,
-            merge: MergeConfig::local(results, layout, ReportConfig::from_env(&ProcessEnv)?),
+            merge: MergeConfig::local(results, layout, report),
             cleanup: CleanupConfig::local(results, logs, layout),
             email: EmailConfig::local(&ProcessEnv)?,
             smtp: SmtpConfig::from_env(&ProcessEnv)?,

@@ -5,8 +5,11 @@ with the `maxminddb` Python reader), the HTML rendered in headless Chromium,
 and the email read back with Python's `email` parser."""
 
 import email
+import gzip
+import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 from email import policy
@@ -25,7 +28,12 @@ PREVIOUS = "2024-02-24_2024-02-26"
 GEOIP = REPO / "tests/js/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb"
 
 # owner bucket [time] ip requester request-id operation key "uri" status error bytes
-LINE = (r'^\S+ \S+ \[([^\]]+)\] (\S+) \S+ \S+ (\S+) (\S+) (?:".*?"|-) (-|\d+) \S+ (-|\d+) ')
+# object-size total turn-around "referrer" "user agent" ...: the user agent runs
+# to the line's last quote (nothing after it is quoted, and user agents carry
+# quotes of their own).
+LINE = (r'^\S+ \S+ \[([^\]]+)\] (\S+) (\S+) \S+ (\S+) (\S+) (?:".*?"|-) (-|\d+) \S+ (-|\d+) '
+        r'(-|\d+) \S+ \S+ (?:"[^"]*"|-) (?:"(.*)"|-)(?: [^"]*)?$')
+DATA = REPO / "shared/data"
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +81,13 @@ def raw(root: Path):
         CREATE TABLE p AS SELECT
           try_strptime(regexp_extract(line, $re, 1), '%d/%b/%Y:%H:%M:%S %z') AS t,
           nullif(regexp_extract(line, $re, 2), '-') AS ip,
-          regexp_extract(line, $re, 3) AS operation,
-          nullif(regexp_extract(line, $re, 4), '-') AS key,
-          try_cast(regexp_extract(line, $re, 5) AS INTEGER) AS status,
-          coalesce(try_cast(regexp_extract(line, $re, 6) AS BIGINT), 0) AS bytes
+          nullif(regexp_extract(line, $re, 3), '-') AS requester,
+          regexp_extract(line, $re, 4) AS operation,
+          nullif(regexp_extract(line, $re, 5), '-') AS key,
+          try_cast(regexp_extract(line, $re, 6) AS INTEGER) AS status,
+          coalesce(try_cast(regexp_extract(line, $re, 7) AS BIGINT), 0) AS bytes,
+          try_cast(regexp_extract(line, $re, 8) AS BIGINT) AS size,
+          nullif(regexp_extract(line, $re, 9), '') AS ua
         FROM raw WHERE regexp_matches(line, $re)""",
                 {"re": LINE})
     return con
@@ -204,13 +215,13 @@ def test_the_email_is_a_complete_message_in_the_outbox(results):
     assert summary["email"]["transport"] == "outbox"
     assert summary["email"]["messageIds"] == [str(path)]
     assert summary["email"]["linkKind"] == "localFile" and summary["email"]["linkExpires"] is None
-    assert msg["Subject"] == f"S3 usage of amzn-s3-demo-bucket: {LABEL} ({START} to {END})"
+    assert msg["Subject"] == f"S3 usage of amzn-s3-demo-bucket: {START} to {END}"
     assert msg["From"] == "reports@example.com" and msg["Reply-To"] == "help@example.com"
     assert msg["To"] == "ops@example.com, finops@example.org"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     requests = f'{report(results)["overall"]["requests"]:,}'
-    assert f"Requests:    {requests}" in text and f">{requests}<" in html
+    assert f"{'Requests:':<26}{requests}" in text and f">{requests}<" in html
     csv = (out / LABEL / f"requests-{LABEL}.csv.gz").as_uri()
     assert csv in text and csv in html
     assert "This link does not expire." in text
@@ -252,6 +263,159 @@ def test_the_html_renders_in_chromium_with_every_section(results, tmp_path, whic
     shutil.copy(shot, keep / shot.name)
     dom = chromium(f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", page.as_uri()).stdout
     for section in ["header", "headline", "daily", "operations", "top-objects", "countries",
-                    "referrers", "sections", "status", "requesters", "security", "cost", "glossary"]:
+                    "referrers", "sections", "status", "requesters", "security", "cost", "glossary",
+                    "trend", "automated", "cost-drivers", "who-costs"]:
         assert f'id="{section}"' in dom, section
     assert "<script" not in dom
+
+
+def test_download_sessions_and_whole_object_equivalents_equal_window_functions(results, logs):
+    con = raw(logs)
+    w = in_period()
+    sessions = con.execute(f"""
+        SELECT count(*) FROM (
+          SELECT t, lag(t) OVER (PARTITION BY ip, key ORDER BY t) AS prev
+          FROM p WHERE {w} AND {DOWNLOAD})
+        WHERE prev IS NULL OR t - prev > INTERVAL 8 HOURS""").fetchone()[0]
+    by_key = dict(con.execute(f"""
+        SELECT key, count(*) FILTER (WHERE prev IS NULL OR t - prev > INTERVAL 8 HOURS) FROM (
+          SELECT key, t, lag(t) OVER (PARTITION BY ip, key ORDER BY t) AS prev
+          FROM p WHERE {w} AND {DOWNLOAD}) GROUP BY key""").fetchall())
+    woe, downloads = con.execute(
+        f"SELECT sum(CASE WHEN size > 0 THEN bytes / size ELSE 0 END), count(*) "
+        f"FROM p WHERE {w} AND {DOWNLOAD}").fetchone()
+    o = report(results)["overall"]
+    assert o["downloadSessions"] == sessions
+    assert sessions < o["downloads"], "range requests of one session count once"
+    for top in o["topDownloads"]:
+        assert top["downloadSessions"] == by_key[top["key"]], top["key"]
+    # Each download's share is rounded to a millionth, the sum to a thousandth.
+    assert abs(o["wholeObjectEquivalents"] - woe) <= downloads * 1e-6 + 1e-3
+    assert sum(s["downloadSessions"] for s in report(results)["sections"]) == sessions
+
+
+def test_distinct_clients_per_day_and_bytes_per_requester(results, logs):
+    con = raw(logs)
+    w = in_period()
+    daily = con.execute(f"SELECT strftime(t AT TIME ZONE 'UTC', '%Y-%m-%d'), count(DISTINCT ip) "
+                        f"FROM p WHERE {w} GROUP BY 1 ORDER BY 1").fetchall()
+    r = report(results)
+    assert [(d["date"], d["distinctClients"]) for d in r["daily"]] == daily
+    by_requester = con.execute(
+        f"SELECT coalesce(requester, 'anonymous') AS who, sum(bytes) AS b FROM p WHERE {w} "
+        f"GROUP BY who HAVING b > 0 ORDER BY b DESC, who LIMIT 5").fetchall()
+    assert [(n["name"], n["count"]) for n in r["topRequestersByBytes"]] == by_requester
+    by_ip = con.execute(f"SELECT ip, sum(bytes) AS b FROM p WHERE {w} AND ip IS NOT NULL "
+                        f"GROUP BY ip ORDER BY b DESC, ip").fetchall()
+    total = con.execute(f"SELECT sum(bytes) FROM p WHERE {w}").fetchone()[0]
+    assert [(n["name"], n["count"]) for n in r["topClientsByBytes"]] == by_ip[:5]
+    top10 = sum(b for _, b in by_ip[:10])
+    assert r["concentration"]["top10IpShareOfBytes"] == round(top10 / total, 4)
+
+
+def test_automated_share_follows_the_shipped_rule(results, logs):
+    rule = json.loads((DATA / "automated-user-agents.json").read_text())
+    patterns = [re.compile(p) for p in rule["crawlers"] + rule["httpLibraries"]]
+    con = raw(logs)
+    w = in_period()
+    agents = [ua for (ua,) in con.execute(f"SELECT DISTINCT ua FROM p WHERE {w} AND ua IS NOT NULL"
+                                          ).fetchall()]
+    bots = [ua for ua in agents if any(p.search(ua) for p in patterns)]
+    assert any("Googlebot" in b for b in bots) and not any(b.startswith("aws-cli") for b in bots)
+    assert "Amazon CloudFront" in agents and "Amazon CloudFront" not in bots
+    con.register("bots", pa.table({"ua": bots}))
+    requests, downloads, sent = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {DOWNLOAD}), sum(bytes) FROM p "
+        f"WHERE {w} AND ua IN (SELECT ua FROM bots)").fetchone()
+    a = report(results)["automated"]
+    assert (a["requests"], a["downloads"], a["bytesSent"]) == (requests, downloads, sent)
+    assert 0 < a["shareOfRequests"] < 1
+
+
+def test_bytes_are_priced_by_destination_from_aws_ranges(results, logs):
+    """CloudFront (its user agent or its ranges) and AWS addresses in the
+    pricing region are free; the rest is the internet's. Decided here with
+    Python's ipaddress over the same shipped ip-ranges.json."""
+    ranges = json.loads(gzip.decompress((DATA / "aws-ip-ranges.json.gz").read_bytes()))
+    nets = [(ipaddress.ip_network(p.get("ip_prefix") or p.get("ipv6_prefix")), p["region"],
+             p["service"]) for p in ranges["prefixes"] + ranges["ipv6_prefixes"]]
+    cloudfront = [n for n, _, s in nets if s == "CLOUDFRONT"]
+    in_region = [n for n, r, _ in nets if r == "us-east-1"]
+    con = raw(logs)
+    pairs = con.execute(f"SELECT ip, ua, sum(bytes) FROM p WHERE {in_period()} AND bytes > 0 "
+                        f"GROUP BY ip, ua").fetchall()
+    sent = {"internet": 0, "cloudfront": 0, "region": 0}
+    for ip, ua, n in pairs:
+        addr = ipaddress.ip_address(ip) if ip else None
+        if ua == "Amazon CloudFront" or (addr and any(addr in net for net in cloudfront)):
+            sent["cloudfront"] += n
+        elif addr and any(addr in net for net in in_region):
+            sent["region"] += n
+        else:
+            sent["internet"] += n
+    c = report(results)["cost"]
+    assert (c["internetBytes"], c["cloudfrontBytes"], c["sameRegionBytes"]) == (
+        sent["internet"], sent["cloudfront"], sent["region"])
+    assert sent["cloudfront"] > 0 and sent["region"] > 0, "the generator sends to each"
+    assert c["transferOutUsd"] == round(sent["internet"] / 2**30 * 0.09, 4)
+    r = report(results)
+    assert sum(line["internetBytes"] for line in r["costByRequester"]) <= sent["internet"]
+    assert r["costByRequester"] == sorted(r["costByRequester"], key=lambda l: -l["totalUsd"])
+
+
+@pytest.fixture(scope="module")
+def trend_results(s3la, tmp_path_factory):
+    """Five 3-day periods, the third never run: a trend with a gap."""
+    logs = generated_logs(s3la, tmp_path_factory, "trendlogs", "2024-02-14", 16, 400, 31)
+    out = tmp_path_factory.mktemp("trend-results")
+    for start, end in [("2024-02-15", "2024-02-17"), ("2024-02-18", "2024-02-20"),
+                       ("2024-02-24", "2024-02-26"), ("2024-02-27", "2024-02-29")]:
+        run_period(s3la, logs, out, start, end)
+    return out
+
+
+def test_the_trend_shows_earlier_periods_and_gaps_in_chromium(trend_results, tmp_path):
+    label = "2024-02-27_2024-02-29"
+    r = json.loads((trend_results / label / "report.json").read_text())
+    trend = r["trend"]
+    assert len(trend) == 13 and trend[-1]["period"] == label and trend[-1]["current"]
+    by_period = {p["period"]: p for p in trend}
+    for earlier in ["2024-02-15_2024-02-17", "2024-02-18_2024-02-20", "2024-02-24_2024-02-26"]:
+        written = json.loads((trend_results / earlier / "report.json").read_text())
+        assert by_period[earlier]["requests"] == written["overall"]["requests"] > 0
+        assert by_period[earlier]["downloadSessions"] == written["overall"]["downloadSessions"]
+        assert by_period[earlier]["costUsd"] == written["cost"]["totalUsd"]
+    gap = by_period["2024-02-21_2024-02-23"]
+    assert gap["requests"] is None and gap["costUsd"] is None, "a gap, not a zero"
+    page = trend_results / label / "report.html"
+    shot = tmp_path / "trend.png"
+    p = chromium(f"--user-data-dir={tmp_path / 'profile'}", "--window-size=800,6000",
+                 f"--screenshot={shot}", page.as_uri())
+    assert shot.exists(), p.stderr
+    keep = Path(os.environ.get("S3LA_SCREENSHOTS", REPO / "target" / "screenshots"))
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, keep / "report-trend.png")
+    dom = chromium(f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", page.as_uri()).stdout
+    bars = re.findall(r'class="trend-bar" data-period="([^"]+)" data-current="(\w+)"', dom)
+    # Four charts, each from the first period with a report to this one.
+    shown = ["2024-02-15_2024-02-17", "2024-02-18_2024-02-20", "2024-02-21_2024-02-23",
+             "2024-02-24_2024-02-26", label]
+    assert bars == [(p, "true" if p == label else "false") for p in shown] * 4
+    assert dom.count("no report") == 4
+
+
+def test_a_reader_is_not_tripped_up(results):
+    """What an ops or FinOps reader stumbled on in earlier reports."""
+    html = (results[0] / LABEL / "report.html").read_text()
+    r = report(results)
+    assert f"{LABEL} &middot;" not in html and f"{START} to {END}" in html, "the period once"
+    assert "-0.0%" not in html
+    assert "Always in your account" not in html and "Saved on this machine" in html
+    encoded = [d["key"] for d in r["overall"]["topDownloads"] if "%" in d["key"]]
+    for key in encoded:
+        assert key not in html, f"{key} is shown decoded"
+    security = html.split('id="security"')[1].split("</td></tr>")[0]
+    assert "Malformed" not in security, "malformed lines are not a security signal"
+    assert "lifecycle actions" in html and r["lifecycleActions"] > 0
+    assert "other" not in {c["name"] for c in r["statusClasses"]}
+    assert "geoDatabase" in r

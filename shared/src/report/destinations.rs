@@ -43,16 +43,21 @@ struct File {
 
 #[derive(Deserialize)]
 struct V4Prefix {
-    ip_prefix: IpNet,
+    ip_prefix: String,
     region: String,
     service: String,
 }
 
 #[derive(Deserialize)]
 struct V6Prefix {
-    ipv6_prefix: IpNet,
+    ipv6_prefix: String,
     region: String,
     service: String,
+}
+
+fn net(prefix: &str) -> IpNet {
+    // Embedded at build time and checked by a test: it cannot be malformed.
+    prefix.parse().expect("the embedded ip-ranges.json holds CIDR prefixes")
 }
 
 /// Every prefix of the file: `(network, region, service)`.
@@ -70,11 +75,11 @@ fn published() -> &'static Published {
         let v4 = f
             .prefixes
             .into_iter()
-            .map(|p| (p.ip_prefix, p.region, p.service));
+            .map(|p| (net(&p.ip_prefix), p.region, p.service));
         let v6 = f
             .ipv6_prefixes
             .into_iter()
-            .map(|p| (p.ipv6_prefix, p.region, p.service));
+            .map(|p| (net(&p.ipv6_prefix), p.region, p.service));
         Published {
             create_date: f.create_date,
             prefixes: v4.chain(v6).collect(),
