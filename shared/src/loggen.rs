@@ -433,9 +433,11 @@ impl Pools {
                     // A video player or resuming client: one object in ranges.
                     15..=22 if !presigned => {
                         let parts = rng.random_range(3..16);
+                        // Within the request's day: generated days hold their own requests.
+                        let last_second = (t.div_euclid(86_400) + 1) * 86_400 - 1;
                         let mut at = t;
                         for i in 0..parts {
-                            at += rng.random_range(1..90);
+                            at = (at + rng.random_range(1..90)).min(last_second);
                             let sent = size / parts + i64::from(i == 0) * (size % parts);
                             ranges.push((at, sent));
                         }

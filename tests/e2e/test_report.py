@@ -199,8 +199,9 @@ def test_names_from_the_logs_are_escaped(s3la, tmp_path):
     run(s3la, "run", "--logs", tmp_path / "logs", "--results", tmp_path / "r", "--date_range",
         "2019-02-06", "2019-02-06", "--wait-seconds", 0, env=env(PROJECTION_START="2019-01-01"))
     html = (tmp_path / "r/2019-02-06_2019-02-06/report.html").read_text()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;.html" in html
-    assert "user/&lt;img/src=x&gt;" in html
+    # Escaped, with a line-break opportunity (<wbr>) after each slash.
+    assert "&lt;script&gt;alert(1)&lt;/<wbr>script&gt;.html" in html
+    assert "user/<wbr>&lt;img/<wbr>src=x&gt;" in html
     assert "<script" not in html and "<img" not in html
 
 
