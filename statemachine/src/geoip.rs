@@ -18,7 +18,10 @@ pub fn country_database() -> std::io::Result<PathBuf> {
     let digest = Sha256::digest(COUNTRY_MMDB_ZST);
     let name = format!(
         "s3la-country-{}.mmdb",
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        digest[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     let path = std::env::temp_dir().join(name);
     if path.is_file() {
@@ -41,10 +44,24 @@ mod tests {
     fn the_shipped_database_opens_and_knows_countries() {
         let path = country_database().unwrap();
         let mut c = Countries::open(&path).unwrap();
-        assert!(c.source().unwrap().starts_with("country"), "{:?}", c.source());
+        assert!(
+            c.source().unwrap().starts_with("country"),
+            "{:?}",
+            c.source()
+        );
         // Address blocks registered in Japan and Germany (APNIC, RIPE).
-        assert_eq!(c.of("133.0.0.1").map(|c| c.as_str().to_string()).as_deref(), Some("JP"));
-        assert!(c.of("192.0.2.1").is_none(), "documentation addresses are nobody's");
-        assert_eq!(country_database().unwrap(), path, "written once, then reused");
+        assert_eq!(
+            c.of("133.0.0.1").map(|c| c.as_str().to_string()).as_deref(),
+            Some("JP")
+        );
+        assert!(
+            c.of("192.0.2.1").is_none(),
+            "documentation addresses are nobody's"
+        );
+        assert_eq!(
+            country_database().unwrap(),
+            path,
+            "written once, then reused"
+        );
     }
 }

@@ -112,7 +112,7 @@ def test_the_lambda_sends_through_ses_in_batches_with_a_working_link(
     for m in messages:
         assert m["source"] == SENDER
         msg = email.message_from_string(m["raw_data"], policy=policy.default)
-        assert msg["Subject"] == f"S3 usage of amzn-s3-demo-bucket: {LABEL} (2024-02-28 to 2024-02-29)"
+        assert msg["Subject"] == "S3 usage of amzn-s3-demo-bucket: 2024-02-28 to 2024-02-29"
         assert msg["Reply-To"] == "ops@example.com"
         got += [a.addr_spec for a in msg["To"].addresses]
         html = msg.get_body(("html",)).get_content()
@@ -241,7 +241,7 @@ def test_run_sends_over_smtp_when_smtp_host_is_set(s3la, logs, tmp_path):
         assert envelope.mail_from == SENDER
         assert sorted(envelope.rcpt_tos) == ["finops@example.org", "ops@example.com"]
         msg = email.message_from_bytes(envelope.original_content, policy=policy.default)
-        assert msg["Subject"].startswith("S3 usage of amzn-s3-demo-bucket: 2024-02-28_2024-02-29")
+        assert msg["Subject"].startswith("S3 usage of amzn-s3-demo-bucket: 2024-02-28 to 2024-02-29")
         assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
         assert not (tmp_path / "outbox").exists(), "nothing went to the outbox"
 

@@ -57,7 +57,9 @@ struct V6Prefix {
 
 fn net(prefix: &str) -> IpNet {
     // Embedded at build time and checked by a test: it cannot be malformed.
-    prefix.parse().expect("the embedded ip-ranges.json holds CIDR prefixes")
+    prefix
+        .parse()
+        .expect("the embedded ip-ranges.json holds CIDR prefixes")
 }
 
 /// Every prefix of the file: `(network, region, service)`.
