@@ -11,13 +11,10 @@
 //! the top user agents instead. A request without a user agent is not
 //! counted as automated.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::Deserialize;
-
-type Fast = foldhash::fast::RandomState;
 
 /// Where the rule comes from, for the report.
 pub const RULE_SOURCE: &str = "user agent matches a crawler pattern of crawler-user-agents \
@@ -51,25 +48,11 @@ fn rule() -> &'static Regex {
     })
 }
 
-/// Classifies user agents, remembering each distinct one (a month of logs
-/// has millions of requests and a few thousand user agents).
-#[derive(Default)]
-pub struct Automated {
-    seen: HashMap<Box<str>, bool, Fast>,
-}
-
-impl Automated {
-    pub fn is_automated(&mut self, user_agent: Option<&str>) -> bool {
-        let Some(ua) = user_agent else {
-            return false;
-        };
-        if let Some(&known) = self.seen.get(ua) {
-            return known;
-        }
-        let automated = rule().is_match(ua);
-        self.seen.insert(ua.into(), automated);
-        automated
-    }
+/// Whether `user_agent` is a crawler's or another automated client's. The
+/// tally asks once per distinct user agent (a month of logs has millions of
+/// requests and a few thousand user agents).
+pub fn is_automated(user_agent: &str) -> bool {
+    rule().is_match(user_agent)
 }
 
 #[cfg(test)]
@@ -78,7 +61,6 @@ mod tests {
 
     #[test]
     fn the_shipped_patterns_compile_and_classify() {
-        let mut a = Automated::default();
         for bot in [
             "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
             "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
@@ -88,7 +70,7 @@ mod tests {
             "python-requests/2.32.3",
             "Go-http-client/1.1",
         ] {
-            assert!(a.is_automated(Some(bot)), "{bot}");
+            assert!(is_automated(bot), "{bot}");
         }
         for person in [
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
@@ -97,8 +79,7 @@ mod tests {
             "Boto3/1.34.144 md/Botocore#1.34.144 ua/2.0 os/linux#5.10.0",
             "S3Console/0.4",
         ] {
-            assert!(!a.is_automated(Some(person)), "{person}");
+            assert!(!is_automated(person), "{person}");
         }
-        assert!(!a.is_automated(None));
     }
 }

@@ -170,7 +170,12 @@ impl Destinations {
         if user_agent == Some(CLOUDFRONT_USER_AGENT) {
             return Destination::CloudFront;
         }
-        let Some(ip) = ip.and_then(|ip| ip.parse::<IpAddr>().ok()) else {
+        ip.map_or(Destination::Internet, |ip| self.of_address(ip))
+    }
+
+    /// Where bytes sent to `ip` went, by its address alone.
+    pub fn of_address(&self, ip: &str) -> Destination {
+        let Ok(ip) = ip.parse::<IpAddr>() else {
             return Destination::Internet;
         };
         let ip = as_u128(ip);

@@ -476,7 +476,13 @@ impl Report {
             TOP,
         );
         let bytes_sent = t.overall.spend.bytes_sent;
-        let top_clients_by_bytes = top_of(&t.bytes_by_ip, usize::MAX);
+        let top_clients_by_bytes = top(
+            t.clients
+                .iter()
+                .map(|(ip, c)| (ip.as_ref(), c.bytes_sent))
+                .filter(|(_, b)| *b > 0),
+            usize::MAX,
+        );
         let top_bytes = |n: usize| top_clients_by_bytes.iter().take(n).map(|c| c.count).sum();
         let concentration = Concentration {
             top1_ip_share_of_bytes: share(top_bytes(1), bytes_sent),
@@ -543,7 +549,12 @@ impl Report {
             top_error_codes: top_of(&t.error_codes, TOP),
             top_requesters,
             automated,
-            top_user_agents: top_of(&t.user_agents, TOP_COST),
+            top_user_agents: top(
+                t.user_agents
+                    .iter()
+                    .map(|(ua, a)| (ua.as_ref(), a.requests)),
+                TOP_COST,
+            ),
             concentration,
             top_clients_by_bytes,
             top_objects_by_bytes,

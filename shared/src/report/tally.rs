@@ -15,9 +15,9 @@ use arrow_select::filter::filter_record_batch;
 
 use std::sync::Arc;
 
-use super::automated::Automated;
+use super::automated::is_automated;
 use super::columns::{Columns, Time, top_level_prefix};
-use super::destinations::{Destination, Destinations};
+use super::destinations::{CLOUDFRONT_USER_AGENT, Destination, Destinations};
 use super::geo::Countries;
 use super::sessions::Sessions;
 use crate::results::observer::MergeObserver;
@@ -352,6 +352,20 @@ pub struct Day {
     pub clients: Set,
 }
 
+/// One remote IP, its address classified once rather than on every request.
+#[derive(Clone, Copy)]
+pub struct Client {
+    pub bytes_sent: u64,
+    destination: Destination,
+}
+
+/// One user agent, classified once rather than on every request.
+#[derive(Clone, Copy)]
+pub struct Agent {
+    pub requests: u64,
+    automated: bool,
+}
+
 /// What crawlers and other automated clients did (see [`super::automated`]).
 #[derive(Default, Clone, Copy)]
 pub struct AutomatedCounts {
@@ -403,12 +417,11 @@ pub struct Tally {
     pub outside_period: u64,
     /// Download sessions of every (key, remote IP) pair.
     pub sessions: Sessions,
-    /// Bytes sent to each remote IP.
-    pub bytes_by_ip: Counter,
-    /// Requests per user agent.
-    pub user_agents: Counter,
+    /// Each remote IP: bytes sent to it, and where they went by its address.
+    pub clients: HashMap<Box<str>, Client, Fast>,
+    /// Each user agent: its requests, and whether it is automated.
+    pub user_agents: HashMap<Box<str>, Agent, Fast>,
     pub automated: AutomatedCounts,
-    classifier: Automated,
     destinations: Arc<Destinations>,
     countries: Countries,
 }
@@ -482,10 +495,9 @@ impl Tally {
             unreadable_time: 0,
             outside_period: 0,
             sessions: Sessions::default(),
-            bytes_by_ip: Counter::default(),
-            user_agents: Counter::default(),
+            clients: HashMap::default(),
+            user_agents: HashMap::default(),
             automated: AutomatedCounts::default(),
-            classifier: Automated::default(),
             destinations,
             countries,
         }
@@ -553,8 +565,18 @@ impl Tally {
         self.unreadable_time += other.unreadable_time;
         self.outside_period += other.outside_period;
         self.sessions.absorb(other.sessions);
-        add_counts(&mut self.bytes_by_ip, other.bytes_by_ip);
-        add_counts(&mut self.user_agents, other.user_agents);
+        for (ip, theirs) in other.clients {
+            self.clients
+                .entry(ip)
+                .and_modify(|mine| mine.bytes_sent += theirs.bytes_sent)
+                .or_insert(theirs);
+        }
+        for (ua, theirs) in other.user_agents {
+            self.user_agents
+                .entry(ua)
+                .and_modify(|mine| mine.requests += theirs.requests)
+                .or_insert(theirs);
+        }
         let (a, theirs) = (&mut self.automated, other.automated);
         a.requests += theirs.requests;
         a.downloads += theirs.downloads;
@@ -595,12 +617,8 @@ impl Tally {
             _ => None,
         };
         let country = country.as_ref().map(|c| c.as_str());
-        // Only bytes are priced by destination: no lookup for the rest.
-        let destination = if bytes_sent > 0 {
-            self.destinations.of(ip, user_agent)
-        } else {
-            Destination::Internet
-        };
+        let destination = self.client(ip, user_agent, bytes_sent);
+        let automated = self.agent(user_agent);
         let row = Row {
             class,
             key,
@@ -641,9 +659,6 @@ impl Tally {
         day.bytes_sent += bytes_sent;
         if let Some(ip) = ip {
             remember(&mut day.clients, ip);
-            if bytes_sent > 0 {
-                bump(&mut self.bytes_by_ip, ip, bytes_sent);
-            }
         }
         if class.price.is_none() {
             // S3's own lifecycle actions have no status: not "other" responses.
@@ -677,10 +692,7 @@ impl Tally {
             self.download_times
                 .push(u32::try_from(t.max(0)).unwrap_or(u32::MAX));
         }
-        if let Some(ua) = user_agent {
-            bump(&mut self.user_agents, ua, 1);
-        }
-        if self.classifier.is_automated(user_agent) {
+        if automated {
             let a = &mut self.automated;
             a.requests += 1;
             a.bytes_sent += bytes_sent;
@@ -690,6 +702,66 @@ impl Tally {
             }
         }
         self.count_signals(c, i, class, requester, status);
+    }
+
+    /// Adds the bytes sent to `ip` and returns where they went: CloudFront's
+    /// user agent says so whatever the address; otherwise the address decides,
+    /// looked up once per client.
+    fn client(
+        &mut self,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+        bytes_sent: u64,
+    ) -> Destination {
+        let by_address = match ip {
+            None => Destination::Internet,
+            Some(ip) => match self.clients.get_mut(ip) {
+                Some(c) => {
+                    c.bytes_sent += bytes_sent;
+                    c.destination
+                }
+                None => {
+                    let destination = self.destinations.of_address(ip);
+                    self.clients.insert(
+                        ip.into(),
+                        Client {
+                            bytes_sent,
+                            destination,
+                        },
+                    );
+                    destination
+                }
+            },
+        };
+        if user_agent == Some(CLOUDFRONT_USER_AGENT) {
+            Destination::CloudFront
+        } else {
+            by_address
+        }
+    }
+
+    /// Counts a request of `user_agent` and returns whether it is automated.
+    fn agent(&mut self, user_agent: Option<&str>) -> bool {
+        let Some(ua) = user_agent else {
+            return false;
+        };
+        match self.user_agents.get_mut(ua) {
+            Some(a) => {
+                a.requests += 1;
+                a.automated
+            }
+            None => {
+                let automated = is_automated(ua);
+                self.user_agents.insert(
+                    ua.into(),
+                    Agent {
+                        requests: 1,
+                        automated,
+                    },
+                );
+                automated
+            }
+        }
     }
 
     /// Counts a request of `op` and returns what the name says.

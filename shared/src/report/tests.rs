@@ -771,3 +771,18 @@ fn lifecycle_actions_are_not_other_responses_nor_priced() {
     assert!(r.status_classes.is_empty(), "{:?}", r.status_classes);
     assert_eq!((r.cost.lifecycle_actions, r.cost.requests_usd), (1, 0.0));
 }
+
+#[test]
+fn when_most_bytes_went_to_cloudfront_the_report_says_its_ips_are_cloudfronts() {
+    let via = |ua: Option<&'static str>, sent| Req {
+        ua,
+        ..download("2024-01-01T00:00:00Z", "site/a.js", "192.0.2.9", sent, sent)
+    };
+    let mostly = report_of(&[via(Some("Amazon CloudFront"), 700), via(None, 300)]);
+    let rarely = report_of(&[via(Some("Amazon CloudFront"), 300), via(None, 700)]);
+    let notice = "the client IPs and countries here are CloudFront's";
+    assert!(html::render(&mostly, &downloads(None)).contains(notice));
+    assert!(text::render(&mostly, &downloads(None)).contains("Most bytes went to CloudFront"));
+    assert!(!html::render(&rarely, &downloads(None)).contains(notice));
+    assert!(!text::render(&rarely, &downloads(None)).contains("Most bytes went to CloudFront"));
+}
