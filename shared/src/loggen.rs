@@ -5,8 +5,8 @@
 //! where the date is the *delivery* date: files delivered after midnight land
 //! in the next day's partition with records of the day before, as in real
 //! logs. Each file holds a few hundred records in one field-count variant
-//! (most 27, some of the older 17/18/24/25/26), and a few files hold one
-//! malformed line.
+//! (most 27, some of the older 17/18/24/25/26), and a few files (the first
+//! one always) hold one malformed line.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -113,8 +113,8 @@ pub fn generate(
             let last = *chunk.last().expect("non-empty chunk");
             let delivered = last + rng.random_range(300..3_600);
             let variant = field_count_for_file(summary.files);
-            let malformed_at = rng
-                .random_bool(0.03)
+            // The first file always, so even a small sample has one.
+            let malformed_at = (summary.files == 0 || rng.random_bool(0.03))
                 .then(|| rng.random_range(0..chunk.len()));
             let mut text = String::with_capacity(chunk.len() * 640);
             let mut bad = 0;

