@@ -632,16 +632,8 @@ fn cost_drivers(h: &mut String, r: &Report) {
         share(c.top10_ip_share_of_bytes)
     );
     cloudfront_notice(h, r);
-    let decoded: Vec<Named> = r
-        .top_objects_by_bytes
-        .iter()
-        .map(|n| Named {
-            name: decoded_key(&n.name).into_owned(),
-            count: n.count,
-        })
-        .collect();
     for (title, list) in [
-        ("Objects by bytes sent", &decoded),
+        ("Objects by bytes sent", &r.top_objects_by_bytes_decoded()),
         ("Client IPs by bytes sent", &r.top_clients_by_bytes),
         ("Requesters by bytes sent", &r.top_requesters_by_bytes),
     ] {

@@ -637,6 +637,18 @@ impl Report {
         ]
     }
 
+    /// The top objects by bytes sent, their keys decoded for people (the
+    /// HTML and the text show the same list).
+    pub fn top_objects_by_bytes_decoded(&self) -> Vec<Named> {
+        self.top_objects_by_bytes
+            .iter()
+            .map(|n| Named {
+                name: format::decoded_key(&n.name).into_owned(),
+                count: n.count,
+            })
+            .collect()
+    }
+
     pub fn security_rows(&self) -> [(&'static str, u64); 5] {
         let s = &self.security;
         [

@@ -150,16 +150,8 @@ pub fn render(r: &Report, d: &Downloads) -> String {
             "  Most bytes went to CloudFront: client IPs and countries are CloudFront's, not your viewers'.\n",
         );
     }
-    let objects: Vec<Named> = r
-        .top_objects_by_bytes
-        .iter()
-        .map(|n| Named {
-            name: decoded_key(&n.name).into_owned(),
-            count: n.count,
-        })
-        .collect();
     for (title, items) in [
-        ("Objects by bytes sent", &objects),
+        ("Objects by bytes sent", &r.top_objects_by_bytes_decoded()),
         ("Client IPs by bytes sent", &r.top_clients_by_bytes),
         ("Requesters by bytes sent", &r.top_requesters_by_bytes),
     ] {
