@@ -12,6 +12,7 @@ pub mod format;
 pub mod geo;
 pub mod glossary;
 pub mod html;
+pub mod names;
 pub mod pricing;
 pub mod sessions;
 pub mod tally;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::period::Period;
 use destinations::Destinations;
+use names::{Id, Names};
 use pricing::{CostEstimate, CostLine};
 use tally::{Counter, Scope, Tally};
 use trend::TrendPoint;
@@ -311,8 +313,6 @@ fn top_of(counter: &Counter, n: usize) -> Vec<Named> {
     top(counter.iter().map(|(k, v)| (k.as_ref(), *v)), n)
 }
 
-type SessionsByKey<'a> = HashMap<&'a str, u64, foldhash::fast::RandomState>;
-
 /// Millionths as a figure with three decimals.
 fn from_micros(micros: u64) -> f64 {
     (micros as f64 / 1_000.0).round() / 1_000.0
@@ -328,17 +328,18 @@ fn share(part: u64, whole: u64) -> f64 {
 }
 
 impl Metrics {
-    fn of(s: &Scope, sessions: &SessionsByKey) -> Self {
-        let mut by_downloads: Vec<(&str, &tally::KeyStats)> = s
+    /// `sessions` is by key number, and `keys` names the numbers.
+    fn of(s: &Scope, sessions: &[u64], keys: &Names) -> Self {
+        let mut by_downloads: Vec<(&str, Id, &tally::KeyStats)> = s
             .downloads_by_key
             .iter()
-            .map(|(k, v)| (k.as_ref(), v))
+            .map(|(&k, v)| (keys.name(k), k, v))
             .collect();
-        by_downloads.sort_unstable_by(|a, b| b.1.downloads.cmp(&a.1.downloads).then(a.0.cmp(b.0)));
+        by_downloads.sort_unstable_by(|a, b| b.2.downloads.cmp(&a.2.downloads).then(a.0.cmp(b.0)));
         let download_sessions = s
             .downloads_by_key
             .keys()
-            .map(|k| sessions.get(k.as_ref()).copied().unwrap_or(0))
+            .map(|&k| sessions[k as usize])
             .sum();
         Self {
             requests: s.requests,
@@ -356,10 +357,10 @@ impl Metrics {
             top_downloads: by_downloads
                 .into_iter()
                 .take(TOP)
-                .map(|(key, k)| TopDownload {
+                .map(|(key, id, k)| TopDownload {
                     key: key.to_string(),
                     downloads: k.downloads,
-                    download_sessions: sessions.get(key).copied().unwrap_or(0),
+                    download_sessions: sessions[id as usize],
                     whole_object_equivalents: from_micros(k.woe_micros),
                     bytes_sent: k.bytes_sent,
                 })
@@ -393,9 +394,13 @@ pub struct Context<'a> {
 
 impl Report {
     pub fn build(mut t: Tally, ctx: &Context) -> Self {
-        let sessions = t.sessions.by_key();
-        let mut sections: Vec<(Option<Box<str>>, Scope)> =
-            t.sections.drain().map(|(p, s)| (Some(p), s)).collect();
+        let sessions = t.sessions.by_key(t.keys.len());
+        let mut sections: Vec<(Option<&str>, Scope)> = t
+            .section_names
+            .iter()
+            .zip(std::mem::take(&mut t.sections))
+            .map(|((_, p), s)| (Some(p), s))
+            .collect();
         if t.bucket_operations.requests > 0 {
             sections.push((None, std::mem::take(&mut t.bucket_operations)));
         }
@@ -404,7 +409,7 @@ impl Report {
         let sections_omitted = sections.len().saturating_sub(MAX_SECTIONS);
         let cost_by_prefix = pricing::dearest(
             sections.iter().map(|(prefix, scope)| {
-                let name = match prefix.as_deref() {
+                let name = match prefix {
                     Some("") => "(bucket root)",
                     Some(p) => p,
                     None => "(bucket operations)",
@@ -418,8 +423,8 @@ impl Report {
             .iter()
             .take(MAX_SECTIONS)
             .map(|(prefix, scope)| Section {
-                prefix: prefix.as_deref().map(str::to_string),
-                metrics: Metrics::of(scope, &sessions),
+                prefix: prefix.map(str::to_string),
+                metrics: Metrics::of(scope, &sessions, &t.keys),
             })
             .collect();
         let daily = ctx
@@ -477,9 +482,10 @@ impl Report {
         );
         let bytes_sent = t.overall.spend.bytes_sent;
         let top_clients_by_bytes = top(
-            t.clients
+            t.ips
                 .iter()
-                .map(|(ip, c)| (ip.as_ref(), c.bytes_sent))
+                .zip(&t.clients)
+                .map(|((_, ip), c)| (ip, c.bytes_sent))
                 .filter(|(_, b)| *b > 0),
             usize::MAX,
         );
@@ -493,7 +499,7 @@ impl Report {
             t.overall
                 .downloads_by_key
                 .iter()
-                .map(|(k, s)| (k.as_ref(), s.bytes_sent))
+                .map(|(&k, s)| (t.keys.name(k), s.bytes_sent))
                 .filter(|(_, b)| *b > 0),
             TOP,
         );
@@ -531,7 +537,7 @@ impl Report {
             generated_at: ctx.generated_at,
             first_request: millis(t.first_ms),
             last_request: millis(t.last_ms),
-            overall: Metrics::of(&t.overall, &sessions),
+            overall: Metrics::of(&t.overall, &sessions, &t.keys),
             sections,
             sections_omitted,
             daily,

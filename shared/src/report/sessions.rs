@@ -18,15 +18,20 @@
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
+
+use super::names::Id;
+
 type Fast = foldhash::fast::RandomState;
 
 /// A new session starts after more than 8 hours without a download of the pair.
 pub const SESSION_GAP_MS: i64 = 8 * 3_600_000;
 
 /// One pair's sessions: sorted, disjoint `[first, last]` download times,
-/// each more than [`SESSION_GAP_MS`] from the next.
+/// each more than [`SESSION_GAP_MS`] from the next. Most pairs have one
+/// session, kept inline: no allocation per pair.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Intervals(Vec<(i64, i64)>);
+pub struct Intervals(SmallVec<[(i64, i64); 1]>);
 
 impl Intervals {
     /// Adds one download at `t`.
@@ -56,8 +61,8 @@ impl Intervals {
         if from == to {
             v.insert(from, (start, end));
         } else {
-            let joined = (start.min(v[from].0), end.max(v[to - 1].1));
-            v.splice(from..to, [joined]);
+            v[from] = (start.min(v[from].0), end.max(v[to - 1].1));
+            v.drain(from + 1..to);
         }
     }
 
@@ -73,49 +78,47 @@ impl Intervals {
     }
 }
 
-/// The sessions of every (remote IP, key) pair.
+/// A missing remote IP, as a number no IP is given: its downloads still
+/// make sessions of their own.
+pub const NO_IP: Id = Id::MAX;
+
+/// The sessions of every (key, remote IP) pair, by the numbers the tally
+/// gives keys and IPs: the key in the high half, the IP in the low.
 #[derive(Default)]
 pub struct Sessions {
-    /// Keyed by `key`, then `ip`: the key's sessions are summed per key and per
-    /// section, so the key comes first. The joined string is `key\nip` (a
-    /// key's decoded form can hold a newline only URL-encoded, as S3 logs it).
-    pairs: HashMap<Box<str>, Intervals, Fast>,
-    scratch: String,
+    pairs: HashMap<u64, Intervals, Fast>,
+}
+
+fn pair(key: Id, ip: Id) -> u64 {
+    (u64::from(key) << 32) | u64::from(ip)
 }
 
 impl Sessions {
-    pub fn add(&mut self, key: &str, ip: &str, t: i64) {
-        self.scratch.clear();
-        self.scratch.push_str(key);
-        self.scratch.push('\n');
-        self.scratch.push_str(ip);
-        match self.pairs.get_mut(self.scratch.as_str()) {
-            Some(iv) => iv.insert(t),
-            None => {
-                let mut iv = Intervals::default();
-                iv.insert(t);
-                self.pairs.insert(self.scratch.as_str().into(), iv);
-            }
-        }
+    pub fn add(&mut self, key: Id, ip: Id, t: i64) {
+        self.pairs.entry(pair(key, ip)).or_default().insert(t);
     }
 
-    pub fn absorb(&mut self, other: Sessions) {
-        for (pair, theirs) in other.pairs {
-            match self.pairs.get_mut(&pair) {
+    /// Unites `other`'s sessions, whose keys and IPs are numbered by `keys`
+    /// and `ips` (their number is the index, ours the value).
+    pub fn absorb(&mut self, other: Sessions, keys: &[Id], ips: &[Id]) {
+        for (p, theirs) in other.pairs {
+            let (key, ip) = ((p >> 32) as usize, p as u32);
+            let ip = if ip == NO_IP { NO_IP } else { ips[ip as usize] };
+            match self.pairs.get_mut(&pair(keys[key], ip)) {
                 Some(mine) => mine.absorb(theirs),
                 None => {
-                    self.pairs.insert(pair, theirs);
+                    self.pairs.insert(pair(keys[key], ip), theirs);
                 }
             }
         }
     }
 
-    /// Sessions per key (summed over the IPs that downloaded it).
-    pub fn by_key(&self) -> HashMap<&str, u64, Fast> {
-        let mut out: HashMap<&str, u64, Fast> = HashMap::default();
-        for (pair, iv) in &self.pairs {
-            let key = pair.rsplit_once('\n').map_or(pair.as_ref(), |(k, _)| k);
-            *out.entry(key).or_default() += iv.sessions();
+    /// Sessions per key number (summed over the IPs that downloaded it);
+    /// `keys` is how many keys are numbered.
+    pub fn by_key(&self, keys: usize) -> Vec<u64> {
+        let mut out = vec![0; keys];
+        for (p, iv) in &self.pairs {
+            out[(p >> 32) as usize] += iv.sessions();
         }
         out
     }
@@ -191,16 +194,18 @@ mod tests {
 
     #[test]
     fn sessions_are_per_ip_and_key_and_sum_per_key() {
+        // Keys: a.mp4 is 0 and b.pdf 1; IPs: 192.0.2.1 is 0 and 192.0.2.2 1.
         let mut s = Sessions::default();
-        s.add("a.mp4", "192.0.2.1", 0);
-        s.add("a.mp4", "192.0.2.1", H);
-        s.add("a.mp4", "192.0.2.2", H);
+        s.add(0, 0, 0);
+        s.add(0, 0, H);
+        s.add(0, 1, H);
+        s.add(1, NO_IP, 0);
+        // Another tally numbered them as it met them: b.pdf 0, a.mp4 1, 192.0.2.1 0.
         let mut later = Sessions::default();
-        later.add("a.mp4", "192.0.2.1", 20 * H);
-        later.add("b.pdf", "192.0.2.1", 0);
-        s.absorb(later);
-        let by_key = s.by_key();
-        assert_eq!(by_key["a.mp4"], 3);
-        assert_eq!(by_key["b.pdf"], 1);
+        later.add(1, 0, 20 * H);
+        later.add(0, 0, 0);
+        later.add(0, NO_IP, H);
+        s.absorb(later, &[1, 0], &[0]);
+        assert_eq!(s.by_key(2), vec![3, 2]);
     }
 }

@@ -7,7 +7,7 @@
 //! errors, requesters, timings, security signals).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use arrow_array::{Array, BooleanArray, RecordBatch};
 use arrow_schema::ArrowError;
@@ -18,13 +18,13 @@ use std::sync::Arc;
 use super::automated::is_automated;
 use super::columns::{Columns, Time, top_level_prefix};
 use super::destinations::{CLOUDFRONT_USER_AGENT, Destination, Destinations};
-use super::geo::Countries;
-use super::sessions::Sessions;
+use super::geo::{Countries, CountryCode};
+use super::names::{Id, IdSet, Names, remapped};
+use super::sessions::{NO_IP, Sessions};
 use crate::results::observer::MergeObserver;
 
 type Fast = foldhash::fast::RandomState;
 pub(crate) type Counter = HashMap<Box<str>, u64, Fast>;
-type Set = HashSet<Box<str>, Fast>;
 
 /// Increments `map[key]`, allocating the key only the first time.
 pub(crate) fn bump(map: &mut Counter, key: &str, by: u64) {
@@ -33,12 +33,6 @@ pub(crate) fn bump(map: &mut Counter, key: &str, by: u64) {
         None => {
             map.insert(key.into(), by);
         }
-    }
-}
-
-fn remember(set: &mut Set, value: &str) {
-    if !set.contains(value) {
-        set.insert(value.into());
     }
 }
 
@@ -187,7 +181,8 @@ impl Spend {
     }
 }
 
-/// The original tool's metrics for one scope, and what it cost.
+/// The original tool's metrics for one scope, and what it cost. IPs and
+/// keys are by the numbers their [`Tally`] gives them.
 #[derive(Default)]
 pub struct Scope {
     pub requests: u64,
@@ -195,10 +190,10 @@ pub struct Scope {
     pub downloads: u64,
     pub downloaded_bytes: u64,
     pub uploaded_bytes: u64,
-    pub ips: Set,
-    pub downloader_ips: Set,
-    pub downloads_by_key: HashMap<Box<str>, KeyStats, Fast>,
-    pub uploaded_keys: Set,
+    pub ips: IdSet,
+    pub downloader_ips: IdSet,
+    pub downloads_by_key: HashMap<Id, KeyStats, Fast>,
+    pub uploaded_keys: IdSet,
     pub downloads_by_country: Counter,
     pub referrers: Counter,
     /// Whole-object equivalents of the downloads, in millionths.
@@ -260,8 +255,8 @@ pub struct Operation {
 /// One row's values the scopes need, read once.
 struct Row<'a> {
     class: OpClass,
-    key: Option<&'a str>,
-    ip: Option<&'a str>,
+    key: Option<Id>,
+    ip: Option<Id>,
     status: Option<i64>,
     bytes_sent: u64,
     object_size: i64,
@@ -270,26 +265,32 @@ struct Row<'a> {
     /// The download's whole-object equivalent, in millionths.
     woe_micros: u64,
     destination: Destination,
-    country: Option<&'a str>,
+    country: Option<CountryCode>,
 }
 
 impl Scope {
     /// Adds what `other` counted over other rows: every figure is a sum or a
     /// set, so two scopes of disjoint rows make the scope of all of them.
-    fn absorb(&mut self, other: Scope) {
+    /// `keys` and `ips` take `other`'s numbers (the index) to ours.
+    fn absorb(&mut self, other: Scope, keys: &[Id], ips: &[Id]) {
         self.requests += other.requests;
         self.interactions += other.interactions;
         self.downloads += other.downloads;
         self.downloaded_bytes += other.downloaded_bytes;
         self.uploaded_bytes += other.uploaded_bytes;
-        self.ips.extend(other.ips);
-        self.downloader_ips.extend(other.downloader_ips);
+        self.ips.extend(remapped(other.ips, ips));
+        self.downloader_ips
+            .extend(remapped(other.downloader_ips, ips));
         for (key, theirs) in other.downloads_by_key {
-            self.downloads_by_key.entry(key).or_default().absorb(theirs);
+            self.downloads_by_key
+                .entry(keys[key as usize])
+                .or_default()
+                .absorb(theirs);
         }
         self.woe_micros += other.woe_micros;
         self.spend.absorb(other.spend);
-        self.uploaded_keys.extend(other.uploaded_keys);
+        self.uploaded_keys
+            .extend(remapped(other.uploaded_keys, keys));
         add_counts(&mut self.downloads_by_country, other.downloads_by_country);
         add_counts(&mut self.referrers, other.referrers);
     }
@@ -300,7 +301,7 @@ impl Scope {
             self.interactions += 1;
         }
         if let Some(ip) = r.ip {
-            remember(&mut self.ips, ip);
+            self.ips.insert(ip);
         }
         self.spend.add(r.class.price, r.bytes_sent, r.destination);
         if r.download {
@@ -313,19 +314,15 @@ impl Scope {
                     bytes_sent: r.bytes_sent,
                     woe_micros: r.woe_micros,
                 };
-                match self.downloads_by_key.get_mut(key) {
-                    Some(stats) => stats.absorb(this),
-                    None => {
-                        self.downloads_by_key.insert(key.into(), this);
-                    }
-                }
+                self.downloads_by_key.entry(key).or_default().absorb(this);
             }
             if let Some(ip) = r.ip {
-                remember(&mut self.downloader_ips, ip);
+                self.downloader_ips.insert(ip);
             }
+            let country = r.country.as_ref().map(CountryCode::as_str);
             bump(
                 &mut self.downloads_by_country,
-                r.country.unwrap_or(super::UNKNOWN_COUNTRY),
+                country.unwrap_or(super::UNKNOWN_COUNTRY),
                 1,
             );
         }
@@ -335,7 +332,7 @@ impl Scope {
                 self.uploaded_bytes += r.object_size.max(0) as u64;
             }
             if let (true, Some(key)) = (r.class.upload_key, r.key) {
-                remember(&mut self.uploaded_keys, key);
+                self.uploaded_keys.insert(key);
             }
         }
         if let Some(host) = &r.referrer_host {
@@ -349,7 +346,7 @@ impl Scope {
 pub struct Day {
     pub requests: u64,
     pub bytes_sent: u64,
-    pub clients: Set,
+    pub clients: IdSet,
 }
 
 /// One remote IP, its address classified once rather than on every request.
@@ -357,6 +354,8 @@ pub struct Day {
 pub struct Client {
     pub bytes_sent: u64,
     destination: Destination,
+    /// Looked up at its first download (`None` until then).
+    country: Option<Option<CountryCode>>,
 }
 
 /// One user agent, classified once rather than on every request.
@@ -389,8 +388,14 @@ pub struct Signals {
 pub struct Tally {
     window_ms: (i64, i64),
     pub overall: Scope,
-    /// By top-level prefix (`""`: keys at the bucket's root).
-    pub sections: HashMap<Box<str>, Scope, Fast>,
+    /// Top-level prefixes (`""`: keys at the bucket's root), numbered.
+    pub section_names: Names,
+    /// Each section's scope, by its number in `section_names`.
+    pub sections: Vec<Scope>,
+    /// The keys of the counted rows, numbered.
+    pub keys: Names,
+    /// Each key's section, by the key's number.
+    key_sections: Vec<Id>,
     /// Requests without a key (bucket-level operations).
     pub bucket_operations: Scope,
     pub days: HashMap<i64, Day, Fast>,
@@ -417,8 +422,11 @@ pub struct Tally {
     pub outside_period: u64,
     /// Download sessions of every (key, remote IP) pair.
     pub sessions: Sessions,
-    /// Each remote IP: bytes sent to it, and where they went by its address.
-    pub clients: HashMap<Box<str>, Client, Fast>,
+    /// The remote IPs of the counted rows, numbered.
+    pub ips: Names,
+    /// Each remote IP by its number: bytes sent to it, and where they went
+    /// by its address.
+    pub clients: Vec<Client>,
     /// Each user agent: its requests, and whether it is automated.
     pub user_agents: HashMap<Box<str>, Agent, Fast>,
     pub automated: AutomatedCounts,
@@ -427,6 +435,24 @@ pub struct Tally {
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The number of `key`'s section (its top-level prefix).
+fn section_of(names: &mut Names, scopes: &mut Vec<Scope>, key: &str) -> Id {
+    section_number(
+        names,
+        scopes,
+        top_level_prefix(Some(key)).unwrap_or_default(),
+    )
+}
+
+/// The number of section `prefix`, with an empty scope the first time.
+fn section_number(names: &mut Names, scopes: &mut Vec<Scope>, prefix: &str) -> Id {
+    let (id, new) = names.id_new(prefix);
+    if new {
+        scopes.push(Scope::default());
+    }
+    id
+}
 
 /// `pick` of two optional values (their minimum or maximum), or the one that is there.
 fn combined(a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64) -> Option<i64> {
@@ -478,7 +504,10 @@ impl Tally {
         Self {
             window_ms: (start_ms, end_ms),
             overall: Scope::default(),
-            sections: HashMap::default(),
+            section_names: Names::default(),
+            sections: Vec::new(),
+            keys: Names::default(),
+            key_sections: Vec::new(),
             bucket_operations: Scope::default(),
             days: HashMap::default(),
             operations: HashMap::default(),
@@ -495,7 +524,8 @@ impl Tally {
             unreadable_time: 0,
             outside_period: 0,
             sessions: Sessions::default(),
-            clients: HashMap::default(),
+            ips: Names::default(),
+            clients: Vec::new(),
             user_agents: HashMap::default(),
             automated: AutomatedCounts::default(),
             destinations,
@@ -519,21 +549,35 @@ impl Tally {
     /// depend on order.
     pub fn absorb(&mut self, other: Tally) {
         debug_assert_eq!(self.window_ms, other.window_ms);
-        self.overall.absorb(other.overall);
-        for (prefix, scope) in other.sections {
-            match self.sections.get_mut(&prefix) {
-                Some(mine) => mine.absorb(scope),
-                None => {
-                    self.sections.insert(prefix, scope);
+        let ips = self.ips.absorb(other.ips);
+        for (&mine, theirs) in ips.iter().zip(other.clients) {
+            match self.clients.get_mut(mine as usize) {
+                Some(c) => {
+                    c.bytes_sent += theirs.bytes_sent;
+                    c.country = c.country.or(theirs.country);
                 }
+                // Numbers are given in order: a name new here is the next.
+                None => self.clients.push(theirs),
             }
         }
-        self.bucket_operations.absorb(other.bucket_operations);
+        let keys = self.keys.absorb(other.keys);
+        for id in self.key_sections.len()..self.keys.len() {
+            let key = self.keys.name(id as Id);
+            let section = section_of(&mut self.section_names, &mut self.sections, key);
+            self.key_sections.push(section);
+        }
+        self.overall.absorb(other.overall, &keys, &ips);
+        for ((_, prefix), scope) in other.section_names.iter().zip(other.sections) {
+            let section = section_number(&mut self.section_names, &mut self.sections, prefix);
+            self.sections[section as usize].absorb(scope, &keys, &ips);
+        }
+        self.bucket_operations
+            .absorb(other.bucket_operations, &keys, &ips);
         for (day, theirs) in other.days {
             let mine = self.days.entry(day).or_default();
             mine.requests += theirs.requests;
             mine.bytes_sent += theirs.bytes_sent;
-            mine.clients.extend(theirs.clients);
+            mine.clients.extend(remapped(theirs.clients, &ips));
         }
         for (name, theirs) in other.operations {
             match self.operations.get_mut(&name) {
@@ -564,13 +608,7 @@ impl Tally {
         self.last_ms = combined(self.last_ms, other.last_ms, i64::max);
         self.unreadable_time += other.unreadable_time;
         self.outside_period += other.outside_period;
-        self.sessions.absorb(other.sessions);
-        for (ip, theirs) in other.clients {
-            self.clients
-                .entry(ip)
-                .and_modify(|mine| mine.bytes_sent += theirs.bytes_sent)
-                .or_insert(theirs);
-        }
+        self.sessions.absorb(other.sessions, &keys, &ips);
         for (ua, theirs) in other.user_agents {
             self.user_agents
                 .entry(ua)
@@ -606,18 +644,23 @@ impl Tally {
         let operation = c.operation.get(i);
         let class = self.count_operation(operation.unwrap_or("-"));
         let status = c.http_status.get(i);
-        let ip = c.remote_ip.get(i);
-        let key = c.key.get(i);
+        let ip = c.remote_ip.get(i).map(|ip| self.client_id(ip));
+        let (key, section) = match c.key.get(i) {
+            Some(k) => {
+                let (key, section) = self.key_id(k);
+                (Some(key), Some(section))
+            }
+            None => (None, None),
+        };
         let user_agent = c.user_agent.get(i);
         let bytes_sent = c.bytes_sent.get(i).unwrap_or(0).max(0) as u64;
         let object_size = c.object_size.get(i).unwrap_or(0);
         let download = class.object_get && delivered(status);
         let country = match (download, ip) {
-            (true, Some(ip)) => self.countries.of(ip),
+            (true, Some(ip)) => self.country(ip),
             _ => None,
         };
-        let country = country.as_ref().map(|c| c.as_str());
-        let destination = self.client(ip, user_agent, bytes_sent);
+        let destination = self.destination(ip, user_agent, bytes_sent);
         let automated = self.agent(user_agent);
         let row = Row {
             class,
@@ -637,28 +680,20 @@ impl Tally {
             country,
         };
         self.overall.add(&row);
-        // Looked up by reference: a key is allocated once per section, not per row.
-        match top_level_prefix(key) {
-            Some(prefix) => match self.sections.get_mut(prefix) {
-                Some(scope) => scope.add(&row),
-                None => {
-                    let mut scope = Scope::default();
-                    scope.add(&row);
-                    self.sections.insert(prefix.into(), scope);
-                }
-            },
+        match section {
+            Some(s) => self.sections[s as usize].add(&row),
             None => self.bucket_operations.add(&row),
         }
-        if download {
-            self.sessions
-                .add(key.unwrap_or("-"), ip.unwrap_or("-"), time);
+        // A download without a key is in no key's figures.
+        if download && let Some(key) = key {
+            self.sessions.add(key, ip.unwrap_or(NO_IP), time);
         }
 
         let day = self.days.entry(time.div_euclid(DAY_MS)).or_default();
         day.requests += 1;
         day.bytes_sent += bytes_sent;
         if let Some(ip) = ip {
-            remember(&mut day.clients, ip);
+            day.clients.insert(ip);
         }
         if class.price.is_none() {
             // S3's own lifecycle actions have no status: not "other" responses.
@@ -704,34 +739,52 @@ impl Tally {
         self.count_signals(c, i, class, requester, status);
     }
 
+    /// The number of remote IP `ip`, its address classified the first time.
+    fn client_id(&mut self, ip: &str) -> Id {
+        let (id, new) = self.ips.id_new(ip);
+        if new {
+            self.clients.push(Client {
+                bytes_sent: 0,
+                destination: self.destinations.of_address(ip),
+                country: None,
+            });
+        }
+        id
+    }
+
+    /// The number of `key` and of its section.
+    fn key_id(&mut self, key: &str) -> (Id, Id) {
+        let (id, new) = self.keys.id_new(key);
+        if new {
+            let section = section_of(&mut self.section_names, &mut self.sections, key);
+            self.key_sections.push(section);
+        }
+        (id, self.key_sections[id as usize])
+    }
+
+    /// The country of client `ip`, looked up once per client.
+    fn country(&mut self, ip: Id) -> Option<CountryCode> {
+        let client = &mut self.clients[ip as usize];
+        *client
+            .country
+            .get_or_insert_with(|| self.countries.of(self.ips.name(ip)))
+    }
+
     /// Adds the bytes sent to `ip` and returns where they went: CloudFront's
-    /// user agent says so whatever the address; otherwise the address decides,
-    /// looked up once per client.
-    fn client(
+    /// user agent says so whatever the address; otherwise the address decides.
+    fn destination(
         &mut self,
-        ip: Option<&str>,
+        ip: Option<Id>,
         user_agent: Option<&str>,
         bytes_sent: u64,
     ) -> Destination {
         let by_address = match ip {
             None => Destination::Internet,
-            Some(ip) => match self.clients.get_mut(ip) {
-                Some(c) => {
-                    c.bytes_sent += bytes_sent;
-                    c.destination
-                }
-                None => {
-                    let destination = self.destinations.of_address(ip);
-                    self.clients.insert(
-                        ip.into(),
-                        Client {
-                            bytes_sent,
-                            destination,
-                        },
-                    );
-                    destination
-                }
-            },
+            Some(ip) => {
+                let c = &mut self.clients[ip as usize];
+                c.bytes_sent += bytes_sent;
+                c.destination
+            }
         };
         if user_agent == Some(CLOUDFRONT_USER_AGENT) {
             Destination::CloudFront
