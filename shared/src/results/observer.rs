@@ -56,15 +56,19 @@ pub struct ObserverStopped;
 impl<O: MergeObserver> ObserverThread<O> {
     pub(super) fn start(mut observer: O) -> Self {
         let (events, rx) = sync_channel::<Event>(EVENTS_IN_FLIGHT);
-        let thread = std::thread::spawn(move || {
-            for event in rx {
-                match event {
-                    Event::Batch(batch) => observer.batch(&batch),
-                    Event::PartDone(progress) => observer.part_done(&progress),
+        // Named, so a profile's per-thread view shows what it costs.
+        let thread = std::thread::Builder::new()
+            .name("merge-observer".into())
+            .spawn(move || {
+                for event in rx {
+                    match event {
+                        Event::Batch(batch) => observer.batch(&batch),
+                        Event::PartDone(progress) => observer.part_done(&progress),
+                    }
                 }
-            }
-            observer
-        });
+                observer
+            })
+            .expect("starting a thread");
         Self { events, thread }
     }
 
