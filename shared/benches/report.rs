@@ -21,7 +21,12 @@ const DAYS: u32 = 3;
 /// in-region traffic, as the demo has them) as the parser's batches.
 fn sample_batches() -> Vec<RecordBatch> {
     let dir = std::env::temp_dir().join(format!("s3la-bench-report-{}", std::process::id()));
-    let spec = GenSpec::new(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), DAYS, 50_000, 11);
+    let spec = GenSpec::new(
+        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        DAYS,
+        50_000,
+        11,
+    );
     generate(&spec, &dir, |_| {}).expect("generate sample logs");
     let mut builder = LogBatchBuilder::with_capacity(8192);
     let mut batches = Vec::new();
