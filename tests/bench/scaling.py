@@ -21,7 +21,8 @@ set (getrusage). The logs are generated once into bench-data/ and reused.
 
     .venv/bin/python tests/bench/scaling.py [--s3la target/profiling/s3la] [--cores 1,2]
 
-Without --s3la a release build is made first (20+ minutes cold on 2 cores).
+Without --s3la a release build is made first (20+ minutes cold on 2 cores). With
+--baseline OLD_BINARY, the runs of both binaries alternate, for a same-run A/B.
 """
 
 import argparse
@@ -52,6 +53,9 @@ def arguments():
     ap.add_argument("--cores", help="comma-separated core counts (default 1, 2, 4, ... up to all)")
     ap.add_argument("--no-duckdb", action="store_true", help="leave DuckDB out")
     ap.add_argument("--json", type=Path, help="also write every measurement here")
+    ap.add_argument("--baseline", type=Path,
+                    help="another s3la binary (say, of the code before a change) whose `run` is "
+                         "timed in turns with this one's, so both meet the machine's same noise")
     return ap.parse_args()
 
 
@@ -89,6 +93,16 @@ def measure(cmd, cpus):
 def best(runs, fn):
     """The fastest of `runs` calls of fn, each returning (seconds, ...)."""
     return min((fn() for _ in range(runs)), key=lambda r: r[0])
+
+
+def best_in_turns(runs, a, b):
+    """The fastest of `runs` calls of each of a and b, called in turns: on a
+    shared machine whose speed drifts by minutes, both meet the same drift."""
+    ra, rb = [], []
+    for _ in range(runs):
+        ra.append(a())
+        rb.append(b())
+    return min(ra, key=lambda r: r[0]), min(rb, key=lambda r: r[0])
 
 
 def state_seconds(history_file):
@@ -169,9 +183,9 @@ def main():
 
         results, history = work / "results", work / "history.json"
 
-        def run():
+        def run(binary=s3la):
             shutil.rmtree(results, ignore_errors=True)
-            seconds, peak, out = measure([s3la, "run", "--logs", logs, "--results", results,
+            seconds, peak, out = measure([binary, "run", "--logs", logs, "--results", results,
                                           "--date_range", START, END, "--history", history], cpus)
             return seconds, peak, json.loads(out), state_seconds(history)
 
@@ -182,7 +196,14 @@ def main():
             return measure([s3la, "merge", "--parts", staging_folder(results), "--out", merged], cpus)
 
         parse_s, _, _ = best(args.runs, parse)
-        run_s, run_peak, summary, states = best(args.runs, run)
+        baseline = None
+        if args.baseline:
+            baseline, mine = best_in_turns(args.runs, lambda: run(args.baseline.resolve()), run)
+            # The merge below reads this binary's staging parts: its run goes last.
+            run()
+            run_s, run_peak, summary, states = mine
+        else:
+            run_s, run_peak, summary, states = best(args.runs, run)
         merge_s, merge_peak, _ = best(args.runs, merge)
         row = {
             "cores": n,
@@ -195,6 +216,10 @@ def main():
             "merge_peak_mib": merge_peak,
             "rows": summary.get("rows"),
         }
+        if baseline:
+            row["baseline_run"] = baseline[0]
+            row["baseline_merge_state"] = baseline[3].get("MergeResults", 0.0)
+            row["baseline_run_peak_mib"] = baseline[1]
         if not args.no_duckdb:
             row["duckdb"] = duckdb_seconds(n, cpus, logs, work / "duckdb.parquet", regex)
         rows.append(row)
@@ -225,6 +250,10 @@ def report(rows, counts, logs, size, usable):
     if duck:
         head += " DuckDB s | run vs DuckDB |"
         sep += "---:|---:|"
+    against = "baseline_run" in base
+    if against:
+        head += " baseline run s | baseline speed-up | baseline MergeResults s | baseline run peak MiB |"
+        sep += "---:|---:|---:|---:|"
     print(head)
     print(sep)
     for r in rows:
@@ -233,6 +262,9 @@ def report(rows, counts, logs, size, usable):
                 f"{r['run_peak_mib']:.0f} | {r['merge']:.2f} | {r['merge_peak_mib']:.0f} |")
         if duck:
             line += f" {r['duckdb']:.2f} | {r['duckdb'] / r['run']:.1f}x |"
+        if against:
+            line += (f" {r['baseline_run']:.2f} | {base['baseline_run'] / r['baseline_run']:.2f}x | "
+                     f"{r['baseline_merge_state']:.2f} | {r['baseline_run_peak_mib']:.0f} |")
         print(line)
     print(f"\nrun speed-up is against {base['cores']} core(s) in the same run; "
           f"rows out of the run: {base['rows']:,}")
