@@ -250,6 +250,9 @@ impl QueryConfig {
     }
 }
 
+/// The value of `GEOIP_DB` that turns country lookups off.
+pub const GEOIP_OFF: &str = "none";
+
 /// What the report needs: where countries come from and the prices of its
 /// cost estimate.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,6 +260,9 @@ pub struct ReportConfig {
     /// `GEOIP_DB`: a MaxMind-format country database; without one, countries
     /// are unknown.
     pub geoip_db: Option<std::path::PathBuf>,
+    /// `GEOIP_DB=none`: no countries, even where a database would be
+    /// supplied by default (`s3la` ships one).
+    pub geoip_off: bool,
     /// `PRICING_REGION` (default `us-east-1`), or explicit
     /// `S3_PRICE_WRITE_PER_1000`, `S3_PRICE_READ_PER_1000` and
     /// `S3_PRICE_TRANSFER_OUT_PER_GB`.
@@ -267,6 +273,7 @@ impl Default for ReportConfig {
     fn default() -> Self {
         Self {
             geoip_db: None,
+            geoip_off: false,
             prices: Prices::for_region("us-east-1").expect("us-east-1 prices are built in"),
         }
     }
@@ -274,7 +281,9 @@ impl Default for ReportConfig {
 
 impl ReportConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
-        let geoip_db = value(env, "GEOIP_DB").map(std::path::PathBuf::from);
+        let geoip = value(env, "GEOIP_DB");
+        let geoip_off = geoip.as_deref() == Some(GEOIP_OFF);
+        let geoip_db = geoip.filter(|_| !geoip_off).map(std::path::PathBuf::from);
         if let Some(path) = &geoip_db {
             // Checked at start, so a wrong path fails the deployment's first
             // run loudly instead of every report saying "unknown".
@@ -302,7 +311,11 @@ impl ReportConfig {
         } else {
             Prices::for_region(&region)?
         };
-        Ok(Self { geoip_db, prices })
+        Ok(Self {
+            geoip_db,
+            geoip_off,
+            prices,
+        })
     }
 
     /// The country lookups for one run.
@@ -442,6 +455,17 @@ mod tests {
             let e = QueryConfig::from_env(&env).unwrap_err();
             assert!(e.to_string().starts_with(&format!("{var}: ")), "{var}: {e}");
         }
+    }
+
+    #[test]
+    fn geoip_db_none_turns_countries_off_and_a_wrong_path_is_refused() {
+        let off = ReportConfig::from_env(&[("GEOIP_DB", "none")]).unwrap();
+        assert!(off.geoip_off && off.geoip_db.is_none());
+        assert!(off.countries().unwrap().source().is_none());
+        let unset = ReportConfig::from_env(&BASE).unwrap();
+        assert!(!unset.geoip_off && unset.geoip_db.is_none());
+        let e = ReportConfig::from_env(&[("GEOIP_DB", "/no/such/country.mmdb")]).unwrap_err();
+        assert!(e.to_string().starts_with("GEOIP_DB: "), "{e}");
     }
 
     #[test]

@@ -170,7 +170,7 @@ impl LocalSettings {
         let period = PeriodConfig::from_env(&ProcessEnv)?;
         let layout = period.layout;
         let mut report = ReportConfig::from_env(&ProcessEnv)?;
-        if report.geoip_db.is_none() {
+        if report.geoip_db.is_none() && !report.geoip_off {
             // Without GEOIP_DB, the database s3la ships (the CDK stack's).
             let path = crate::geoip::country_database().map_err(|e| {
                 StepError::config("GEOIP_DB", format!("writing s3la's country database: {e}"))

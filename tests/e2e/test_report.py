@@ -153,6 +153,28 @@ def test_countries_equal_an_independent_lookup(results, logs):
     assert r["geoDatabase"].startswith("country")
 
 
+def test_s3la_ships_a_country_database_and_geoip_db_none_turns_it_off(s3la, logs, tmp_path):
+    """Without GEOIP_DB, `s3la` uses the database it embeds (the kind the CDK
+    stack ships as a layer); with GEOIP_DB=none, no lookups at all, and the
+    report says so."""
+    base = {k: v for k, v in env().items() if k != "GEOIP_DB"}
+    shipped = tmp_path / "shipped"
+    run_period(s3la, logs, shipped, environ=base)
+    r = json.loads((shipped / LABEL / "report.json").read_text())
+    with maxminddb.open_database(str(GEOIP)) as db:
+        expected_source = f"{db.metadata().database_type}"
+    assert r["geoDatabase"].startswith(expected_source), (r["geoDatabase"], expected_source)
+    downloads = r["overall"]["downloads"]
+    assert downloads > 0
+    assert sum(c["count"] for c in r["overall"]["topCountries"] if c["name"] != "unknown") > 0
+    off = tmp_path / "off"
+    run_period(s3la, logs, off, environ={**base, "GEOIP_DB": "none"})
+    r = json.loads((off / LABEL / "report.json").read_text())
+    assert r.get("geoDatabase") is None
+    assert r["overall"]["topCountries"] == [{"name": "unknown", "count": downloads}]
+    assert "no GeoIP database is configured" in (off / LABEL / "report.html").read_text()
+
+
 def test_sections_add_up_and_follow_the_top_level_prefix(results, logs):
     r = report(results)
     con = raw(logs)
