@@ -45,6 +45,8 @@ pub struct CsvGzWriter<W: Write> {
     max_in_flight: usize,
     /// Members written or on their way; the first one carries the header.
     members: usize,
+    /// Whether the text starts with the header line.
+    header: bool,
 }
 
 impl<W: Write> CsvGzWriter<W> {
@@ -62,7 +64,15 @@ impl<W: Write> CsvGzWriter<W> {
             in_flight: VecDeque::new(),
             max_in_flight: threads + 1,
             members: 0,
+            header: true,
         }
+    }
+
+    /// No header line: for a shard that follows another in one csv.gz
+    /// (gzip members laid end to end read as one stream).
+    pub fn without_header(mut self) -> Self {
+        self.header = false;
+        self
     }
 
     /// Queues `batch` (of the writer's schema); a full chunk goes to a worker.
@@ -81,7 +91,7 @@ impl<W: Write> CsvGzWriter<W> {
     fn send_chunk(&mut self) -> Result<(), ArrowError> {
         let batches = std::mem::take(&mut self.chunk);
         self.chunk_rows = 0;
-        let header = self.members == 0;
+        let header = self.header && self.members == 0;
         let (schema, level) = (self.schema.clone(), self.level);
         self.members += 1;
         let worker = std::thread::Builder::new()
@@ -104,10 +114,10 @@ impl<W: Write> CsvGzWriter<W> {
         Ok(())
     }
 
-    /// Writes what is left (at least the header) and every member in order,
-    /// and returns the inner writer.
+    /// Writes what is left (at least the header, where there is one) and
+    /// every member in order, and returns the inner writer.
     pub fn finish(mut self) -> Result<W, ArrowError> {
-        if !self.chunk.is_empty() || self.members == 0 {
+        if !self.chunk.is_empty() || (self.members == 0 && self.header) {
             self.send_chunk()?;
         }
         while !self.in_flight.is_empty() {

@@ -90,6 +90,13 @@ impl<P: Write + Send, C: Write> Merger<P, C> {
         })
     }
 
+    /// The csv.gz without its header line: for a shard after the first (see
+    /// [`super::assemble`]).
+    pub fn without_csv_header(mut self) -> Self {
+        self.csv = self.csv.without_header();
+        self
+    }
+
     /// Appends a batch read from the part `name` (named in errors), after
     /// conforming it to the result schema.
     pub fn add_batch(&mut self, name: &str, batch: &RecordBatch) -> Result<(), MergeError> {

@@ -5,6 +5,7 @@
 //! ([`parquet_columns`]), checked before anything depends on them ([`verify`]), and
 //! named as one set by `_SUCCESS.json` ([`output_set`]).
 
+pub mod assemble;
 pub mod csv_gz;
 pub mod csv_text;
 pub mod fed_thread;
