@@ -9,6 +9,7 @@ read back with pyarrow and DuckDB and compared value by value with it."""
 import gzip
 import io
 import json
+import subprocess
 
 import boto3
 import duckdb
@@ -63,9 +64,10 @@ def split_s3(uri):
     return bucket, key
 
 
-def unload_like_athena(s3, table, staging, athena, query_id, parts=3):
+def unload_like_athena(s3, table, staging, athena, query_id, parts=3, row_group_rows=None):
     """Writes `table` as UNLOAD does: naive nanosecond INT96 times, gzip,
-    several parts, and a manifest listing them."""
+    several parts (of row groups of `row_group_rows`, if given), and a
+    manifest listing them."""
     as_athena = pa.table({
         name: (pc.cast(pc.cast(col, pa.timestamp("ms")), pa.timestamp("ns"))
                if pa.types.is_timestamp(col.type) else col)
@@ -76,7 +78,7 @@ def unload_like_athena(s3, table, staging, athena, query_id, parts=3):
     for i in range(parts):
         buf = io.BytesIO()
         pq.write_table(as_athena.slice(i * step, step), buf, compression="gzip",
-                       use_deprecated_int96_timestamps=True)
+                       use_deprecated_int96_timestamps=True, row_group_size=row_group_rows)
         uri = f"{staging}{query_id}_{i:05d}.gz.parquet"
         s3.put_object(Bucket="res-bkt", Key=split_s3(uri)[1], Body=buf.getvalue())
         uris.append(uri)
@@ -227,3 +229,71 @@ def test_s3la_merge_takes_any_unload_output(s3la, s3s, s3, local_result, tmp_pat
     assert pq.read_table(tmp_path / "merged" / "all.parquet").equals(local_result)
     assert (tmp_path / "merged" / "all.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
     assert sorted(p.name for p in (tmp_path / "merged").iterdir()) == ["all.csv.gz", "all.parquet"]
+
+
+def test_s3la_merge_in_shards_writes_what_one_merge_writes(s3la, s3s, s3, local_result, tmp_path):
+    """`--shards N`: the parts' row groups merged in N groups, each into a
+    Parquet file and a csv.gz of its own, then one of each assembled from
+    them without decoding a row. Whatever N, the same rows in the same
+    order, readable by pyarrow (with statistics and filters) and DuckDB, and
+    the same CSV text; on S3 as in a folder, with no shard left behind."""
+    rows = len(local_result)
+    rgs = max(1, rows // 60)
+    manifest = unload_like_athena(s3, local_result, "s3://res-bkt/sharded/data/",
+                                  "s3://res-bkt/sharded/", "q-sharded", parts=5,
+                                  row_group_rows=rgs)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k in keys(s3, "res-bkt", "sharded/data/"):
+        (parts / k.rsplit("/", 1)[1]).write_bytes(
+            s3.get_object(Bucket="res-bkt", Key=k)["Body"].read())
+    groups = sum(pq.ParquetFile(p).metadata.num_row_groups for p in parts.iterdir())
+    assert groups >= 37, groups
+
+    def merged(n):
+        out = tmp_path / f"shards-{n}"
+        summary = json.loads(run(s3la, "merge", "--parts", parts, "--out", out,
+                                 "--shards", n).stdout)
+        assert sorted(p.name for p in out.iterdir()) == ["merged.csv.gz", "merged.parquet"]
+        return summary, out / "merged.parquet", out / "merged.csv.gz"
+
+    one, one_parquet, one_csv = merged(1)
+    assert one["shards"] == 1
+    reference = pq.read_table(one_parquet)
+    assert reference.equals(local_result)
+    one_text = gzip.decompress(one_csv.read_bytes())
+    time_column = next(f.name for f in reference.schema if pa.types.is_timestamp(f.type))
+    middle = reference[time_column][rows // 2].as_py()
+    for n in (3, 37):
+        summary, parquet, csv = merged(n)
+        assert summary["shards"] == n and summary["rows"] == rows
+        assert pq.read_table(parquet).equals(reference), n
+        meta = pq.ParquetFile(parquet).metadata
+        assert meta.num_row_groups >= n and meta.num_rows == rows
+        # Row-group statistics survive and prune: a filter on the time reads
+        # the same rows as from the one-shard file.
+        after = [(time_column, ">=", middle)]
+        assert (pq.read_table(parquet, filters=after).equals(
+            pq.read_table(one_parquet, filters=after)))
+        con = duckdb.connect()
+        assert con.execute(f"SELECT count(*) FROM '{parquet}'").fetchone()[0] == rows
+        groups_seen, with_stats = con.execute(
+            f"SELECT count(DISTINCT row_group_id), "
+            f"count(DISTINCT row_group_id) FILTER (path_in_schema = '{time_column}' "
+            f"AND stats_min_value IS NOT NULL) FROM parquet_metadata('{parquet}')").fetchone()
+        assert groups_seen == with_stats == meta.num_row_groups
+        subprocess.run(["gzip", "-t", str(csv)], check=True)
+        assert gzip.decompress(csv.read_bytes()) == one_text
+        assert con.execute(f"SELECT count(*) FROM read_csv('{csv}')").fetchone()[0] == rows
+
+    # On S3: the parts read by range, the outputs uploaded whole, the shards removed.
+    out = json.loads(run(s3la, "merge", "--manifest", manifest, "--out",
+                         "s3://res-bkt/sharded/merged/", "--shards", 37, env=env(s3s)).stdout)
+    assert out["shards"] == 37 and out["rows"] == rows
+    body = s3.get_object(Bucket="res-bkt", Key="sharded/merged/merged.parquet")["Body"].read()
+    assert pq.read_table(io.BytesIO(body)).equals(reference)
+    body = s3.get_object(Bucket="res-bkt", Key="sharded/merged/merged.csv.gz")["Body"].read()
+    assert gzip.decompress(body) == one_text
+    assert keys(s3, "res-bkt", "sharded/merged/") == [
+        "sharded/merged/merged.csv.gz", "sharded/merged/merged.parquet"]
+

@@ -10,6 +10,7 @@
 //! ([`Keep`]); the merge knows nothing of what for.
 
 use std::io::Write;
+use std::ops::Range;
 
 use arrow_array::RecordBatch;
 use arrow_cast::cast;
@@ -234,6 +235,55 @@ pub async fn merge_parts_observed<S: ObjectStore, O: MergeObserver>(
     keep: Keep,
     observer: O,
 ) -> Result<(Merged, O), MergeError> {
+    let outputs = (parquet_at, csv_at, true);
+    let parts: Vec<PartSlice> = parts.iter().cloned().map(PartSlice::whole).collect();
+    merge_into(store, &parts, schema, outputs, keep, observer).await
+}
+
+/// A part, or some of its row groups: what a shard of a sharded merge reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartSlice {
+    pub at: Location,
+    /// The row groups to read, in order; `None`: all of them.
+    pub row_groups: Option<Range<usize>>,
+}
+
+impl PartSlice {
+    pub fn whole(at: Location) -> Self {
+        Self {
+            at,
+            row_groups: None,
+        }
+    }
+}
+
+/// [`merge_parts`] for one shard of a sharded merge (see
+/// [`super::sharded`]): the csv.gz has the header line only if `first`.
+pub async fn merge_shard<S: ObjectStore>(
+    store: &S,
+    parts: &[PartSlice],
+    schema: SchemaRef,
+    parquet_at: &Location,
+    csv_at: &Location,
+    first: bool,
+) -> Result<Merged, MergeError> {
+    let outputs = (parquet_at, csv_at, first);
+    let (merged, ()) = merge_into(store, parts, schema, outputs, every_row, ()).await?;
+    Ok(merged)
+}
+
+/// The Parquet file's and the csv.gz's locations, and whether the csv.gz
+/// starts with the header line.
+type Outputs<'a> = (&'a Location, &'a Location, bool);
+
+async fn merge_into<S: ObjectStore, O: MergeObserver>(
+    store: &S,
+    parts: &[PartSlice],
+    schema: SchemaRef,
+    (parquet_at, csv_at, header): Outputs<'_>,
+    keep: Keep,
+    observer: O,
+) -> Result<(Merged, O), MergeError> {
     let mut parquet = PartSink::new(store.upload(parquet_at).await?);
     let mut csv = match store.upload(csv_at).await {
         Ok(upload) => PartSink::new(upload),
@@ -242,7 +292,8 @@ pub async fn merge_parts_observed<S: ObjectStore, O: MergeObserver>(
             return Err(e.into());
         }
     };
-    let written = write_parts(store, parts, schema, &mut parquet, &mut csv, keep, observer).await;
+    let sinks = (&mut parquet, &mut csv, header);
+    let written = write_parts(store, parts, schema, sinks, keep, observer).await;
     let (rows, input_bytes, observer) = match written {
         Ok(counts) => counts,
         Err(e) => {
@@ -292,10 +343,9 @@ const BATCHES_IN_FLIGHT: usize = 2;
 
 async fn write_parts<S: ObjectStore, O: MergeObserver>(
     store: &S,
-    parts: &[Location],
+    parts: &[PartSlice],
     schema: SchemaRef,
-    parquet: &mut PartSink<S::Upload>,
-    csv: &mut PartSink<S::Upload>,
+    (parquet, csv, header): (&mut PartSink<S::Upload>, &mut PartSink<S::Upload>, bool),
     keep: Keep,
     observer: O,
 ) -> Result<(u64, u64, O), MergeError> {
@@ -309,6 +359,9 @@ async fn write_parts<S: ObjectStore, O: MergeObserver>(
         tx,
     ));
     let mut merger = Merger::new(schema, parquet.writer(), csv.writer())?;
+    if !header {
+        merger = merger.without_csv_header();
+    }
     let watching = ObserverThread::start(observer);
     let (mut input_bytes, mut parts_done) = (0, 0);
     while let Some(read) = rx.recv().await {
@@ -347,7 +400,7 @@ async fn write_parts<S: ObjectStore, O: MergeObserver>(
 /// conformed to `schema`; the first error is sent and ends the reading.
 async fn read_parts<S: ObjectStore>(
     store: S,
-    parts: Vec<Location>,
+    parts: Vec<PartSlice>,
     schema: SchemaRef,
     tx: tokio::sync::mpsc::Sender<Result<Read, MergeError>>,
 ) {
@@ -370,10 +423,15 @@ async fn read_parts<S: ObjectStore>(
     }
 }
 
-/// Sends one part's batches; returns its size, or `None` if the writer is gone.
+/// Sends one part's batches (of its row groups, for a slice); returns the
+/// bytes read (the part's size, or the slice's row groups' compressed size),
+/// or `None` if the writer is gone.
 async fn read_part<S: ObjectStore>(
     store: &S,
-    part: &Location,
+    PartSlice {
+        at: part,
+        row_groups,
+    }: &PartSlice,
     schema: &SchemaRef,
     tx: &tokio::sync::mpsc::Sender<Result<Read, MergeError>>,
 ) -> Result<Option<u64>, MergeError> {
@@ -387,19 +445,33 @@ async fn read_part<S: ObjectStore>(
         .await?
         .ok_or_else(|| StorageError::NotFound { uri: name.clone() })?;
     let reader = StoreParquetReader::new(store.clone(), part.clone(), size);
-    let mut batches = ParquetRecordBatchStreamBuilder::new(reader)
+    let mut builder = ParquetRecordBatchStreamBuilder::new(reader)
         .await
         .map_err(part_err)?
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(part_err)?;
+        .with_batch_size(BATCH_ROWS);
+    let mut read = size;
+    if let Some(groups) = row_groups {
+        let m = builder.metadata();
+        if groups.end > m.num_row_groups() {
+            return Err(part_err(parquet::errors::ParquetError::General(format!(
+                "row groups {groups:?} asked for, the part has {}",
+                m.num_row_groups()
+            ))));
+        }
+        read = groups
+            .clone()
+            .map(|g| m.row_group(g).compressed_size() as u64)
+            .sum();
+        builder = builder.with_row_groups(groups.clone().collect());
+    }
+    let mut batches = builder.build().map_err(part_err)?;
     while let Some(batch) = batches.next().await {
         let batch = conform(&batch.map_err(part_err)?, schema, &name)?;
         if tx.send(Ok(Read::Batch(batch))).await.is_err() {
             return Ok(None);
         }
     }
-    Ok(Some(size))
+    Ok(Some(read))
 }
 
 #[cfg(test)]

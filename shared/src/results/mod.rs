@@ -13,4 +13,5 @@ pub mod merge;
 pub mod observer;
 pub mod output_set;
 pub mod parquet_columns;
+pub mod sharded;
 pub mod verify;

@@ -12,6 +12,7 @@ use s3la_shared::aws::{s3::S3Store, sdk_config};
 use s3la_shared::location::Location;
 use s3la_shared::results::merge::{every_row, merge_parts_observed, part_schema};
 use s3la_shared::results::observer::{MergeObserver, Progress};
+use s3la_shared::results::sharded::merge_sharded;
 use s3la_shared::storage::{AnyStore, ObjectStore, local::LocalStore};
 use serde_json::json;
 
@@ -41,6 +42,13 @@ pub struct MergeArgs {
     /// Base name of the two outputs.
     #[arg(long, default_value = "merged")]
     name: String,
+    /// Merge the parts in this many shards (consecutive groups of parts, at most one shard
+    /// per part), each into files of its own under `<out>/.shards-<name>/`, then assemble the
+    /// two outputs from the shards without decoding a row. The outputs are the same rows in
+    /// the same order as with one.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    shards: u32,
 }
 
 /// A command-line location: an s3:// or file:// URI, else a local path.
@@ -163,18 +171,40 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     let schema = part_schema(&store, first).await?;
     let total = parts.len();
-    eprintln!("Merging {total} parts into {parquet_at} and {csv_at}");
-    let progress = PrintProgress { total, started };
-    let (merged, _) = merge_parts_observed(
-        &store,
-        &parts,
-        schema,
-        &parquet_at,
-        &csv_at,
-        every_row,
-        progress,
-    )
-    .await?;
+    let (merged, shards) = if a.shards > 1 {
+        let wanted = a.shards;
+        eprintln!("Merging {total} parts in up to {wanted} shards into {parquet_at} and {csv_at}");
+        let folder = out.join(&format!(".shards-{}/", a.name));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Each shard's merge encodes on several threads of its own.
+        let concurrency = cores.div_ceil(4);
+        let outputs = (&parquet_at, &csv_at);
+        let shards = a.shards as usize;
+        merge_sharded(
+            &store,
+            &parts,
+            schema,
+            outputs,
+            &folder,
+            shards,
+            concurrency,
+        )
+        .await?
+    } else {
+        eprintln!("Merging {total} parts into {parquet_at} and {csv_at}");
+        let progress = PrintProgress { total, started };
+        let (merged, _) = merge_parts_observed(
+            &store,
+            &parts,
+            schema,
+            &parquet_at,
+            &csv_at,
+            every_row,
+            progress,
+        )
+        .await?;
+        (merged, 1)
+    };
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{}",
@@ -183,6 +213,7 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             "rows": merged.rows,
             "bytes": {"parquet": merged.parquet_bytes, "csvGz": merged.csv_gz_bytes},
             "dataFiles": total,
+            "shards": shards,
             "inputBytes": merged.input_bytes,
             "seconds": (seconds * 100.0).round() / 100.0,
         }))?
