@@ -297,3 +297,55 @@ def test_s3la_merge_in_shards_writes_what_one_merge_writes(s3la, s3s, s3, local_
     assert keys(s3, "res-bkt", "sharded/merged/") == [
         "sharded/merged/merged.csv.gz", "sharded/merged/merged.parquet"]
 
+
+
+def test_s3_assembly_copies_shards_server_side(s3la, s3s, s3, tmp_path):
+    """Shards of several MiB are assembled on S3 by UploadPartCopy: the
+    merge's summary counts the copied parts and the few bytes it read
+    (topping a short shard up to S3's 5 MiB part minimum), and the objects
+    equal a one-shard merge of the same parts."""
+    import os as _os
+    rows = 40_000
+    table = pa.table({
+        "id": pa.array(range(rows), pa.int64()),
+        # Random text: the shards stay several MiB after compression.
+        "blob": pa.array([_os.urandom(400).hex() for _ in range(rows)]),
+    })
+    for i in range(4):
+        buf = io.BytesIO()
+        pq.write_table(table.slice(i * rows // 4, rows // 4), buf, row_group_size=2_000)
+        s3.put_object(Bucket="res-bkt", Key=f"big/data/part-{i}.parquet", Body=buf.getvalue())
+    one = json.loads(run(s3la, "merge", "--parts", "s3://res-bkt/big/data/", "--out",
+                         "s3://res-bkt/big/one/", env=env(s3s)).stdout)
+    three = json.loads(run(s3la, "merge", "--parts", "s3://res-bkt/big/data/", "--out",
+                           "s3://res-bkt/big/three/", "--shards", 3, env=env(s3s)).stdout)
+    assert (one["shards"], three["shards"]) == (1, 3)
+    a = three["assembly"]
+    total = three["bytes"]["parquet"] + three["bytes"]["csvGz"]
+    assert a["copiedParts"] >= 4, a
+    assert a["copiedBytes"] + a["readBytes"] == total - tail_bytes(s3, "big/three/merged.parquet")
+    assert a["readBytes"] < total / 3, a
+    for name in ("merged.parquet", "merged.csv.gz"):
+        got = s3.get_object(Bucket="res-bkt", Key=f"big/three/{name}")["Body"].read()
+        want = s3.get_object(Bucket="res-bkt", Key=f"big/one/{name}")["Body"].read()
+        if name.endswith(".parquet"):
+            assert pq.read_table(io.BytesIO(got)).equals(pq.read_table(io.BytesIO(want)))
+        else:
+            assert gzip.decompress(got) == gzip.decompress(want)
+    assert keys(s3, "res-bkt", "big/three/") == ["big/three/merged.csv.gz",
+                                                  "big/three/merged.parquet"]
+
+
+def tail_bytes(s3, key):
+    """What the assembler wrote itself at the end of a Parquet file: the page
+    indexes, the footer, its length and `PAR1` (everything after the last
+    column chunk)."""
+    body = s3.get_object(Bucket="res-bkt", Key=key)["Body"].read()
+    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    end = 0
+    for g in range(meta.num_row_groups):
+        for c in range(meta.num_columns):
+            col = meta.row_group(g).column(c)
+            start = col.dictionary_page_offset if col.has_dictionary_page else col.data_page_offset
+            end = max(end, start + col.total_compressed_size)
+    return len(body) - end

@@ -171,6 +171,17 @@ impl<U: Upload> Upload for ChecksummedUpload<U> {
         self.inner.put_part(data).await
     }
 
+    /// Refused: the SHA-256 of the whole output is computed from the bytes
+    /// as they pass, and a server-side copy's bytes never do. (A sharded
+    /// MergeResults needs a digest that composes from parts, such as S3's
+    /// full-object CRC64NVME.)
+    async fn copy_part(&mut self, from: &Location, _: Range<u64>) -> Result<(), StorageError> {
+        Err(StorageError::local(
+            from.to_string(),
+            "a checksummed output cannot take a server-side copy",
+        ))
+    }
+
     async fn complete(self) -> Result<u64, StorageError> {
         let size = self.inner.complete().await?;
         let file = OutputFile {

@@ -18,11 +18,23 @@ use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataR
 use super::assemble::{self, AssembleError};
 use super::merge::{MergeError, Merged, PartSlice, merge_shard};
 use crate::location::Location;
-use crate::storage::sink::PartSink;
+use crate::storage::sink::{MAX_COPY_PART_BYTES, MIN_PART_BYTES, PartSink};
 use crate::storage::{ObjectStore, StorageError, Upload};
 
-/// Bytes read from a shard at a time while the outputs are assembled.
-const COPY_BYTES: u64 = 8 << 20;
+/// Bytes read from a shard at a time where the assembly must read them.
+const READ_BYTES: u64 = 8 << 20;
+
+/// What the assembly of the outputs did: shard bytes copied by the store
+/// (S3's UploadPartCopy; on a local disk, a file copy) and shard bytes read
+/// through this process, which only happens around shards smaller than a
+/// part (S3 takes no part under 5 MiB but the last).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Assembly {
+    pub shards: usize,
+    pub copied_parts: u64,
+    pub copied_bytes: u64,
+    pub read_bytes: u64,
+}
 
 /// The first guess at a shard's footer and page indexes: its last bytes.
 const TAIL_GUESS: u64 = 256 << 10;
@@ -92,7 +104,7 @@ fn shard_at(folder: &Location, i: usize) -> (Location, Location) {
 /// the Parquet file at `parquet_at` and the csv.gz at `csv_at`; the shards
 /// are written into `folder` (a folder of their own: it is emptied of them
 /// after) and merged `concurrency` at a time. Returns what was written and
-/// how many shards there were.
+/// how it was assembled.
 pub async fn merge_sharded<S: ObjectStore>(
     store: &S,
     parts: &[Location],
@@ -101,7 +113,7 @@ pub async fn merge_sharded<S: ObjectStore>(
     folder: &Location,
     shards: usize,
     concurrency: usize,
-) -> Result<(Merged, usize), MergeError> {
+) -> Result<(Merged, Assembly), MergeError> {
     let groups = cut(&units(store, parts).await?, parts, shards);
     let at: Vec<(Location, Location)> = (0..groups.len()).map(|i| shard_at(folder, i)).collect();
     let merged: Vec<Merged> = futures::stream::iter(groups.into_iter().enumerate())
@@ -112,7 +124,11 @@ pub async fn merge_sharded<S: ObjectStore>(
         .buffered(concurrency.max(1))
         .try_collect()
         .await?;
-    let result = assemble_outputs(store, &at, parquet_at, csv_at).await;
+    let mut assembly = Assembly {
+        shards: merged.len(),
+        ..Assembly::default()
+    };
+    let result = assemble_outputs(store, &at, parquet_at, csv_at, &mut assembly).await;
     let shard_files: Vec<Location> = at.into_iter().flat_map(|(p, c)| [p, c]).collect();
     if let Err(e) = store.delete(&shard_files).await {
         eprintln!("note: the merge's shards under {folder} could not be removed: {e}");
@@ -127,7 +143,7 @@ pub async fn merge_sharded<S: ObjectStore>(
         csv_gz_bytes,
         input_bytes: merged.iter().map(|m| m.input_bytes).sum(),
     };
-    Ok((total, merged.len()))
+    Ok((total, assembly))
 }
 
 /// Writes the outputs from the shards at `shards`; both or neither complete.
@@ -136,16 +152,24 @@ async fn assemble_outputs<S: ObjectStore>(
     shards: &[(Location, Location)],
     parquet_at: &Location,
     csv_at: &Location,
+    assembly: &mut Assembly,
 ) -> Result<(u64, u64), MergeError> {
     let mut footers = Vec::with_capacity(shards.len());
     for (p, _) in shards {
         footers.push(read_footer(store, p).await?);
     }
-    let plan = assemble::plan(&footers).map_err(assembly)?;
+    let plan = assemble::plan(&footers).map_err(assembly_error)?;
     let mut parquet = PartSink::new(store.upload(parquet_at).await?);
     let copied = async {
         for (shard, range) in &plan.ranges {
-            copy(store, &shards[*shard].0, range.clone(), &mut parquet).await?;
+            copy(
+                store,
+                &shards[*shard].0,
+                range.clone(),
+                &mut parquet,
+                assembly,
+            )
+            .await?;
         }
         parquet.writer().write_all(&plan.tail)?;
         Ok::<_, MergeError>(())
@@ -165,7 +189,7 @@ async fn assemble_outputs<S: ObjectStore>(
     let copied = async {
         for (_, c) in shards {
             let size = store.size(c).await?.ok_or_else(|| missing(c))?;
-            copy(store, c, 0..size, &mut csv).await?;
+            copy(store, c, 0..size, &mut csv, assembly).await?;
         }
         Ok::<_, MergeError>(())
     }
@@ -185,7 +209,7 @@ async fn assemble_outputs<S: ObjectStore>(
     Ok((parquet_bytes, csv.complete().await?))
 }
 
-fn assembly(e: AssembleError) -> MergeError {
+fn assembly_error(e: AssembleError) -> MergeError {
     MergeError::Parquet(parquet::errors::ParquetError::General(e.to_string()))
 }
 
@@ -193,22 +217,61 @@ fn missing(at: &Location) -> MergeError {
     MergeError::Storage(StorageError::local(at.to_string(), "the shard is missing"))
 }
 
-/// Copies `range` of the object at `from` into `to`, a piece at a time.
+/// Appends `range` of the object at `from` to `to`: copied by the store in
+/// parts of at least [`MIN_PART_BYTES`] (at most [`MAX_COPY_PART_BYTES`]),
+/// except for what tops up bytes already buffered to a whole part and a
+/// range too short for a part of its own, which are read and buffered.
 async fn copy<S: ObjectStore, U: Upload>(
     store: &S,
     from: &Location,
     range: Range<u64>,
     to: &mut PartSink<U>,
+    assembly: &mut Assembly,
+) -> Result<(), MergeError> {
+    let min = MIN_PART_BYTES as u64;
+    let mut at = range.start;
+    let end = range.end;
+    if to.buffered() > 0 {
+        // A part must not be short unless it is the last: fill this one up.
+        let want = min.saturating_sub(to.buffered() as u64).min(end - at);
+        read_into(store, from, at..at + want, to, assembly).await?;
+        at += want;
+        if to.buffered() as u64 >= min {
+            to.flush_part().await?;
+        }
+    }
+    while end - at >= min {
+        let mut n = (end - at).min(MAX_COPY_PART_BYTES);
+        let rest = end - at - n;
+        if rest > 0 && rest < min {
+            // Leave a whole part for the last copy.
+            n -= min - rest;
+        }
+        to.copy_part(from, at..at + n).await?;
+        assembly.copied_parts += 1;
+        assembly.copied_bytes += n;
+        at += n;
+    }
+    read_into(store, from, at..end, to, assembly).await
+}
+
+/// Reads `range` of `from` into `to`'s buffer, a piece at a time.
+async fn read_into<S: ObjectStore, U: Upload>(
+    store: &S,
+    from: &Location,
+    range: Range<u64>,
+    to: &mut PartSink<U>,
+    assembly: &mut Assembly,
 ) -> Result<(), MergeError> {
     let mut at = range.start;
     while at < range.end {
-        let end = range.end.min(at + COPY_BYTES);
+        let end = range.end.min(at + READ_BYTES);
         let piece = store.get_range(from, at..end).await?;
         if piece.len() as u64 != end - at {
             return Err(missing(from));
         }
         to.writer().write_all(&piece)?;
-        to.upload_full_parts().await?;
+        assembly.read_bytes += end - at;
         at = end;
     }
     Ok(())
@@ -238,6 +301,90 @@ async fn read_footer<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::local::LocalStore;
+    use crate::test_util::block_on;
+
+    /// An upload that keeps its parts' kinds and sizes, and their bytes.
+    #[derive(Default)]
+    struct Recorded {
+        parts: Vec<(&'static str, u64)>,
+        bytes: Vec<u8>,
+    }
+
+    impl Upload for &mut Recorded {
+        async fn put_part(&mut self, data: Bytes) -> Result<(), StorageError> {
+            self.parts.push(("put", data.len() as u64));
+            self.bytes.extend_from_slice(&data);
+            Ok(())
+        }
+        async fn copy_part(&mut self, from: &Location, r: Range<u64>) -> Result<(), StorageError> {
+            self.parts.push(("copy", r.end - r.start));
+            let all = LocalStore.get(from).await?;
+            self.bytes
+                .extend_from_slice(&all[r.start as usize..r.end as usize]);
+            Ok(())
+        }
+        async fn complete(self) -> Result<u64, StorageError> {
+            Ok(self.bytes.len() as u64)
+        }
+        async fn abort(self) -> Result<(), StorageError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn shard_bytes_are_copied_by_the_store_in_parts_s3_accepts() {
+        const MIB: u64 = 1 << 20;
+        let dir = tempfile::tempdir().unwrap();
+        // Shards of 1, 12, 3, 6 and 11 MiB.
+        let sizes = [MIB, 12 * MIB, 3 * MIB, 6 * MIB, 11 * MIB];
+        let mut expected = Vec::new();
+        let files: Vec<Location> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let bytes: Vec<u8> = (0..n).map(|b| (b as usize * 31 + i) as u8).collect();
+                expected.extend_from_slice(&bytes);
+                let p = dir.path().join(format!("s{i}"));
+                std::fs::write(&p, bytes).unwrap();
+                Location::Local(p)
+            })
+            .collect();
+        let mut recorded = Recorded::default();
+        let mut assembly = Assembly::default();
+        block_on(async {
+            let mut sink = PartSink::new(&mut recorded);
+            for (f, n) in files.iter().zip(sizes) {
+                copy(&LocalStore, f, 0..n, &mut sink, &mut assembly)
+                    .await
+                    .unwrap();
+            }
+            sink.complete().await.unwrap();
+        });
+        assert_eq!(recorded.bytes, expected, "the bytes, in order");
+        let (last, before) = recorded.parts.split_last().unwrap();
+        assert!(
+            before.iter().all(|(_, n)| *n >= MIN_PART_BYTES as u64),
+            "{:?}",
+            recorded.parts
+        );
+        assert!(last.1 > 0);
+        // 1 MiB read and topped up to a part by 4 of the 12 MiB shard, its
+        // other 8 copied; 3 MiB read and topped up by 2 of the 6, its other 4
+        // (under a part) read; topped up by 1 of the 11, its other 10 copied.
+        assert_eq!(
+            recorded.parts,
+            vec![
+                ("put", 5 * MIB),
+                ("copy", 8 * MIB),
+                ("put", 5 * MIB),
+                ("put", 5 * MIB),
+                ("copy", 10 * MIB)
+            ]
+        );
+        assert_eq!(assembly.copied_bytes, 18 * MIB);
+        assert_eq!(assembly.read_bytes, 15 * MIB);
+    }
 
     #[test]
     fn shards_take_consecutive_row_groups_as_evenly_as_counts_allow() {

@@ -257,6 +257,33 @@ impl Upload for LocalUpload {
         Ok(())
     }
 
+    async fn copy_part(
+        &mut self,
+        from: &Location,
+        range: std::ops::Range<u64>,
+    ) -> Result<(), StorageError> {
+        let Location::Local(path) = from else {
+            return Err(StorageError::local(
+                from.to_string(),
+                "a local file takes copies of local files only",
+            ));
+        };
+        let mut file = fs::File::open(path).map_err(|e| io_error(from, e))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(range.start))
+            .map_err(|e| io_error(from, e))?;
+        let want = range.end - range.start;
+        let copied = std::io::copy(&mut std::io::Read::take(file, want), &mut self.file)
+            .map_err(|e| io_error(&self.at, e))?;
+        if copied != want {
+            return Err(StorageError::local(
+                from.to_string(),
+                format!("ends before byte {}", range.end),
+            ));
+        }
+        self.size += copied;
+        Ok(())
+    }
+
     async fn complete(self) -> Result<u64, StorageError> {
         let at = self.at;
         // Temporary files are private (0600); an output is an ordinary file.

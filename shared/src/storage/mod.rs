@@ -171,6 +171,15 @@ pub trait Upload: Send {
     /// Appends a part. Every part but the last must be at least
     /// [`sink::MIN_PART_BYTES`] (S3's multipart minimum).
     fn put_part(&mut self, data: Bytes) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// Appends a part that is the bytes `range` of the object at `from`, on
+    /// the same store, without them passing through this process where the
+    /// store can copy (S3's UploadPartCopy). The same size rules as
+    /// [`Upload::put_part`], and at most [`sink::MAX_COPY_PART_BYTES`].
+    fn copy_part(
+        &mut self,
+        from: &Location,
+        range: std::ops::Range<u64>,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
     /// Makes the object visible, whole; returns its size.
     fn complete(self) -> impl Future<Output = Result<u64, StorageError>> + Send;
     /// Discards everything written.
@@ -207,6 +216,16 @@ impl<U: Upload> Upload for AnyUpload<U> {
         match self {
             AnyUpload::Local(u) => u.put_part(data).await,
             AnyUpload::S3(u) => u.put_part(data).await,
+        }
+    }
+    async fn copy_part(
+        &mut self,
+        from: &Location,
+        range: std::ops::Range<u64>,
+    ) -> Result<(), StorageError> {
+        match self {
+            AnyUpload::Local(u) => u.copy_part(from, range).await,
+            AnyUpload::S3(u) => u.copy_part(from, range).await,
         }
     }
     async fn complete(self) -> Result<u64, StorageError> {

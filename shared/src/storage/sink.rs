@@ -4,16 +4,21 @@
 //! part of it to the upload. Memory stays at about one part per output.
 
 use std::io::{self, Write};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 
 use super::{StorageError, Upload};
+use crate::location::Location;
 
 /// S3's smallest multipart part (all but the last).
 pub const MIN_PART_BYTES: usize = 5 << 20;
 /// The part size we upload: above the minimum, small enough to keep memory flat.
 pub const PART_BYTES: usize = 8 << 20;
+
+/// The largest part S3 copies in one UploadPartCopy: 5 GiB.
+pub const MAX_COPY_PART_BYTES: u64 = 5 << 30;
 
 /// A `Write` whose bytes the async side takes out.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +83,33 @@ impl<U: Upload> PartSink<U> {
             self.upload.put_part(self.buffer.take()).await?;
         }
         Ok(())
+    }
+
+    /// Bytes written and not yet sent as a part.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Sends what the buffer holds as a part, whatever its size: the caller
+    /// sees that a part before the last is at least [`MIN_PART_BYTES`].
+    pub async fn flush_part(&mut self) -> Result<(), StorageError> {
+        if !self.buffer.is_empty() {
+            self.parts += 1;
+            self.upload.put_part(self.buffer.take()).await?;
+        }
+        Ok(())
+    }
+
+    /// Appends bytes `range` of the object at `from` as a part copied by the
+    /// store, after what the buffer holds (sent first, as a part of its own).
+    pub async fn copy_part(
+        &mut self,
+        from: &Location,
+        range: Range<u64>,
+    ) -> Result<(), StorageError> {
+        self.flush_part().await?;
+        self.parts += 1;
+        self.upload.copy_part(from, range).await
     }
 
     /// Uploads what is left and makes the object visible; returns its size.

@@ -12,7 +12,7 @@ use s3la_shared::aws::{s3::S3Store, sdk_config};
 use s3la_shared::location::Location;
 use s3la_shared::results::merge::{every_row, merge_parts_observed, part_schema};
 use s3la_shared::results::observer::{MergeObserver, Progress};
-use s3la_shared::results::sharded::merge_sharded;
+use s3la_shared::results::sharded::{Assembly, merge_sharded};
 use s3la_shared::storage::{AnyStore, ObjectStore, local::LocalStore};
 use serde_json::json;
 
@@ -171,7 +171,7 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     let schema = part_schema(&store, first).await?;
     let total = parts.len();
-    let (merged, shards) = if a.shards > 1 {
+    let (merged, assembly) = if a.shards > 1 {
         let wanted = a.shards;
         eprintln!("Merging {total} parts in up to {wanted} shards into {parquet_at} and {csv_at}");
         let folder = out.join(&format!(".shards-{}/", a.name));
@@ -203,7 +203,13 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             progress,
         )
         .await?;
-        (merged, 1)
+        (
+            merged,
+            Assembly {
+                shards: 1,
+                ..Assembly::default()
+            },
+        )
     };
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -213,7 +219,12 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             "rows": merged.rows,
             "bytes": {"parquet": merged.parquet_bytes, "csvGz": merged.csv_gz_bytes},
             "dataFiles": total,
-            "shards": shards,
+            "shards": assembly.shards,
+            "assembly": {
+                "copiedParts": assembly.copied_parts,
+                "copiedBytes": assembly.copied_bytes,
+                "readBytes": assembly.read_bytes,
+            },
             "inputBytes": merged.input_bytes,
             "seconds": (seconds * 100.0).round() / 100.0,
         }))?
