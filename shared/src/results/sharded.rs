@@ -28,9 +28,13 @@ const READ_BYTES: u64 = 8 << 20;
 /// (S3's UploadPartCopy; on a local disk, a file copy) and shard bytes read
 /// through this process, which only happens around shards smaller than a
 /// part (S3 takes no part under 5 MiB but the last).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Assembly {
     pub shards: usize,
+    /// Seconds the shards took to merge, all of them (they overlap when
+    /// merged concurrently), and then to assemble.
+    pub shard_seconds: f64,
+    pub assembly_seconds: f64,
     pub copied_parts: u64,
     pub copied_bytes: u64,
     pub read_bytes: u64,
@@ -114,6 +118,7 @@ pub async fn merge_sharded<S: ObjectStore>(
     shards: usize,
     concurrency: usize,
 ) -> Result<(Merged, Assembly), MergeError> {
+    let started = std::time::Instant::now();
     let groups = cut(&units(store, parts).await?, parts, shards);
     let at: Vec<(Location, Location)> = (0..groups.len()).map(|i| shard_at(folder, i)).collect();
     let merged: Vec<Merged> = futures::stream::iter(groups.into_iter().enumerate())
@@ -126,9 +131,12 @@ pub async fn merge_sharded<S: ObjectStore>(
         .await?;
     let mut assembly = Assembly {
         shards: merged.len(),
+        shard_seconds: started.elapsed().as_secs_f64(),
         ..Assembly::default()
     };
+    let started = std::time::Instant::now();
     let result = assemble_outputs(store, &at, parquet_at, csv_at, &mut assembly).await;
+    assembly.assembly_seconds = started.elapsed().as_secs_f64();
     let shard_files: Vec<Location> = at.into_iter().flat_map(|(p, c)| [p, c]).collect();
     if let Err(e) = store.delete(&shard_files).await {
         eprintln!("note: the merge's shards under {folder} could not be removed: {e}");

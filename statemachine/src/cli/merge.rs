@@ -224,6 +224,8 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
                 "copiedParts": assembly.copied_parts,
                 "copiedBytes": assembly.copied_bytes,
                 "readBytes": assembly.read_bytes,
+                "shardSeconds": (assembly.shard_seconds * 1000.0).round() / 1000.0,
+                "assemblySeconds": (assembly.assembly_seconds * 1000.0).round() / 1000.0,
             },
             "inputBytes": merged.input_bytes,
             "seconds": (seconds * 100.0).round() / 100.0,
