@@ -42,10 +42,10 @@ pub struct MergeArgs {
     /// Base name of the two outputs.
     #[arg(long, default_value = "merged")]
     name: String,
-    /// Merge the parts in this many shards (consecutive groups of parts, at most one shard
-    /// per part), each into files of its own under `<out>/.shards-<name>/`, then assemble the
-    /// two outputs from the shards without decoding a row. The outputs are the same rows in
-    /// the same order as with one.
+    /// Merge the parts in this many shards (runs of consecutive row groups, at most one shard
+    /// per row group), each into files of its own under `<out>/.shards-<name>/`, then assemble
+    /// the two outputs from the shards without decoding a row (on S3 by server-side copies).
+    /// The outputs hold the same rows in the same order as with one.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     shards: u32,
