@@ -6,14 +6,15 @@
 //! `cargo bench -p s3la-shared --features loggen --bench csv_gzip`
 //! Criterion prints MB/s of CSV text.
 
+mod common;
+
 use std::hint::black_box;
 
 use arrow_array::RecordBatch;
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use s3la_shared::log_format::arrow::LogBatchBuilder;
-use s3la_shared::log_format::lines::for_each_line;
-use s3la_shared::loggen::{GenSpec, files_under, generate};
+use s3la_shared::loggen::GenSpec;
 use s3la_shared::results::csv_gz::CsvGzWriter;
 use s3la_shared::results::merge::GZIP_LEVEL;
 use tokio::io::AsyncWriteExt;
@@ -22,26 +23,9 @@ use tokio::io::AsyncWriteExt;
 /// (`CsvGzWriter` formats times its own way; without them both sides write
 /// the same text) and the list of extra fields (CSV has no lists).
 fn sample_batches() -> Vec<RecordBatch> {
-    let dir = std::env::temp_dir().join(format!("s3la-bench-gz-{}", std::process::id()));
     let spec = GenSpec::new(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), 1, 60_000, 1);
-    generate(&spec, &dir, |_| {}).expect("generate sample logs");
     let columns: Vec<usize> = (0..27).filter(|&c| c != 2).collect();
-    let mut builder = LogBatchBuilder::with_columns(8192, &columns);
-    let mut batches = Vec::new();
-    for file in files_under(&dir).unwrap() {
-        let text = std::fs::read(file).unwrap();
-        for_each_line(&text, 1, |_, r| {
-            if let Ok(r) = r {
-                builder.append(&r);
-                if builder.len() == 8192 {
-                    batches.push(builder.finish().unwrap());
-                }
-            }
-        });
-    }
-    batches.push(builder.finish().unwrap());
-    std::fs::remove_dir_all(&dir).ok();
-    batches
+    common::generated_batches(&spec, LogBatchBuilder::with_columns(8192, &columns), 8192)
 }
 
 fn csv_text(batches: &[RecordBatch]) -> Vec<u8> {

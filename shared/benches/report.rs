@@ -3,14 +3,15 @@
 //! `cargo bench -p s3la-shared --features loggen --bench report`
 //! Criterion prints rows per second (its "elements").
 
+mod common;
+
 use std::hint::black_box;
 
 use arrow_array::RecordBatch;
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use s3la_shared::log_format::arrow::LogBatchBuilder;
-use s3la_shared::log_format::lines::for_each_line;
-use s3la_shared::loggen::{GenSpec, files_under, generate};
+use s3la_shared::loggen::GenSpec;
 use s3la_shared::report::destinations::Destinations;
 use s3la_shared::report::geo::Countries;
 use s3la_shared::report::tally::Tally;
@@ -20,30 +21,9 @@ const DAYS: u32 = 3;
 /// Three days of generated logs (sessions, crawlers, CloudFront and
 /// in-region traffic, as the demo has them) as the parser's batches.
 fn sample_batches() -> Vec<RecordBatch> {
-    let dir = std::env::temp_dir().join(format!("s3la-bench-report-{}", std::process::id()));
-    let spec = GenSpec::new(
-        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
-        DAYS,
-        50_000,
-        11,
-    );
-    generate(&spec, &dir, |_| {}).expect("generate sample logs");
-    let mut builder = LogBatchBuilder::with_capacity(8192);
-    let mut batches = Vec::new();
-    for file in files_under(&dir).unwrap() {
-        let text = std::fs::read(file).unwrap();
-        for_each_line(&text, 1, |_, r| {
-            if let Ok(r) = r {
-                builder.append(&r);
-                if builder.len() == 8192 {
-                    batches.push(builder.finish().unwrap());
-                }
-            }
-        });
-    }
-    batches.push(builder.finish().unwrap());
-    std::fs::remove_dir_all(&dir).ok();
-    batches
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let spec = GenSpec::new(start, DAYS, 50_000, 11);
+    common::generated_batches(&spec, LogBatchBuilder::with_capacity(8192), 8192)
 }
 
 fn bench(c: &mut Criterion) {

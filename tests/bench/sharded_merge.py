@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from merge_vs_python import make_parts  # noqa: E402
 from parse_vs_duckdb import REPO  # noqa: E402
+from scaling import core_counts  # noqa: E402
 
 
 def arguments():
@@ -49,20 +50,6 @@ def arguments():
     ap.add_argument("--cores", help="comma-separated core counts (default 1, 2, 4, ... all)")
     ap.add_argument("--runs", type=int, default=2)
     return ap.parse_args()
-
-
-def core_counts(arg, usable):
-    if arg:
-        counts = [int(c) for c in arg.split(",")]
-        bad = [c for c in counts if c < 1 or c > len(usable)]
-        if bad:
-            sys.exit(f"--cores: {bad} outside 1..{len(usable)}")
-        return counts
-    counts, n = [], 1
-    while n < len(usable):
-        counts.append(n)
-        n *= 2
-    return counts + [len(usable)]
 
 
 def regrouped(parts: Path, rows: int) -> Path:
