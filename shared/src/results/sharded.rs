@@ -121,30 +121,32 @@ pub async fn merge_sharded<S: ObjectStore>(
     let started = std::time::Instant::now();
     let groups = cut(&units(store, parts).await?, parts, shards);
     let at: Vec<(Location, Location)> = (0..groups.len()).map(|i| shard_at(folder, i)).collect();
-    let merged: Vec<Merged> = futures::stream::iter(groups.into_iter().enumerate())
-        .map(|(i, group)| {
-            let (schema, (p, c)) = (schema.clone(), at[i].clone());
-            async move { merge_shard(store, &group, schema, &p, &c, i == 0).await }
-        })
-        .buffered(concurrency.max(1))
-        .try_collect()
-        .await?;
+    let merged: Result<Vec<Merged>, MergeError> =
+        futures::stream::iter(groups.into_iter().enumerate())
+            .map(|(i, group)| {
+                let (schema, (p, c)) = (schema.clone(), at[i].clone());
+                async move { merge_shard(store, &group, schema, &p, &c, i == 0).await }
+            })
+            .buffered(concurrency.max(1))
+            .try_collect()
+            .await;
     let mut assembly = Assembly {
-        shards: merged.len(),
         shard_seconds: started.elapsed().as_secs_f64(),
         ..Assembly::default()
     };
-    let started = std::time::Instant::now();
-    let result = assemble_outputs(store, &at, parquet_at, csv_at, &mut assembly).await;
-    assembly.assembly_seconds = started.elapsed().as_secs_f64();
-    let shard_files: Vec<Location> = at.into_iter().flat_map(|(p, c)| [p, c]).collect();
-    if let Err(e) = store.delete(&shard_files).await {
-        eprintln!("note: the merge's shards under {folder} could not be removed: {e}");
-    } else if let Location::Local(dir) = folder {
-        // A local folder outlives its files; an S3 prefix does not.
-        let _ = std::fs::remove_dir(dir);
-    }
-    let (parquet_bytes, csv_gz_bytes) = result?;
+    let result = match merged {
+        Ok(merged) => {
+            assembly.shards = merged.len();
+            let started = std::time::Instant::now();
+            let sizes = assemble_outputs(store, &at, parquet_at, csv_at, &mut assembly).await;
+            assembly.assembly_seconds = started.elapsed().as_secs_f64();
+            sizes.map(|sizes| (merged, sizes))
+        }
+        Err(e) => Err(e),
+    };
+    // Whether the merge succeeded or not: a failed one leaves no shards.
+    remove_shards(store, folder, at).await;
+    let (merged, (parquet_bytes, csv_gz_bytes)) = result?;
     let total = Merged {
         rows: merged.iter().map(|m| m.rows).sum(),
         parquet_bytes,
@@ -152,6 +154,33 @@ pub async fn merge_sharded<S: ObjectStore>(
         input_bytes: merged.iter().map(|m| m.input_bytes).sum(),
     };
     Ok((total, assembly))
+}
+
+/// Deletes the shards' files (those not written are no error) and, on a
+/// local disk, their folder; what cannot be removed is reported, not fatal:
+/// the outputs are complete or the merge's own error is what to fix.
+async fn remove_shards<S: ObjectStore>(
+    store: &S,
+    folder: &Location,
+    at: Vec<(Location, Location)>,
+) {
+    let files: Vec<Location> = at.into_iter().flat_map(|(p, c)| [p, c]).collect();
+    match store.delete(&files).await {
+        Ok(report) if report.failed.is_empty() => {
+            if let Location::Local(dir) = folder {
+                // A local folder outlives its files; an S3 prefix does not.
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        Ok(report) => eprintln!(
+            "note: {} of the merge's shard files under {folder} could not be removed, \
+             the first: {} ({})",
+            report.failed.len(),
+            report.failed[0].uri,
+            report.failed[0].message
+        ),
+        Err(e) => eprintln!("note: the merge's shards under {folder} could not be removed: {e}"),
+    }
 }
 
 /// Writes the outputs from the shards at `shards`; both or neither complete.
@@ -392,6 +421,60 @@ mod tests {
         );
         assert_eq!(assembly.copied_bytes, 18 * MIB);
         assert_eq!(assembly.read_bytes, 15 * MIB);
+    }
+
+    #[test]
+    fn a_failed_shard_leaves_no_shards_and_no_outputs() {
+        use arrow_array::{Int64Array, RecordBatch, StringArray};
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, batch: RecordBatch| {
+            let p = dir.path().join(name);
+            let mut w = parquet::arrow::ArrowWriter::try_new(
+                std::fs::File::create(&p).unwrap(),
+                batch.schema(),
+                None,
+            )
+            .unwrap();
+            w.write(&batch).unwrap();
+            w.close().unwrap();
+            Location::Local(p)
+        };
+        let good = RecordBatch::try_from_iter(vec![(
+            "n",
+            std::sync::Arc::new(Int64Array::from(vec![1, 2])) as _,
+        )])
+        .unwrap();
+        // The second part lacks the column `n`: its shard fails after the
+        // first shard was written.
+        let bad = RecordBatch::try_from_iter(vec![(
+            "other",
+            std::sync::Arc::new(StringArray::from(vec!["x"])) as _,
+        )])
+        .unwrap();
+        let parts = vec![write("p0", good.clone()), write("p1", bad)];
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let folder = Location::local_folder(&out.join(".shards-merged"));
+        let (parquet_at, csv_at) = (
+            Location::Local(out.join("merged.parquet")),
+            Location::Local(out.join("merged.csv.gz")),
+        );
+        let e = block_on(merge_sharded(
+            &LocalStore,
+            &parts,
+            good.schema(),
+            (&parquet_at, &csv_at),
+            &folder,
+            2,
+            1,
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("p1"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
