@@ -401,6 +401,18 @@ impl S3Upload {
         }
     }
 
+    /// The number of the next part, of `bytes`, once fewer than
+    /// [`PARTS_IN_FLIGHT`] parts are on their way.
+    async fn next_part(&mut self, bytes: u64) -> Result<i32, StorageError> {
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+            self.wait_one().await?;
+        }
+        let number = self.next_part;
+        self.next_part += 1;
+        self.size += bytes;
+        Ok(number)
+    }
+
     async fn wait_one(&mut self) -> Result<(), StorageError> {
         if let Some(joined) = self.in_flight.join_next().await {
             let part = joined.map_err(|e| StorageError::local(&self.uri, e))??;
@@ -412,12 +424,7 @@ impl S3Upload {
 
 impl Upload for S3Upload {
     async fn put_part(&mut self, data: Bytes) -> Result<(), StorageError> {
-        while self.in_flight.len() >= PARTS_IN_FLIGHT {
-            self.wait_one().await?;
-        }
-        let number = self.next_part;
-        self.next_part += 1;
-        self.size += data.len() as u64;
+        let number = self.next_part(data.len() as u64).await?;
         let request = self
             .client
             .upload_part()
@@ -441,12 +448,7 @@ impl Upload for S3Upload {
 
     async fn copy_part(&mut self, from: &Location, range: Range<u64>) -> Result<(), StorageError> {
         let (bucket, key) = bucket_key(from)?;
-        while self.in_flight.len() >= PARTS_IN_FLIGHT {
-            self.wait_one().await?;
-        }
-        let number = self.next_part;
-        self.next_part += 1;
-        self.size += range.end - range.start;
+        let number = self.next_part(range.end - range.start).await?;
         let request = self
             .client
             .upload_part_copy()
