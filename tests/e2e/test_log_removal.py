@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import generated_logs, run
+from digests import crc64nvme
 from log_objects import files, holds_earlier_records, whole_in_period
 
 START, END = "2024-01-08", "2024-01-14"
@@ -139,7 +140,8 @@ def test_the_outputs_are_one_set_named_with_their_digests(s3la, two_weeks, tmp_p
         ["report.html", "report.json", f"requests-{LABEL}.csv.gz", f"requests-{LABEL}.parquet"])
     for name, f in out_set["files"].items():
         body = (folder / name).read_bytes()
-        assert f == {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}, name
+        assert f == {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+                     "crc64nvme": crc64nvme(body)}, name
 
     # The next week compares itself with this one only while the set is whole.
     def next_week():

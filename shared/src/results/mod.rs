@@ -6,6 +6,7 @@
 //! named as one set by `_SUCCESS.json` ([`output_set`]).
 
 pub mod assemble;
+pub mod crc64;
 pub mod csv_gz;
 pub mod csv_text;
 pub mod fed_thread;

@@ -1,6 +1,7 @@
 //! A period's outputs as one set that readers see whole: the Parquet file,
 //! the csv.gz, `report.json` and `report.html` are named, with their sizes
-//! and SHA-256 digests, by `_SUCCESS.json`, which MergeResults deletes
+//! and digests (CRC64/NVME, and SHA-256 where the bytes passed through this
+//! process), by `_SUCCESS.json`, which MergeResults deletes
 //! before it replaces any of them and writes only after all four are
 //! complete. A killed or failed re-run therefore leaves no `_SUCCESS.json`
 //! (or one naming files whose sizes and digests no longer match), never a
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::crc64::Crc64;
 use crate::location::Location;
 use crate::storage::{DeleteReport, ObjectMeta, ObjectStore, SignedUrl, StorageError, Upload};
 
@@ -38,8 +40,35 @@ pub struct OutputSet {
 #[serde(rename_all = "camelCase")]
 pub struct OutputFile {
     pub bytes: u64,
-    /// Lower-case hex, as `sha256sum` prints it.
-    pub sha256: String,
+    /// Lower-case hex, as `sha256sum` prints it. Absent for a file
+    /// assembled from shards by server-side copies: a SHA-256 cannot be
+    /// put together from its pieces' digests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// CRC64/NVME (S3's default full-object checksum), 16 lower-case hex
+    /// digits. Absent in sets written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc64nvme: Option<String>,
+}
+
+impl OutputFile {
+    /// Size and digests of bytes seen whole.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self {
+            bytes: bytes.len() as u64,
+            sha256: Some(hex(&Sha256::digest(bytes))),
+            crc64nvme: Some(Crc64::of(bytes).hex()),
+        }
+    }
+
+    /// Size and digest of a file known only by its CRC.
+    pub fn assembled(crc: Crc64) -> Self {
+        Self {
+            bytes: crc.len,
+            sha256: None,
+            crc64nvme: Some(crc.hex()),
+        }
+    }
 }
 
 /// Why a set cannot be trusted.
@@ -107,13 +136,24 @@ impl OutputSet {
     /// Checks that `bytes`, read whole, are the set's `name`.
     pub fn check_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), Incomplete> {
         let want = self.file(name)?;
-        let got = hex(&Sha256::digest(bytes));
-        if got == want.sha256 && bytes.len() as u64 == want.bytes {
+        let got = OutputFile::of(bytes);
+        let same = |a: &Option<String>, b: &Option<String>| a.is_none() || b.is_none() || a == b;
+        let digested = want.sha256.is_some() || want.crc64nvme.is_some();
+        if digested
+            && got.bytes == want.bytes
+            && same(&want.sha256, &got.sha256)
+            && same(&want.crc64nvme, &got.crc64nvme)
+        {
             Ok(())
         } else {
             Err(Incomplete::Invalid(format!(
-                "{name} is not the file the output set of {} names (SHA-256 {got}, not {})",
-                self.label, want.sha256
+                "{name} is not the file the output set of {} names ({} bytes, CRC64/NVME {}; \
+                 the set says {} bytes, {})",
+                self.label,
+                got.bytes,
+                got.crc64nvme.unwrap_or_default(),
+                want.bytes,
+                want.crc64nvme.as_deref().unwrap_or("no CRC64/NVME")
             )))
         }
     }
@@ -123,8 +163,8 @@ fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An object store that remembers the size and SHA-256 of every object
-/// written through it, computed as the bytes pass (no second read).
+/// An object store that remembers the size, SHA-256 and CRC64/NVME of every
+/// object written through it, computed as the bytes pass (no second read).
 #[derive(Clone)]
 pub struct Checksummed<S> {
     inner: S,
@@ -159,7 +199,7 @@ impl<S: ObjectStore> Checksummed<S> {
 pub struct ChecksummedUpload<U> {
     inner: U,
     hasher: Sha256,
-    bytes: u64,
+    crc: crc_fast::Digest,
     at: Location,
     written: Arc<Mutex<BTreeMap<String, OutputFile>>>,
 }
@@ -167,14 +207,14 @@ pub struct ChecksummedUpload<U> {
 impl<U: Upload> Upload for ChecksummedUpload<U> {
     async fn put_part(&mut self, data: Bytes) -> Result<(), StorageError> {
         self.hasher.update(&data);
-        self.bytes += data.len() as u64;
+        self.crc.update(&data);
         self.inner.put_part(data).await
     }
 
     /// Refused: the SHA-256 of the whole output is computed from the bytes
     /// as they pass, and a server-side copy's bytes never do. (A sharded
-    /// MergeResults needs a digest that composes from parts, such as S3's
-    /// full-object CRC64NVME.)
+    /// merge's assembly composes the outputs' CRCs from the shards' instead:
+    /// [`Crc64`].)
     async fn copy_part(&mut self, from: &Location, _: Range<u64>) -> Result<(), StorageError> {
         Err(StorageError::local(
             from.to_string(),
@@ -185,8 +225,15 @@ impl<U: Upload> Upload for ChecksummedUpload<U> {
     async fn complete(self) -> Result<u64, StorageError> {
         let size = self.inner.complete().await?;
         let file = OutputFile {
-            bytes: self.bytes,
-            sha256: hex(&self.hasher.finalize()),
+            bytes: self.crc.get_amount(),
+            sha256: Some(hex(&self.hasher.finalize())),
+            crc64nvme: Some(
+                Crc64 {
+                    crc: self.crc.finalize(),
+                    len: self.crc.get_amount(),
+                }
+                .hex(),
+            ),
         };
         self.written
             .lock()
@@ -216,10 +263,7 @@ impl<S: ObjectStore> ObjectStore for Checksummed<S> {
         self.inner.get(at).await
     }
     async fn put(&self, at: &Location, body: Bytes) -> Result<(), StorageError> {
-        let file = OutputFile {
-            bytes: body.len() as u64,
-            sha256: hex(&Sha256::digest(&body)),
-        };
+        let file = OutputFile::of(&body);
         self.inner.put(at, body).await?;
         self.record(at, file);
         Ok(())
@@ -228,7 +272,7 @@ impl<S: ObjectStore> ObjectStore for Checksummed<S> {
         Ok(ChecksummedUpload {
             inner: self.inner.upload(at).await?,
             hasher: Sha256::new(),
-            bytes: 0,
+            crc: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
             at: at.clone(),
             written: self.written.clone(),
         })
@@ -260,9 +304,10 @@ mod tests {
             let file = store.written(&a).unwrap();
             // sha256sum of "hello world".
             assert_eq!(
-                file.sha256,
-                "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+                file.sha256.as_deref(),
+                Some("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
             );
+            assert_eq!(file, OutputFile::of(b"hello world"));
             let set = OutputSet {
                 label: "2024-01".into(),
                 execution: "x".into(),
