@@ -24,7 +24,7 @@ const IP_RANGES_GZ: &[u8] = include_bytes!("../../data/aws-ip-ranges.json.gz");
 pub const CLOUDFRONT_USER_AGENT: &str = "Amazon CloudFront";
 
 /// Where one request's bytes went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Destination {
     Internet,
     CloudFront,
@@ -126,6 +126,8 @@ impl Ranges {
 }
 
 /// The ranges that decide a request's destination for one bucket region.
+/// (The default has none: every address is on the internet.)
+#[derive(Default)]
 pub struct Destinations {
     region: String,
     cloudfront: Ranges,

@@ -78,7 +78,8 @@ impl Database {
 }
 
 /// Country lookups for one run, with a cache per IP (a period has far fewer
-/// distinct IPs than requests).
+/// distinct IPs than requests). The default has no database.
+#[derive(Default)]
 pub struct Countries {
     database: Option<Arc<Database>>,
     cache: HashMap<Box<str>, Option<CountryCode>, foldhash::fast::RandomState>,

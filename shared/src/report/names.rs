@@ -18,10 +18,28 @@ pub type Id = u32;
 /// A set of names by number.
 pub type IdSet = HashSet<Id, Fast>;
 
-#[derive(Default)]
+/// Serialized as the names in number order; the lookup is rebuilt on reading.
+#[derive(Default, serde::Deserialize)]
+#[serde(from = "Vec<Box<str>>")]
 pub struct Names {
     ids: HashMap<Box<str>, Id, Fast>,
     names: Vec<Box<str>>,
+}
+
+impl From<Vec<Box<str>>> for Names {
+    fn from(names: Vec<Box<str>>) -> Self {
+        let mut all = Names::default();
+        for name in names {
+            all.insert(name);
+        }
+        all
+    }
+}
+
+impl serde::Serialize for Names {
+    fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+        self.names.serialize(to)
+    }
 }
 
 impl Names {

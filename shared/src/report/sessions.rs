@@ -30,7 +30,7 @@ pub const SESSION_GAP_MS: i64 = 8 * 3_600_000;
 /// One pair's sessions: sorted, disjoint `[first, last]` download times,
 /// each more than [`SESSION_GAP_MS`] from the next. Most pairs have one
 /// session, kept inline: no allocation per pair.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Intervals(SmallVec<[(i64, i64); 1]>);
 
 impl Intervals {
@@ -84,7 +84,7 @@ pub const NO_IP: Id = Id::MAX;
 
 /// The sessions of every (key, remote IP) pair, by the numbers the tally
 /// gives keys and IPs: the key in the high half, the IP in the low.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Sessions {
     pairs: HashMap<u64, Intervals, Fast>,
 }

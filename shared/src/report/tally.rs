@@ -22,6 +22,7 @@ use super::geo::{Countries, CountryCode};
 use super::names::{Id, IdSet, Names, remapped};
 use super::sessions::{NO_IP, Sessions};
 use crate::results::observer::MergeObserver;
+use serde::{Deserialize, Serialize};
 
 type Fast = foldhash::fast::RandomState;
 pub(crate) type Counter = HashMap<Box<str>, u64, Fast>;
@@ -103,7 +104,7 @@ pub fn referrer_host(referrer: &str) -> Option<Cow<'_, str>> {
 }
 
 /// Downloads of one key.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
 pub struct KeyStats {
     pub downloads: u64,
     pub bytes_sent: u64,
@@ -132,7 +133,7 @@ pub fn woe_micros(bytes_sent: i64, object_size: i64) -> u64 {
 
 /// What a set of requests would cost: requests at each price tier and bytes
 /// sent by destination.
-#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spend {
     /// PUT, COPY, POST and LIST requests (the dearer tier).
     pub write_and_list: u64,
@@ -183,7 +184,7 @@ impl Spend {
 
 /// The original tool's metrics for one scope, and what it cost. IPs and
 /// keys are by the numbers their [`Tally`] gives them.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Scope {
     pub requests: u64,
     pub interactions: u64,
@@ -342,7 +343,7 @@ impl Scope {
 }
 
 /// Requests, bytes sent and distinct clients on one UTC day.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Day {
     pub requests: u64,
     pub bytes_sent: u64,
@@ -350,23 +351,25 @@ pub struct Day {
 }
 
 /// One remote IP, its address classified once rather than on every request.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 pub struct Client {
     pub bytes_sent: u64,
     destination: Destination,
-    /// Looked up at its first download (`None` until then).
+    /// Looked up at its first download (`None` until then); a cache, not
+    /// counted, so a partial tally leaves it out.
+    #[serde(skip)]
     country: Option<Option<CountryCode>>,
 }
 
 /// One user agent, classified once rather than on every request.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 pub struct Agent {
     pub requests: u64,
     automated: bool,
 }
 
 /// What crawlers and other automated clients did (see [`super::automated`]).
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
 pub struct AutomatedCounts {
     pub requests: u64,
     pub downloads: u64,
@@ -375,7 +378,7 @@ pub struct AutomatedCounts {
 }
 
 /// Security-relevant counts.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Signals {
     pub sigv2: u64,
     pub tls_below_1_2: u64,
@@ -384,7 +387,10 @@ pub struct Signals {
     pub forbidden: u64,
 }
 
-/// Everything counted over a run's rows.
+/// Everything counted over a run's rows. It serializes as a partial
+/// ([`Tally::to_partial`]): what a shard of a sharded merge counted, for the
+/// assembly to add up with [`Tally::absorb`].
+#[derive(Serialize, Deserialize)]
 pub struct Tally {
     window_ms: (i64, i64),
     pub overall: Scope,
@@ -400,6 +406,7 @@ pub struct Tally {
     pub bucket_operations: Scope,
     pub days: HashMap<i64, Day, Fast>,
     /// By operation name (`-` where the log has none).
+    #[serde(with = "operation_counts")]
     pub operations: HashMap<Box<str>, Operation, Fast>,
     /// `1xx` to `5xx`, then anything else.
     pub status_classes: [u64; 6],
@@ -430,8 +437,42 @@ pub struct Tally {
     /// Each user agent: its requests, and whether it is automated.
     pub user_agents: HashMap<Box<str>, Agent, Fast>,
     pub automated: AutomatedCounts,
+    /// The run's settings, not its counts: given again when a partial is read.
+    #[serde(skip)]
     destinations: Arc<Destinations>,
+    #[serde(skip)]
     countries: Countries,
+}
+
+/// A partial tally's operations: each name's requests (what an operation
+/// name says is worked out again from the name).
+mod operation_counts {
+    use super::{Fast, HashMap, OpClass, Operation};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        ops: &HashMap<Box<str>, Operation, Fast>,
+        to: S,
+    ) -> Result<S::Ok, S::Error> {
+        let counts: HashMap<&str, u64, Fast> = ops
+            .iter()
+            .map(|(name, op)| (&**name, op.requests))
+            .collect();
+        counts.serialize(to)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        from: D,
+    ) -> Result<HashMap<Box<str>, Operation, Fast>, D::Error> {
+        let counts = HashMap::<Box<str>, u64, Fast>::deserialize(from)?;
+        Ok(counts
+            .into_iter()
+            .map(|(name, requests)| {
+                let class = OpClass::of(&name);
+                (name, Operation { requests, class })
+            })
+            .collect())
+    }
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -531,6 +572,41 @@ impl Tally {
             destinations,
             countries,
         }
+    }
+
+    /// What this tally counted, for another process to add up: gzip'd JSON.
+    /// Distinct IPs, keys and download sessions travel whole (as names and
+    /// intervals), so the sum of partials is exactly the tally of all rows.
+    pub fn to_partial(&self) -> Result<Vec<u8>, std::io::Error> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        serde_json::to_writer(&mut gz, self)?;
+        gz.finish()
+    }
+
+    /// A partial written by [`Tally::to_partial`], with this run's settings.
+    pub fn from_partial(
+        bytes: &[u8],
+        countries: Countries,
+        destinations: Arc<Destinations>,
+    ) -> Result<Self, String> {
+        let json = flate2::read::GzDecoder::new(bytes);
+        let mut tally: Tally = serde_json::from_reader(std::io::BufReader::new(json))
+            .map_err(|e| format!("not a partial tally: {e}"))?;
+        if tally.key_sections.len() != tally.keys.len()
+            || tally.clients.len() != tally.ips.len()
+            || tally.sections.len() != tally.section_names.len()
+        {
+            return Err("not a partial tally: its numbered names and their counts differ".into());
+        }
+        tally.countries = countries;
+        tally.destinations = destinations;
+        Ok(tally)
+    }
+
+    /// The period's `[start, end)` in milliseconds, which partials of one
+    /// run share.
+    pub fn window_ms(&self) -> (i64, i64) {
+        self.window_ms
     }
 
     pub fn destinations(&self) -> &Destinations {

@@ -334,6 +334,40 @@ fn tallies_of_batches_dealt_to_workers_add_up_to_the_whole() {
 }
 
 #[test]
+fn partial_tallies_read_back_add_up_to_the_whole() {
+    // What the shards of a sharded merge do: each counts its rows, writes its
+    // partial, and the assembly reads them all back and adds them up.
+    let rows = sample();
+    let whole = serde_json::to_value(report_of(&rows)).unwrap();
+    for shards in [1, 2, 3, rows.len()] {
+        let mut total: Option<Tally> = None;
+        for chunk in rows.chunks(rows.len().div_ceil(shards)) {
+            let mut t = empty_tally();
+            t.add_batch(&batch(chunk));
+            let bytes = t.to_partial().unwrap();
+            let read = Tally::from_partial(
+                &bytes,
+                Countries::unknown(),
+                Destinations::for_region("us-east-1"),
+            )
+            .unwrap();
+            match &mut total {
+                None => total = Some(read),
+                Some(all) => all.absorb(read),
+            }
+        }
+        let added = serde_json::to_value(report_of_tally(total.unwrap())).unwrap();
+        assert_eq!(added, whole, "{shards} shards");
+    }
+    let e = Tally::from_partial(
+        b"not gzip",
+        Countries::unknown(),
+        Destinations::for_region("us-east-1"),
+    );
+    assert!(e.is_err_and(|e| e.starts_with("not a partial tally")));
+}
+
+#[test]
 fn an_empty_period_is_a_report_of_zeros() {
     let r = report_of(&[]);
     assert_eq!(r.overall.requests, 0);

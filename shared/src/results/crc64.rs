@@ -126,7 +126,13 @@ mod tests {
 
     #[test]
     fn ends_come_off_and_pieces_join_to_the_crc_of_the_whole() {
-        for (a, b, c) in [(4, 1000, 300), (1, 1, 1), (4, 0, 9), (0, 7, 0), (9, 70_000, 8)] {
+        for (a, b, c) in [
+            (4, 1000, 300),
+            (1, 1, 1),
+            (4, 0, 9),
+            (0, 7, 0),
+            (9, 70_000, 8),
+        ] {
             let all = bytes(a + b + c, (a * 31 + b * 7 + c) as u64);
             let (head, rest) = all.split_at(a);
             let (middle, tail) = rest.split_at(b);
