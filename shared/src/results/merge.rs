@@ -268,8 +268,29 @@ pub async fn merge_shard<S: ObjectStore>(
     first: bool,
 ) -> Result<Merged, MergeError> {
     let outputs = (parquet_at, csv_at, first);
-    let (merged, ()) = merge_into(store, parts, schema, outputs, every_row, ()).await?;
+    let (merged, ()) = merge_shard_observed(store, parts, schema, outputs, every_row, ()).await?;
     Ok(merged)
+}
+
+/// [`merge_shard`], showing every batch to `observer` as
+/// [`merge_parts_observed`] does: a shard of MergeResults counts its rows.
+pub async fn merge_shard_observed<S: ObjectStore, O: MergeObserver>(
+    store: &S,
+    parts: &[PartSlice],
+    schema: SchemaRef,
+    (parquet_at, csv_at, first): (&Location, &Location, bool),
+    keep: Keep,
+    observer: O,
+) -> Result<(Merged, O), MergeError> {
+    merge_into(
+        store,
+        parts,
+        schema,
+        (parquet_at, csv_at, first),
+        keep,
+        observer,
+    )
+    .await
 }
 
 /// The Parquet file's and the csv.gz's locations, and whether the csv.gz

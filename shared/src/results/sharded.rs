@@ -16,6 +16,7 @@ use futures::{StreamExt, TryStreamExt};
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
 use super::assemble::{self, AssembleError};
+use super::crc64::Crc64;
 use super::merge::{MergeError, Merged, PartSlice, merge_shard};
 use crate::location::Location;
 use crate::storage::sink::{MAX_COPY_PART_BYTES, MIN_PART_BYTES, PartSink};
@@ -85,18 +86,32 @@ pub fn cut(units: &[Unit], parts: &[Location], shards: usize) -> Vec<Vec<PartSli
         .collect()
 }
 
-/// Every row group of every part, in order, from the parts' footers.
-async fn units<S: ObjectStore>(store: &S, parts: &[Location]) -> Result<Vec<Unit>, MergeError> {
-    let mut units = Vec::new();
-    for (part, at) in parts.iter().enumerate() {
-        let groups = read_footer(store, at).await?.num_row_groups();
-        units.extend((0..groups).map(|row_group| Unit { part, row_group }));
-    }
-    Ok(units)
+/// The row groups of a merge's parts, from their footers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Units {
+    /// Every row group of every part, in order.
+    pub units: Vec<Unit>,
+    pub rows: u64,
+    /// The row groups' compressed bytes.
+    pub bytes: u64,
 }
 
-/// Where shard `i` is written, in `folder`.
-fn shard_at(folder: &Location, i: usize) -> (Location, Location) {
+/// Every row group of every part, in order, from the parts' footers.
+pub async fn units<S: ObjectStore>(store: &S, parts: &[Location]) -> Result<Units, MergeError> {
+    let mut all = Units::default();
+    for (part, at) in parts.iter().enumerate() {
+        let footer = read_footer(store, at).await?;
+        for (row_group, rg) in footer.row_groups().iter().enumerate() {
+            all.units.push(Unit { part, row_group });
+            all.rows += rg.num_rows().max(0) as u64;
+            all.bytes += rg.compressed_size().max(0) as u64;
+        }
+    }
+    Ok(all)
+}
+
+/// Where shard `i` is written, in `folder`: its Parquet file and csv.gz.
+pub fn shard_at(folder: &Location, i: usize) -> (Location, Location) {
     (
         folder.join(&format!("shard-{i:05}.parquet")),
         folder.join(&format!("shard-{i:05}.csv.gz")),
@@ -119,7 +134,7 @@ pub async fn merge_sharded<S: ObjectStore>(
     concurrency: usize,
 ) -> Result<(Merged, Assembly), MergeError> {
     let started = std::time::Instant::now();
-    let groups = cut(&units(store, parts).await?, parts, shards);
+    let groups = cut(&units(store, parts).await?.units, parts, shards);
     let at: Vec<(Location, Location)> = (0..groups.len()).map(|i| shard_at(folder, i)).collect();
     let merged: Result<Vec<Merged>, MergeError> =
         futures::stream::iter(groups.into_iter().enumerate())
@@ -138,9 +153,10 @@ pub async fn merge_sharded<S: ObjectStore>(
         Ok(merged) => {
             assembly.shards = merged.len();
             let started = std::time::Instant::now();
-            let sizes = assemble_outputs(store, &at, parquet_at, csv_at, &mut assembly).await;
+            let sizes =
+                assemble_outputs(store, &at, None, (parquet_at, csv_at), &mut assembly).await;
             assembly.assembly_seconds = started.elapsed().as_secs_f64();
-            sizes.map(|sizes| (merged, sizes))
+            sizes.map(|a| (merged, (a.parquet.len, a.csv_gz.len)))
         }
         Err(e) => Err(e),
     };
@@ -165,7 +181,13 @@ async fn remove_shards<S: ObjectStore>(
     at: Vec<(Location, Location)>,
 ) {
     let files: Vec<Location> = at.into_iter().flat_map(|(p, c)| [p, c]).collect();
-    match store.delete(&files).await {
+    remove_files(store, folder, &files).await;
+}
+
+/// Deletes `files`, the contents of `folder`, and on a local disk the
+/// folder once empty; what cannot be removed is reported, not fatal.
+pub async fn remove_files<S: ObjectStore>(store: &S, folder: &Location, files: &[Location]) {
+    match store.delete(files).await {
         Ok(report) if report.failed.is_empty() => {
             if let Location::Local(dir) = folder {
                 // A local folder outlives its files; an S3 prefix does not.
@@ -183,19 +205,34 @@ async fn remove_shards<S: ObjectStore>(
     }
 }
 
-/// Writes the outputs from the shards at `shards`; both or neither complete.
-async fn assemble_outputs<S: ObjectStore>(
+/// The outputs an assembly wrote: their sizes, and their CRCs where the
+/// shards' were given (else only `len` is known, `crc` is 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assembled {
+    pub parquet: Crc64,
+    pub csv_gz: Crc64,
+}
+
+/// Writes the outputs from the shards at `shards`; both or neither
+/// complete. With `crcs` (each shard's Parquet file and csv.gz, whole), the
+/// outputs' CRCs are put together from them and the few bytes read here
+/// (each shard's footer), never from the copied bytes.
+pub async fn assemble_outputs<S: ObjectStore>(
     store: &S,
     shards: &[(Location, Location)],
-    parquet_at: &Location,
-    csv_at: &Location,
+    crcs: Option<&[(Crc64, Crc64)]>,
+    (parquet_at, csv_at): (&Location, &Location),
     assembly: &mut Assembly,
-) -> Result<(u64, u64), MergeError> {
+) -> Result<Assembled, MergeError> {
     let mut footers = Vec::with_capacity(shards.len());
     for (p, _) in shards {
         footers.push(read_footer(store, p).await?);
     }
     let plan = assemble::plan(&footers).map_err(assembly_error)?;
+    let digests = match crcs {
+        Some(crcs) => Some(assembled_crcs(store, shards, crcs, &plan).await?),
+        None => None,
+    };
     let mut parquet = PartSink::new(store.upload(parquet_at).await?);
     let copied = async {
         for (shard, range) in &plan.ranges {
@@ -243,7 +280,51 @@ async fn assemble_outputs<S: ObjectStore>(
             return Err(e.into());
         }
     };
-    Ok((parquet_bytes, csv.complete().await?))
+    let csv_gz_bytes = csv.complete().await?;
+    let (parquet, csv_gz) = digests.unwrap_or((Crc64::EMPTY, Crc64::EMPTY));
+    Ok(Assembled {
+        parquet: Crc64 {
+            len: parquet_bytes,
+            ..parquet
+        },
+        csv_gz: Crc64 {
+            len: csv_gz_bytes,
+            ..csv_gz
+        },
+    })
+}
+
+/// The CRCs of the outputs the assembly will write: the csv.gz is the
+/// shards' csv.gz files end to end; the Parquet file is each shard's range
+/// of the plan (its CRC cut from the shard's by its ends, read here) and
+/// the new footer.
+async fn assembled_crcs<S: ObjectStore>(
+    store: &S,
+    shards: &[(Location, Location)],
+    crcs: &[(Crc64, Crc64)],
+    plan: &assemble::Plan,
+) -> Result<(Crc64, Crc64), MergeError> {
+    let mut parquet = Crc64::EMPTY;
+    for (shard, range) in &plan.ranges {
+        let (at, whole) = (&shards[*shard].0, crcs[*shard].0);
+        let head = read_range(store, at, 0..range.start).await?;
+        let tail = read_range(store, at, range.end..whole.len).await?;
+        let part = whole
+            .without_tail(Crc64::of(&tail))
+            .and_then(|c| c.without_head(Crc64::of(&head)))
+            .ok_or_else(|| {
+                assembly_error(AssembleError::Shard {
+                    shard: *shard,
+                    what: format!("its recorded size, {} bytes, is not its size", whole.len),
+                })
+            })?;
+        parquet = parquet.then(part);
+    }
+    parquet = parquet.then(Crc64::of(&plan.tail));
+    let csv_gz = crcs
+        .iter()
+        .fold(Crc64::EMPTY, |all, (_, csv)| all.then(*csv));
+    Ok((parquet, csv_gz))
 }
 
 fn assembly_error(e: AssembleError) -> MergeError {
@@ -312,6 +393,23 @@ async fn read_into<S: ObjectStore, U: Upload>(
         at = end;
     }
     Ok(())
+}
+
+/// `range` of `at`; nothing for an empty range (S3 has no empty Range header).
+async fn read_range<S: ObjectStore>(
+    store: &S,
+    at: &Location,
+    range: Range<u64>,
+) -> Result<Bytes, MergeError> {
+    if range.is_empty() {
+        return Ok(Bytes::new());
+    }
+    let want = range.end - range.start;
+    let got = store.get_range(at, range).await?;
+    if got.len() as u64 != want {
+        return Err(missing(at));
+    }
+    Ok(got)
 }
 
 /// A shard's footer and page indexes, from the end of the object only.
@@ -421,6 +519,76 @@ mod tests {
         );
         assert_eq!(assembly.copied_bytes, 18 * MIB);
         assert_eq!(assembly.read_bytes, 15 * MIB);
+    }
+
+    #[test]
+    fn the_outputs_crcs_are_put_together_from_the_shards_crcs_and_footers() {
+        use crate::results::output_set::Checksummed;
+        use arrow_array::{Int64Array, RecordBatch, StringArray};
+        let dir = tempfile::tempdir().unwrap();
+        let mut parts = Vec::new();
+        for p in 0..3i64 {
+            let path = dir.path().join(format!("p{p}"));
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_max_row_group_row_count(Some(7))
+                .build();
+            let batch = RecordBatch::try_from_iter(vec![
+                (
+                    "n",
+                    std::sync::Arc::new(Int64Array::from_iter_values(p * 100..p * 100 + 30)) as _,
+                ),
+                (
+                    "s",
+                    std::sync::Arc::new(StringArray::from_iter_values(
+                        (0..30).map(|i| format!("row {i} of part {p}")),
+                    )) as _,
+                ),
+            ])
+            .unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            let mut w =
+                parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+            w.write(&batch).unwrap();
+            w.close().unwrap();
+            parts.push(Location::Local(path));
+        }
+        let schema = block_on(super::super::merge::part_schema(&LocalStore, &parts[0])).unwrap();
+        let folder = Location::local_folder(dir.path());
+        block_on(async {
+            let store = Checksummed::new(LocalStore);
+            let groups = cut(&units(&store, &parts).await.unwrap().units, &parts, 4);
+            assert_eq!(groups.len(), 4);
+            let mut at = Vec::new();
+            let mut crcs = Vec::new();
+            for (i, group) in groups.iter().enumerate() {
+                let (p, c) = shard_at(&folder, i);
+                merge_shard(&store, group, schema.clone(), &p, &c, i == 0)
+                    .await
+                    .unwrap();
+                let crc = |at: &Location| {
+                    let f = store.written(at).unwrap();
+                    let crc = u64::from_str_radix(f.crc64nvme.as_deref().unwrap(), 16).unwrap();
+                    Crc64 { crc, len: f.bytes }
+                };
+                crcs.push((crc(&p), crc(&c)));
+                at.push((p, c));
+            }
+            let out = (folder.join("all.parquet"), folder.join("all.csv.gz"));
+            let mut assembly = Assembly::default();
+            let got = assemble_outputs(
+                &LocalStore,
+                &at,
+                Some(&crcs),
+                (&out.0, &out.1),
+                &mut assembly,
+            )
+            .await
+            .unwrap();
+            let parquet = std::fs::read(dir.path().join("all.parquet")).unwrap();
+            let csv = std::fs::read(dir.path().join("all.csv.gz")).unwrap();
+            assert_eq!(got.parquet, Crc64::of(&parquet));
+            assert_eq!(got.csv_gz, Crc64::of(&csv));
+        });
     }
 
     #[test]
