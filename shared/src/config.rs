@@ -334,6 +334,7 @@ pub struct MergeConfig {
     pub result_path: Location,
     pub layout: KeyLayout,
     pub report: ReportConfig,
+    pub shards: ShardSettings,
 }
 
 impl MergeConfig {
@@ -342,6 +343,7 @@ impl MergeConfig {
             result_path: result_path(env)?,
             layout: key_layout(env)?,
             report: ReportConfig::from_env(env)?,
+            shards: ShardSettings::from_env(env)?,
         })
     }
 
@@ -350,7 +352,70 @@ impl MergeConfig {
             result_path: Location::local_folder(result_dir),
             layout,
             report,
+            shards: ShardSettings::default(),
         }
+    }
+}
+
+/// How MergeResults splits a period's rows into shards, each merged by a
+/// Lambda of its own (the definition's Map state) and then assembled.
+///
+/// The defaults keep a shard far inside a Lambda's 15 minutes: the merge
+/// ran at about 290,000 rows/s on 2 cores here (README, "Merging a month"),
+/// so 25 M rows take about 1.5 minutes on 2 cores, and under 5 on the ~1.2
+/// vCPU of the stack's 2048 MB function even at half that rate per core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardSettings {
+    /// `MERGE_SHARD_ROWS`: at most this many rows a shard (as the parts'
+    /// footers count them).
+    pub max_rows: u64,
+    /// `MERGE_SHARD_BYTES`: at most this many bytes of Parquet parts a shard.
+    pub max_bytes: u64,
+    /// `MERGE_MAX_SHARDS`: never more shards than this (the Map state's
+    /// items are their numbers, so the list stays far under 256 KiB); past
+    /// it, shards grow instead.
+    pub max_shards: usize,
+    /// `MERGE_SHARDS`: exactly this many shards (at most one per row
+    /// group), whatever the sizes: for tests and benchmarks.
+    pub forced: Option<usize>,
+}
+
+pub const MAX_SHARDS_LIMIT: usize = 10_000;
+
+impl Default for ShardSettings {
+    fn default() -> Self {
+        Self {
+            max_rows: 25_000_000,
+            max_bytes: 2 << 30,
+            max_shards: 1000,
+            forced: None,
+        }
+    }
+}
+
+impl ShardSettings {
+    pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
+        let d = Self::default();
+        let forced = match value(env, "MERGE_SHARDS") {
+            None => None,
+            Some(_) => Some(number(env, "MERGE_SHARDS", 1, 1..=MAX_SHARDS_LIMIT)?),
+        };
+        Ok(Self {
+            max_rows: number(env, "MERGE_SHARD_ROWS", d.max_rows, 1_000..=u64::MAX)?,
+            max_bytes: number(env, "MERGE_SHARD_BYTES", d.max_bytes, 1 << 20..=u64::MAX)?,
+            max_shards: number(env, "MERGE_MAX_SHARDS", d.max_shards, 1..=MAX_SHARDS_LIMIT)?,
+            forced,
+        })
+    }
+
+    /// How many shards `rows` rows in `bytes` bytes of parts take.
+    pub fn shards_for(&self, rows: u64, bytes: u64) -> usize {
+        if let Some(n) = self.forced {
+            return n;
+        }
+        let by_rows = rows.div_ceil(self.max_rows);
+        let by_bytes = bytes.div_ceil(self.max_bytes);
+        (by_rows.max(by_bytes).max(1) as usize).min(self.max_shards)
     }
 }
 
@@ -429,6 +494,37 @@ mod tests {
                 projection_start: DEFAULT_PROJECTION_START
             }
         );
+    }
+
+    #[test]
+    fn shard_settings_bound_a_shard_by_rows_and_bytes_and_name_a_bad_value() {
+        let d = ShardSettings::from_env(&BASE).unwrap();
+        assert_eq!(d, ShardSettings::default());
+        assert_eq!(d.shards_for(0, 0), 1, "an empty period is one shard");
+        assert_eq!(d.shards_for(25_000_000, 1 << 30), 1);
+        assert_eq!(d.shards_for(25_000_001, 1 << 30), 2, "by rows");
+        assert_eq!(d.shards_for(1, 5 << 30), 3, "by bytes");
+        assert_eq!(
+            d.shards_for(u64::MAX, 0),
+            1000,
+            "never past MERGE_MAX_SHARDS"
+        );
+        let forced = ShardSettings::from_env(&[("MERGE_SHARDS", "37")]).unwrap();
+        assert_eq!(forced.shards_for(1, 1), 37);
+        for (var, bad) in [
+            ("MERGE_SHARDS", "0"),
+            ("MERGE_SHARDS", "10001"),
+            ("MERGE_SHARD_ROWS", "10"),
+            ("MERGE_SHARD_BYTES", "1MB"),
+            ("MERGE_MAX_SHARDS", "-1"),
+        ] {
+            let e = ShardSettings::from_env(&[(var, bad)]).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("{var}: must be a number from")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use s3la_shared::aws::mail_transport::Transport;
 use s3la_shared::config::{
-    CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, ReportConfig, StatusConfig,
+    CleanupConfig, MergeConfig, PeriodConfig, ProcessEnv, QueryConfig, ReportConfig, ShardSettings,
+    StatusConfig,
 };
 use s3la_shared::email::EmailConfig;
 use s3la_shared::email::outbox::Outbox;
@@ -26,8 +27,13 @@ use crate::asl::run::Tasks;
 
 const ARN_PREFIX: &str = "arn:aws:lambda:local:000000000000:function:s3la-";
 
+/// How many shards the deployed Map state merges at once, as the stack's
+/// default; the local executor runs them one after the other (each merge
+/// uses every core).
+const MERGE_CONCURRENCY: u32 = 40;
+
 /// Substitutions for running the definition locally: a pseudo function ARN
-/// per step and the polling settings.
+/// per step and the polling and merge settings.
 pub fn substitutions(wait_seconds: u32, max_polls: u32) -> BTreeMap<String, String> {
     let mut values: BTreeMap<String, String> = STEPS
         .iter()
@@ -35,6 +41,7 @@ pub fn substitutions(wait_seconds: u32, max_polls: u32) -> BTreeMap<String, Stri
         .collect();
     values.insert("QueryWaitSeconds".into(), wait_seconds.to_string());
     values.insert("QueryMaxPolls".into(), max_polls.to_string());
+    values.insert("MergeConcurrency".into(), MERGE_CONCURRENCY.to_string());
     values
 }
 
@@ -180,7 +187,10 @@ impl LocalSettings {
         Ok(Self {
             query: QueryConfig::local(results, layout),
             status: StatusConfig::from_env(&ProcessEnv)?,
-            merge: MergeConfig::local(results, layout, report),
+            merge: MergeConfig {
+                shards: ShardSettings::from_env(&ProcessEnv)?,
+                ..MergeConfig::local(results, layout, report)
+            },
             cleanup: CleanupConfig::local(results, logs, layout),
             email: EmailConfig::local(&ProcessEnv)?,
             smtp: SmtpConfig::from_env(&ProcessEnv)?,

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::compute_period::compute_period;
 use super::merge_results::merge_results;
+use super::merge_shards::{assemble_results, merge_shard};
 use super::query_status::query_status;
 use super::remove_meta::remove_meta;
 use super::remove_original_logs::remove_original_logs;
@@ -35,6 +36,8 @@ pub enum Step {
     StartQuery,
     QueryStatus,
     MergeResults,
+    MergeShard,
+    AssembleResults,
     RemoveMeta,
     RemoveOriginalLogs,
     SendReport,
@@ -79,7 +82,7 @@ pub struct Description {
 }
 
 /// The steps in the order an execution runs them.
-pub const CATALOG: [Description; 7] = [
+pub const CATALOG: [Description; 9] = [
     Description {
         step: Step::ComputePeriod,
         name: "ComputePeriod",
@@ -110,6 +113,24 @@ pub const CATALOG: [Description; 7] = [
         binary: "merge-results",
         summary: "The state after QueryStatus -> one Parquet and one csv.gz under \
                   RESULT_PATH/<period>/",
+        reads: Reads::Merge,
+        uses: &[Port::Store],
+    },
+    Description {
+        step: Step::MergeShard,
+        name: "MergeShard",
+        binary: "merge-shard",
+        summary: "{plan, shard} -> one shard of a sharded MergeResults: its Parquet file, \
+                  csv.gz and tally beside the plan",
+        reads: Reads::Merge,
+        uses: &[Port::Store],
+    },
+    Description {
+        step: Step::AssembleResults,
+        name: "AssembleResults",
+        binary: "assemble-results",
+        summary: "MergeResults' input and its sharded answer -> the outputs assembled from the \
+                  shards by server-side copies, and the report",
         reads: Reads::Merge,
         uses: &[Port::Store],
     },
@@ -210,6 +231,12 @@ impl Step {
             Step::MergeResults => {
                 out(merge_results(from_input(input)?, need(&s.merge)?, c.store()?).await)
             }
+            Step::MergeShard => {
+                out(merge_shard(from_input(input)?, need(&s.merge)?, c.store()?).await)
+            }
+            Step::AssembleResults => {
+                out(assemble_results(from_input(input)?, need(&s.merge)?, c.store()?).await)
+            }
             Step::RemoveMeta => {
                 out(remove_meta(from_input(input)?, need(&s.cleanup)?, c.store()?).await)
             }
@@ -305,7 +332,7 @@ mod tests {
             assert_eq!(Step::named(d.name), Some(d.step));
             assert_eq!(Step::named(d.binary), None);
         }
-        assert_eq!(STEP_NAMES[6], "SendReport");
+        assert_eq!(STEP_NAMES[8], "SendReport");
         assert_eq!(Step::named("Nope"), None);
     }
 

@@ -26,18 +26,29 @@ use crate::report::trend::{Earlier, PERIODS_BEFORE, TrendPoint};
 use crate::report::{Context, Downloads, REPORT_HTML, REPORT_JSON, Report, html};
 use crate::request::Options;
 use crate::results::merge::{MergeError, Merged, merge_parts_observed};
-use crate::results::output_set::{Checksummed, Incomplete, OUTPUT_SET, OutputSet};
+use crate::results::output_set::{Checksummed, Incomplete, OUTPUT_SET, OutputFile, OutputSet};
 use crate::storage::{ObjectStore, StorageError};
 
 /// The step's input, as [`super::catalog::Step::run`] reads it from JSON.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Input {
-    execution: ExecutionContext,
-    options: Options,
-    period: Period,
-    query: StartedQueryOutput,
-    status: QueryStatusOutput,
+    pub(super) execution: ExecutionContext,
+    pub(super) options: Options,
+    pub(super) period: Period,
+    pub(super) query: StartedQueryOutput,
+    pub(super) status: QueryStatusOutput,
+}
+
+/// What MergeResults answers: the outputs, merged in this one Lambda; or,
+/// when the period's rows are more than one shard holds, the plan of the
+/// shards the Map state `MergeShards` merges, one Lambda each, before
+/// `AssembleResults` writes the outputs from them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MergeResultsOutput {
+    Merged(MergeOutput),
+    Sharded(super::merge_shards::Sharded),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +116,7 @@ pub fn output_names(label: &str) -> (String, String) {
     )
 }
 
-fn merge_error(e: MergeError) -> StepError {
+pub(super) fn merge_error(e: MergeError) -> StepError {
     match e {
         // Throttling or a dropped connection while reading parts or uploading:
         // retried by the definition like any transient storage failure.
@@ -140,18 +151,48 @@ pub async fn merge_results<S: ObjectStore>(
     input: Input,
     config: &MergeConfig,
     store: &S,
-) -> Result<MergeOutput, StepError> {
+) -> Result<MergeResultsOutput, StepError> {
     let parts = parts_to_merge(&input, store).await?;
-    let results_root = config.result_path.clone();
-    let files = PeriodFiles::under(&results_root, &input.period.label);
+    let files = PeriodFiles::under(&config.result_path, &input.period.label);
     take_down_output_set(store, &files, &input.period.label).await?;
+    if let Some(sharded) = super::merge_shards::plan(&input, config, store, &parts).await? {
+        return Ok(MergeResultsOutput::Sharded(sharded));
+    }
     let store = &Checksummed::new(store.clone());
     let (merged, tally) = merge(store, &input, config, &parts, &files).await?;
-    let mut report = build_report(tally, &input, config, merged.rows)?;
+    let written = |at: &Location| {
+        store.written(at).ok_or_else(|| StepError::MergeFailed {
+            message: format!("{at} was not written"),
+        })
+    };
+    let outputs = (written(&files.parquet)?, written(&files.csv_gz)?);
+    let merged = (merged.rows, parts.len());
+    let done = finish_outputs(store, &input, config, &files, tally, merged, outputs).await?;
+    Ok(MergeResultsOutput::Merged(done))
+}
+
+/// From the merged outputs and their tally: the report, compared with the
+/// periods before, and the output set that makes the four files whole.
+/// `merged` is (rows, data files); `outputs` the Parquet file and csv.gz.
+pub(super) async fn finish_outputs<S: ObjectStore>(
+    store: &Checksummed<S>,
+    input: &Input,
+    config: &MergeConfig,
+    files: &PeriodFiles,
+    tally: Tally,
+    (rows, data_files): (u64, usize),
+    outputs: (OutputFile, OutputFile),
+) -> Result<MergeOutput, StepError> {
+    let results_root = &config.result_path;
+    let mut report = build_report(tally, input, config, rows)?;
     let comparison_note =
-        compare_with_previous(store, &results_root, &input.period, &mut report).await?;
-    add_trend(store, &results_root, &input.period, &mut report).await?;
-    write_output_set(store, &input, &files, &report, merged.rows).await?;
+        compare_with_previous(store, results_root, &input.period, &mut report).await?;
+    add_trend(store, results_root, &input.period, &mut report).await?;
+    let bytes = Sizes {
+        parquet: outputs.0.bytes,
+        csv_gz: outputs.1.bytes,
+    };
+    write_output_set(store, input, files, &report, rows, outputs).await?;
     Ok(MergeOutput {
         outputs: Outputs {
             parquet: files.parquet.to_string(),
@@ -160,14 +201,11 @@ pub async fn merge_results<S: ObjectStore>(
             report_html: Some(files.report_html.to_string()),
             output_set: Some(files.output_set.to_string()),
         },
-        rows: merged.rows,
+        rows,
         malformed_lines: report.malformed_lines,
         summary: Some(Summary::of(&report, comparison_note)),
-        bytes: Sizes {
-            parquet: merged.parquet_bytes,
-            csv_gz: merged.csv_gz_bytes,
-        },
-        data_files: parts.len(),
+        bytes,
+        data_files,
     })
 }
 
@@ -235,19 +273,19 @@ async fn parts_to_merge<S: ObjectStore>(
 }
 
 /// Where a period's files go: `RESULT_PATH/<label>/`.
-struct PeriodFiles {
+pub(super) struct PeriodFiles {
     dir: Location,
     parquet_name: String,
     csv_gz_name: String,
-    parquet: Location,
-    csv_gz: Location,
+    pub(super) parquet: Location,
+    pub(super) csv_gz: Location,
     report_json: Location,
     report_html: Location,
     output_set: Location,
 }
 
 impl PeriodFiles {
-    fn under(results_root: &Location, label: &str) -> Self {
+    pub(super) fn under(results_root: &Location, label: &str) -> Self {
         let dir = results_root.join(label);
         let (parquet_name, csv_gz_name) = output_names(label);
         Self {
@@ -265,7 +303,7 @@ impl PeriodFiles {
 
 /// Deletes the period's `_SUCCESS.json` before its files are replaced: the
 /// set is not whole while they are, and its manifest comes back last.
-async fn take_down_output_set<S: ObjectStore>(
+pub(super) async fn take_down_output_set<S: ObjectStore>(
     store: &S,
     files: &PeriodFiles,
     label: &str,
@@ -300,33 +338,14 @@ async fn merge<S: ObjectStore>(
     parts: &[Location],
     files: &PeriodFiles,
 ) -> Result<(Merged, Tally), StepError> {
-    let projection = if input.options.select_all {
-        Projection::SelectAll
-    } else {
-        Projection::Report
-    };
-    let partitioned = matches!(config.layout, KeyLayout::DateBased { .. });
-    let window = &input.period.window;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let destinations = Destinations::for_region(&config.report.prices.region);
-    let tallies = (0..TallyWorkers::for_cores(cores))
-        .map(|_| {
-            Ok(Tally::new(
-                window.start.timestamp_millis(),
-                window.end.timestamp_millis(),
-                config.report.countries()?,
-                destinations.clone(),
-            ))
-        })
-        .collect::<Result<Vec<_>, StepError>>()?;
     let (merged, counted) = merge_parts_observed(
         store,
         parts,
-        result_schema(projection, partitioned),
+        output_schema(input.options.select_all, config),
         &files.parquet,
         &files.csv_gz,
         with_readable_time,
-        TallyWorkers::start(tallies),
+        tally_workers(window_ms(&input.period), config)?,
     )
     .await
     .map_err(merge_error)?;
@@ -334,6 +353,48 @@ async fn merge<S: ObjectStore>(
         .finish()
         .map_err(|e| merge_error(MergeError::Observer(e)))?;
     Ok((merged, tally))
+}
+
+/// The schema of the outputs: the report's columns or all of them.
+pub(super) fn output_schema(select_all: bool, config: &MergeConfig) -> arrow_schema::SchemaRef {
+    let projection = if select_all {
+        Projection::SelectAll
+    } else {
+        Projection::Report
+    };
+    let partitioned = matches!(config.layout, KeyLayout::DateBased { .. });
+    result_schema(projection, partitioned)
+}
+
+/// The period's `[start, end)` in milliseconds: what its tallies count.
+pub(super) fn window_ms(period: &Period) -> (i64, i64) {
+    let w = &period.window;
+    (w.start.timestamp_millis(), w.end.timestamp_millis())
+}
+
+/// An empty tally of the period, with the run's report settings.
+pub(super) fn empty_tally(
+    (start_ms, end_ms): (i64, i64),
+    config: &MergeConfig,
+) -> Result<Tally, StepError> {
+    Ok(Tally::new(
+        start_ms,
+        end_ms,
+        config.report.countries()?,
+        Destinations::for_region(&config.report.prices.region),
+    ))
+}
+
+/// Tallies on worker threads, one per few cores, to count the merged rows.
+pub(super) fn tally_workers(
+    window_ms: (i64, i64),
+    config: &MergeConfig,
+) -> Result<TallyWorkers, StepError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let tallies = (0..TallyWorkers::for_cores(cores))
+        .map(|_| empty_tally(window_ms, config))
+        .collect::<Result<Vec<_>, StepError>>()?;
+    Ok(TallyWorkers::start(tallies))
 }
 
 /// The report of the counted rows; refused when every line was malformed
@@ -395,6 +456,7 @@ async fn write_output_set<S: ObjectStore>(
     files: &PeriodFiles,
     report: &Report,
     rows: u64,
+    (parquet, csv_gz): (OutputFile, OutputFile),
 ) -> Result<(), StepError> {
     let json = serde_json::to_vec_pretty(report).map_err(|e| StepError::MergeFailed {
         message: format!("writing report.json: {e}"),
@@ -409,10 +471,11 @@ async fn write_output_set<S: ObjectStore>(
     store
         .put(&files.report_html, html.into_bytes().into())
         .await?;
-    let mut written = std::collections::BTreeMap::new();
+    let mut written = std::collections::BTreeMap::from([
+        (files.parquet_name.clone(), parquet),
+        (files.csv_gz_name.clone(), csv_gz),
+    ]);
     for (name, at) in [
-        (files.parquet_name.as_str(), &files.parquet),
-        (&files.csv_gz_name, &files.csv_gz),
         (REPORT_JSON, &files.report_json),
         (REPORT_HTML, &files.report_html),
     ] {

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cleanup;
 pub mod compute_period;
 pub mod merge_results;
+pub mod merge_shards;
 /// The steps' clients on AWS (S3, Athena, SES or SMTP, CloudFront links).
 #[cfg(all(feature = "aws", feature = "smtp", feature = "cloudfront"))]
 pub mod on_aws;

@@ -144,6 +144,23 @@ fn check(m: &StateMachine, scope: &str) -> Result<(), AslError> {
                     check(b, &format!("{scope}{name} branch {i}: "))?;
                 }
             }
+            State::Map(map) => {
+                work(name, &map.work)?;
+                if map.work.parameters.is_some() {
+                    return Err(AslError::definition(format!(
+                        "{scope}Map state '{name}': use ItemSelector, not Parameters"
+                    )));
+                }
+                if map.max_concurrency.is_some() && map.max_concurrency_path.is_some() {
+                    return Err(AslError::definition(format!(
+                        "{scope}Map state '{name}' has both MaxConcurrency and MaxConcurrencyPath"
+                    )));
+                }
+                check(
+                    &map.item_processor.machine(),
+                    &format!("{scope}{name} ItemProcessor: "),
+                )?;
+            }
             State::Choice(c) => {
                 for rule in &c.choices {
                     let next = rule.next.as_deref().ok_or_else(|| {
@@ -195,7 +212,27 @@ mod tests {
         let e = refused(json!({"StartAt": "A", "States": {"A": parallel}}));
         assert!(e.contains("unknown field `Catches`"), "{e}");
         let e = refused(json!({"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}));
-        assert!(e.contains("unknown variant `Map`"), "{e}");
+        assert!(e.contains("missing field `ItemProcessor`"), "{e}");
+        let map = |extra: Value| {
+            let mut m = json!({"Type": "Map", "End": true, "ItemProcessor":
+                {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}});
+            m.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"StartAt": "A", "States": {"A": m}})
+        };
+        let reader = json!({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject"}});
+        let e = refused(map(reader));
+        assert!(e.contains("unknown field `ItemReader`"), "{e}");
+        let e = refused(map(json!({"Parameters": {}})));
+        assert!(e.contains("use ItemSelector"), "{e}");
+        let e = refused(map(
+            json!({"ItemProcessor": {"StartAt": "C", "States": {}}}),
+        ));
+        assert!(
+            e.contains("A ItemProcessor: state 'StartAt' goes to 'C'"),
+            "{e}"
+        );
         let e = refused(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}));
         assert_eq!(e, "state 'A' goes to 'B', which does not exist");
         let e = refused(json!({"StartAt": "A", "States": {"A": {"Type": "Pass"}}}));

@@ -24,6 +24,7 @@ pub enum State {
     Choice(ChoiceState),
     Wait(WaitState),
     Parallel(ParallelState),
+    Map(MapState),
     Succeed(SucceedState),
     Fail(FailState),
 }
@@ -36,14 +37,24 @@ impl State {
             State::Choice(_) => "Choice",
             State::Wait(_) => "Wait",
             State::Parallel(_) => "Parallel",
+            State::Map(_) => "Map",
             State::Succeed(_) => "Succeed",
             State::Fail(_) => "Fail",
         }
     }
 }
 
-/// `InputPath` / `OutputPath`: absent means `$`, `null` means `{}`.
+/// `InputPath` / `OutputPath`: absent means `$`, `null` means `{}`;
+/// `ResultPath`: absent means `$`, `null` means the result is dropped.
+/// Absent is `None`, and `null` is `Some(Value::Null)` (see [`present`]).
 pub type IoPath = Option<Value>;
+
+/// A field that is there, `null` included: serde reads a present `null`
+/// into `Option<Value>` as `None`, which would make `"ResultPath": null`
+/// the same as no ResultPath at all.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IoPath, D::Error> {
+    Value::deserialize(d).map(Some)
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -61,15 +72,15 @@ pub struct TaskState {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Work {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub input_path: IoPath,
     #[serde(default)]
     pub parameters: Option<Value>,
     #[serde(default)]
     pub result_selector: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub result_path: IoPath,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output_path: IoPath,
     #[serde(default)]
     pub retry: Vec<Retrier>,
@@ -86,15 +97,15 @@ pub struct Work {
 pub struct PassState {
     #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub input_path: IoPath,
     #[serde(default)]
     pub parameters: Option<Value>,
     #[serde(default)]
     pub result: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub result_path: IoPath,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output_path: IoPath,
     #[serde(default)]
     pub next: Option<String>,
@@ -107,9 +118,9 @@ pub struct PassState {
 pub struct ChoiceState {
     #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub input_path: IoPath,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output_path: IoPath,
     pub choices: Vec<ChoiceRule>,
     #[serde(default)]
@@ -152,9 +163,9 @@ pub struct ChoiceRule {
 pub struct WaitState {
     #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub input_path: IoPath,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output_path: IoPath,
     #[serde(default)]
     pub seconds: Option<u64>,
@@ -176,14 +187,73 @@ pub struct ParallelState {
     pub work: Work,
 }
 
+/// A Map state (JSONPath): its items from `ItemsPath`, each iteration's
+/// input from `ItemSelector`, run by `ItemProcessor`. No `ItemReader`,
+/// `ItemBatcher` or `ResultWriter`: refused on load.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct MapState {
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub items_path: Option<String>,
+    #[serde(default)]
+    pub item_selector: Option<Value>,
+    #[serde(default)]
+    pub max_concurrency: Option<u64>,
+    #[serde(default)]
+    pub max_concurrency_path: Option<String>,
+    pub item_processor: ItemProcessor,
+    #[serde(flatten)]
+    pub work: Work,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ItemProcessor {
+    #[serde(default)]
+    pub processor_config: ProcessorConfig,
+    pub start_at: String,
+    pub states: IndexMap<String, State>,
+}
+
+impl ItemProcessor {
+    pub fn machine(&self) -> StateMachine {
+        StateMachine {
+            comment: None,
+            start_at: self.start_at.clone(),
+            states: self.states.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ProcessorConfig {
+    /// `INLINE` (the default) or `DISTRIBUTED`.
+    #[serde(default)]
+    pub mode: MapMode,
+    /// `STANDARD` or `EXPRESS` (Distributed mode only).
+    #[serde(default)]
+    pub execution_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MapMode {
+    #[default]
+    Inline,
+    Distributed,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct SucceedState {
     #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub input_path: IoPath,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub output_path: IoPath,
 }
 
@@ -231,6 +301,6 @@ fn three() -> u32 {
 pub struct Catcher {
     pub error_equals: Vec<String>,
     pub next: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub result_path: IoPath,
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::history::{Event, History};
-use super::model::{Catcher, IoPath, Retrier, State, StateMachine, Work};
+use super::model::{Catcher, IoPath, MapMode, MapState, Retrier, State, StateMachine, Work};
 use super::path::Path;
 use super::{AslError, choice, template};
 
@@ -348,6 +348,9 @@ impl<'a> Executor<'a> {
                     Ok(Value::Array(results))
                 })
             }
+            State::Map(m) => self.run_work(label, &m.work, raw, ctx, |input| {
+                self.run_map(m, label, input, ctx)
+            }),
             State::Pass(p) => {
                 let effective = io_path(&p.input_path, &raw, ctx)?;
                 let result = match (&p.result, &p.parameters) {
@@ -417,6 +420,85 @@ impl<'a> Executor<'a> {
                 Err(AslError::new(error, cause))
             }
         }
+    }
+
+    /// A Map state's iterations, one after the other here (Step Functions
+    /// runs up to MaxConcurrency at once; each of ours is whole before the
+    /// next, which no definition can tell apart). Each iteration's input is
+    /// `ItemSelector` over the state's input, with `$$.Map.Item.Index` and
+    /// `.Value` in the context, else the item itself; the result is the
+    /// iterations' outputs in item order. Redriven, an iteration that
+    /// succeeded keeps its output and one that failed resumes at its
+    /// unsuccessful state ("reschedules and redrives only the iterations
+    /// ... that failed or aborted", RedriveExecution; for a Distributed Map,
+    /// "redrives all the unsuccessful child workflow executions in the Map
+    /// Run", "Redriving Map Runs").
+    ///
+    /// A failed iteration fails an Inline Map with its own error. In
+    /// Distributed mode it fails the Map Run, and with no
+    /// `ToleratedFailurePercentage`/`Count` (none is tolerated) the state
+    /// fails with `States.ExceedToleratedFailureThreshold` ("Tolerated
+    /// failure threshold", Distributed Map); the cause here names the item.
+    fn run_map(
+        &self,
+        m: &MapState,
+        label: &str,
+        input: &Value,
+        ctx: &Value,
+    ) -> Result<Value, AslError> {
+        let items = match &m.items_path {
+            Some(p) => Path::parse(p)?.read(input, ctx).cloned(),
+            None => Some(input.clone()),
+        };
+        let Some(Value::Array(items)) = items else {
+            return Err(AslError::runtime(format!(
+                "ItemsPath '{}' of '{label}' does not select an array",
+                m.items_path.as_deref().unwrap_or("$")
+            )));
+        };
+        if let Some(p) = &m.max_concurrency_path {
+            Path::parse(p)?
+                .read(input, ctx)
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    AslError::runtime(format!(
+                        "MaxConcurrencyPath '{p}' does not select a non-negative integer"
+                    ))
+                })?;
+        }
+        let machine = m.item_processor.machine();
+        let distributed = m.item_processor.processor_config.mode == MapMode::Distributed;
+        let mut results = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let scope = format!("{label}[{i}]/");
+            let done = self.resume.borrow_mut().succeeded_branches.remove(&scope);
+            if let Some(output) = done {
+                results.push(output);
+                continue;
+            }
+            let iteration = match &m.item_selector {
+                Some(t) => {
+                    let mut item_ctx = ctx.clone();
+                    item_ctx["Map"] = json!({"Item": {"Index": i, "Value": item}});
+                    template::evaluate(t, input, &item_ctx)?
+                }
+                None => item,
+            };
+            match self.run_machine(&machine, iteration, ctx, &scope) {
+                Ok(v) => results.push(v),
+                Err(f) if distributed => {
+                    return Err(AslError::new(
+                        "States.ExceedToleratedFailureThreshold",
+                        format!(
+                            "item {i} of {label} failed in {}: {}: {}",
+                            f.state, f.error.error, f.error.cause
+                        ),
+                    ));
+                }
+                Err(f) => return Err(f.error),
+            }
+        }
+        Ok(Value::Array(results))
     }
 
     /// A Task's or Parallel's work with its input/output processing: InputPath,

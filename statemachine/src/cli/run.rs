@@ -12,6 +12,7 @@ use s3la::asl::run::{Executor, Outcome, RealSleep, Resume};
 use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
+use s3la_shared::config::MAX_SHARDS_LIMIT;
 use s3la_shared::report::format::bytes;
 use serde_json::{Value, json};
 
@@ -66,6 +67,14 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 7200, value_name = "N",
           value_parser = values::number::<u32, 0, { u32::MAX as u64 }>)]
     max_polls: u32,
+    /// Merge in this many shards, as the deployed state machine does for a period over
+    /// MERGE_SHARD_ROWS rows or MERGE_SHARD_BYTES bytes (which the local run also reads):
+    /// MergeResults plans them, the Map state MergeShards merges each, AssembleResults writes
+    /// the outputs from them without decoding a row. The same outputs as with one; for tests
+    /// and benchmarks (plays MERGE_SHARDS).
+    #[arg(long, value_name = "N",
+          value_parser = values::number::<usize, 1, { MAX_SHARDS_LIMIT as u64 }>)]
+    shards: Option<usize>,
 }
 
 impl RunArgs {
@@ -84,6 +93,7 @@ impl RunArgs {
             name: Some(default_name("demo", chrono::Utc::now(), std::process::id())),
             wait_seconds: 0,
             max_polls: 7200,
+            shards: None,
         }
     }
 
@@ -196,7 +206,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(history) = &history_path {
         refuse_overlap(("--logs", &a.logs), ("--history", history))?;
     }
-    let settings = LocalSettings::new(&results, &logs)?;
+    let mut settings = LocalSettings::new(&results, &logs)?;
+    if a.shards.is_some() {
+        settings.merge.shards.forced = a.shards;
+    }
     let engine = EmbeddedEngine::new(logs, results.clone());
     let steps = LocalSteps::new(settings, &engine)?;
 
