@@ -9,7 +9,7 @@
 //! a redrive "continues the failed execution from the unsuccessful step and
 //! uses the same input", RedriveExecution API reference).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -78,6 +78,20 @@ struct Harness<'e> {
     faults: RefCell<HashMap<&'static str, VecDeque<AslError>>>,
     calls: RefCell<Vec<(String, Value)>>,
     sleeps: RefCell<Vec<f64>>,
+    /// MergeResults answers with a plan of this many shards (0: merged).
+    shards: Cell<usize>,
+    /// MergeShard fails this shard, once.
+    failing_shard: Cell<Option<u64>>,
+}
+
+/// MergeResults' answer when it merged the period itself, as AssembleResults'.
+fn merged() -> Value {
+    json!({
+        "outputs": {"parquet": "s3://results/r/2024-01/s3la-2024-01.parquet",
+                    "csvGz": "s3://results/r/2024-01/s3la-2024-01.csv.gz"},
+        "rows": 1234,
+        "malformedLines": 0
+    })
 }
 
 impl Tasks for Harness<'_> {
@@ -93,12 +107,23 @@ impl Tasks for Harness<'_> {
             return Err(e);
         }
         match step.as_str() {
-            "MergeResults" => Ok(json!({
-                "outputs": {"parquet": "s3://results/r/2024-01/s3la-2024-01.parquet",
-                            "csvGz": "s3://results/r/2024-01/s3la-2024-01.csv.gz"},
+            "MergeResults" if self.shards.get() > 0 => Ok(json!({
+                "plan": "s3://results/r/_staging/2024-01/run-1/shards/plan.json",
+                "shards": (0..self.shards.get()).collect::<Vec<_>>(),
                 "rows": 1234,
-                "malformedLines": 0
+                "dataFiles": 7
             })),
+            "MergeResults" | "AssembleResults" => Ok(merged()),
+            "MergeShard" => {
+                let shard = input["shard"].as_u64().unwrap();
+                if self.failing_shard.get() == Some(shard) {
+                    self.failing_shard.set(None);
+                    let cause =
+                        json!({"errorType": "MergeFailed", "errorMessage": "part 3 is gone"});
+                    return Err(AslError::new("MergeFailed", cause.to_string()));
+                }
+                Ok(json!({"shard": shard, "rows": 100}))
+            }
             "RemoveMeta" => Ok(json!({"deleted": 3})),
             "RemoveOriginalLogs" => Ok(json!({"deleted": 31})),
             "SendReport" => Ok(json!({"sent": true, "messageId": "m-1"})),
@@ -162,6 +187,8 @@ fn harness(engine: &ScriptedEngine) -> Harness<'_> {
         faults: RefCell::new(HashMap::new()),
         calls: RefCell::new(Vec::new()),
         sleeps: RefCell::new(Vec::new()),
+        shards: Cell::new(0),
+        failing_shard: Cell::new(None),
     }
 }
 
@@ -474,7 +501,11 @@ fn every_task_failure_is_redriven_to_done() {
     let clean = run(&harness(&e), all.clone());
     for (step, name, failed_state) in cases {
         let from = STEPS.iter().position(|s| *s == step).unwrap();
-        let rerun = &STEPS[from..];
+        let rerun: Vec<&str> = STEPS[from..]
+            .iter()
+            .copied()
+            .filter(|s| !SHARDED_ONLY.contains(s))
+            .collect();
         let h = harness(&e);
         let payload = json!({"errorType": name, "errorMessage": format!("{step} cannot")});
         h.faults
@@ -502,6 +533,80 @@ fn every_task_failure_is_redriven_to_done() {
         assert_eq!(again.calls, rerun, "{step}");
         assert_eq!(again.kinds.first().unwrap(), "ExecutionRedriven");
     }
+}
+
+/// The steps only a period of more than one shard runs.
+const SHARDED_ONLY: [&str; 2] = ["MergeShard", "AssembleResults"];
+
+/// A period over one shard: MergeResults answers with the plan, the
+/// Distributed Map runs MergeShard once per shard with the plan and the
+/// shard's number, drops their outputs (ResultPath null: the state's input
+/// goes on), and AssembleResults gets MergeResults' input and its answer.
+/// A shard that fails fails the Map Run (States.ExceedToleratedFailureThreshold,
+/// no failure tolerated); the redrive runs only the shards that did not
+/// succeed, then the rest of the execution, to the output of a run that
+/// never failed.
+#[test]
+fn a_failed_shard_fails_the_map_and_a_redrive_merges_only_the_shards_left() {
+    let e = engine(vec![info(QueryState::Succeeded, None)]);
+    let input = json!({"frequency": "monthly", "email": true});
+    let clean = run(&harness(&e), input.clone());
+    let h = harness(&e);
+    h.shards.set(3);
+    let whole = run(&h, input.clone());
+    assert_eq!(output(&whole), output(&clean));
+    let calls = h.calls.borrow().clone();
+    let shards: Vec<&Value> = calls
+        .iter()
+        .filter(|(s, _)| s == "MergeShard")
+        .map(|(_, i)| i)
+        .collect();
+    let plan = "s3://results/r/_staging/2024-01/run-1/shards/plan.json";
+    assert_eq!(
+        shards,
+        [0, 1, 2]
+            .map(|n| json!({"plan": plan, "shard": n}))
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    let (_, assemble) = calls.iter().find(|(s, _)| s == "AssembleResults").unwrap();
+    assert_eq!(assemble["sharded"]["plan"], plan);
+    assert_eq!(assemble["period"]["label"], "2024-01");
+    assert_eq!(assemble["status"]["state"], "SUCCEEDED");
+
+    let h = harness(&e);
+    h.shards.set(3);
+    h.failing_shard.set(Some(1));
+    let r = run(&h, input.clone());
+    let (state, error) = failure(&r);
+    assert_eq!(
+        (state, error.error.as_str()),
+        ("MergeShards", "States.ExceedToleratedFailureThreshold")
+    );
+    assert!(
+        error
+            .cause
+            .contains("item 1 of MergeShards failed in MergeShards[1]/MergeShard: MergeFailed"),
+        "{}",
+        error.cause
+    );
+    let message = failure_message(&r.events, state, error);
+    assert!(message.contains("MergeShards"), "{message}");
+    let again = redrive(&h, &r, input.clone());
+    assert_eq!(
+        again.calls,
+        ["MergeShard", "MergeShard", "AssembleResults", "SendReport"],
+        "shard 0 succeeded and is not merged again"
+    );
+    let redriven: Vec<u64> = h
+        .calls
+        .borrow()
+        .iter()
+        .filter(|(s, _)| s == "MergeShard")
+        .map(|(_, i)| i["shard"].as_u64().unwrap())
+        .collect();
+    assert_eq!(redriven, [1, 2]);
+    assert_eq!(output(&again), output(&clean));
 }
 
 #[test]
