@@ -79,6 +79,14 @@ export interface S3laConfig {
     readonly memoryMb: number;
     readonly mergeMemoryMb: number;
   };
+  /** How MergeResults splits a large period into shards (shared/src/config.rs, ShardSettings). */
+  readonly merge: {
+    readonly shardRows: number;
+    readonly shardBytes: number;
+    readonly maxShards: number;
+    /** Shards merged at once by the MergeShards Map state (child executions). */
+    readonly concurrency: number;
+  };
   readonly logRemoval: boolean;
   readonly tracing: boolean;
   readonly geoip: boolean;
@@ -114,6 +122,12 @@ export const DEFAULTS = {
   // MergeResults encodes the csv.gz on several threads; Lambda's CPU grows with memory
   // (1,769 MB is one full vCPU).
   mergeMemoryMb: 2048,
+  // A shard well inside a Lambda's 15 minutes (shared/src/config.rs, ShardSettings, says why).
+  mergeShardRows: 25_000_000,
+  mergeShardBytes: 2 * 1024 ** 3,
+  mergeMaxShards: 1000,
+  // Shards merged at once: at 25 M rows a shard, 40 Lambdas take a billion rows in one wave.
+  mergeConcurrency: 40,
   logRemoval: false,
   tracing: false,
   geoip: true,
@@ -148,13 +162,14 @@ export const HISTORY_EVENTS_PER_POLL = 11;
 
 /**
  * History events outside the poll loop, at most: every other state once (a Task 5 events, a Pass,
- * Choice, Wait or Succeed 2, a Parallel 4 and its branches), ExecutionStarted and the execution's
- * end, and every Retry of every other Task used (3 events each) — 150 today, recounted from the
- * file by test/definition.test.ts — plus 50 for QueryStatus retries.
+ * Choice, Wait or Succeed 2, a Parallel 4 and its branches, the Distributed Map 4: its shards run as
+ * child executions, each with a history of its own), ExecutionStarted and the execution's end, and
+ * every Retry of every other Task used (3 events each) — 176 today, recounted from the file by
+ * test/definition.test.ts — plus 50 for QueryStatus retries.
  */
-export const HISTORY_EVENTS_FIXED = 200;
+export const HISTORY_EVENTS_FIXED = 230;
 
-/** The most status polls one execution's history holds with room left to redrive it: 2,254. */
+/** The most status polls one execution's history holds with room left to redrive it: 2,251. */
 export const MAX_QUERY_POLLS = Math.floor((REDRIVE_HISTORY_LIMIT - 1 - HISTORY_EVENTS_FIXED) / HISTORY_EVENTS_PER_POLL);
 
 /** Every context key this app reads. */
@@ -179,6 +194,10 @@ export const CONTEXT_KEYS = [
   'queryMaxPolls',
   'lambdaMemoryMb',
   'mergeMemoryMb',
+  'mergeShardRows',
+  'mergeShardBytes',
+  'mergeMaxShards',
+  'mergeConcurrency',
   'logRemoval',
   'tracing',
   'geoip',
@@ -328,6 +347,14 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
     lambda: {
       memoryMb: r.integer('lambdaMemoryMb', DEFAULTS.lambdaMemoryMb, 128, 10240),
       mergeMemoryMb: r.integer('mergeMemoryMb', DEFAULTS.mergeMemoryMb, 128, 10240),
+    },
+    merge: {
+      // The same bounds as the Lambdas' MERGE_SHARD_ROWS, MERGE_SHARD_BYTES, MERGE_MAX_SHARDS.
+      shardRows: r.integer('mergeShardRows', DEFAULTS.mergeShardRows, 1000, Number.MAX_SAFE_INTEGER),
+      shardBytes: r.integer('mergeShardBytes', DEFAULTS.mergeShardBytes, 1024 ** 2, Number.MAX_SAFE_INTEGER),
+      maxShards: r.integer('mergeMaxShards', DEFAULTS.mergeMaxShards, 1, 10_000),
+      // A Distributed Map runs at most 10,000 child executions at once.
+      concurrency: r.integer('mergeConcurrency', DEFAULTS.mergeConcurrency, 1, 10_000),
     },
     logRemoval,
     tracing: r.boolean('tracing', DEFAULTS.tracing),

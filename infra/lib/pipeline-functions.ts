@@ -21,6 +21,8 @@ export const STEPS = {
   StartQuery: 'start-query',
   QueryStatus: 'query-status',
   MergeResults: 'merge-results',
+  MergeShard: 'merge-shard',
+  AssembleResults: 'assemble-results',
   RemoveMeta: 'remove-meta',
   RemoveOriginalLogs: 'remove-original-logs',
   SendReport: 'send-report',

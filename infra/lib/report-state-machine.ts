@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ConfigError } from './config';
-import { acknowledge } from './nag';
+import { acknowledge, acknowledgeWildcardResource } from './nag';
 import { Step } from './pipeline-functions';
 
 /** The definition `s3la run` executes locally, deployed as written. */
@@ -36,6 +36,8 @@ export interface ReportStateMachineProps {
   readonly functions: Record<Step, lambda.IFunction>;
   readonly queryWaitSeconds: number;
   readonly queryMaxPolls: number;
+  /** Shards the MergeShards Map state merges at once. */
+  readonly mergeConcurrency: number;
   readonly logRetentionDays: number;
   readonly tracing: boolean;
 }
@@ -57,6 +59,7 @@ export class ReportStateMachine extends Construct {
     const substitutions: Record<string, string> = {
       QueryWaitSeconds: String(props.queryWaitSeconds),
       QueryMaxPolls: String(props.queryMaxPolls),
+      MergeConcurrency: String(props.mergeConcurrency),
     };
     for (const [step, fn] of Object.entries(props.functions)) {
       substitutions[`${step}FunctionArn`] = fn.functionArn;
@@ -91,7 +94,11 @@ export class ReportStateMachine extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // Named, so that its own role can name it: the Distributed Map starts child executions of this
+    // state machine, and a role policy on the machine's generated ARN would be a circular reference.
+    const stateMachineName = `${Stack.of(this).stackName}-Report`;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'S3 Logs Analyzer: one period of S3 server access logs to Parquet, csv.gz and a report',
       definitionBody: sfn.DefinitionBody.fromString(definition),
@@ -109,6 +116,36 @@ export class ReportStateMachine extends Construct {
         actions: ['lambda:InvokeFunction'],
         resources: Object.values(props.functions).map((fn) => fn.functionArn),
       }),
+    );
+
+    // The MergeShards Distributed Map runs each shard as a child execution of this state machine
+    // (Step Functions guide, "IAM policies for using Distributed Map states"); a redrive of the
+    // execution redrives the Map Run's failed children ("Redriving Map Runs").
+    const states = (resource: string, resourceName: string): string =>
+      Stack.of(this).formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [states('stateMachine', stateMachineName)],
+      }),
+    );
+    const childExecutions = [states('execution', `${stateMachineName}/*`), states('execution', `${stateMachineName}:*`)];
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+        resources: childExecutions,
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.stateMachine.role,
+      childExecutions[0],
+      "The MergeShards Distributed Map's child executions, named by Step Functions at run time, of this " +
+        'state machine only.',
+    );
+    acknowledgeWildcardResource(
+      this.stateMachine.role,
+      childExecutions[1],
+      "This state machine's own executions, named at start, whose child executions the Map Run manages.",
     );
 
     acknowledge(

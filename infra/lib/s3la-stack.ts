@@ -92,6 +92,29 @@ export class S3laStack extends Stack {
     const geoip = config.geoip ? new GeoIpLayer(this, 'GeoIp') : undefined;
 
     const common = { logRetentionDays: config.logRetentionDays, tracing: config.tracing };
+    // MergeResults, MergeShard and AssembleResults read the same settings (MergeConfig).
+    const merging = {
+      ...common,
+      memoryMb: config.lambda.mergeMemoryMb,
+      timeout: Duration.minutes(15),
+      environment: {
+        ...resultPath,
+        ...layout,
+        PRICING_REGION: config.pricingRegion,
+        ...(config.s3Prices
+          ? {
+              S3_PRICE_WRITE_PER_1000: String(config.s3Prices.writePer1000),
+              S3_PRICE_READ_PER_1000: String(config.s3Prices.readPer1000),
+              S3_PRICE_TRANSFER_OUT_PER_GB: String(config.s3Prices.transferOutPerGb),
+            }
+          : {}),
+        ...(geoip ? { GEOIP_DB: geoip.databasePath } : {}),
+        MERGE_SHARD_ROWS: String(config.merge.shardRows),
+        MERGE_SHARD_BYTES: String(config.merge.shardBytes),
+        MERGE_MAX_SHARDS: String(config.merge.maxShards),
+      },
+      layers: geoip ? [geoip.layer] : undefined,
+    };
     const small = { ...common, memoryMb: config.lambda.memoryMb };
     const large = { ...common, memoryMb: config.lambda.mergeMemoryMb };
     this.functions = {
@@ -129,24 +152,20 @@ export class S3laStack extends Stack {
         environment: optional({ ATHENA_PRICE_PER_TB_USD: config.athena.pricePerTbUsd }),
       }),
       MergeResults: new PipelineFunction(this, 'MergeResults', {
-        ...large,
+        ...merging,
         step: 'MergeResults',
-        description: "S3 Logs Analyzer: merges the query's parts into one Parquet and one csv.gz",
-        timeout: Duration.minutes(15),
-        environment: {
-          ...resultPath,
-          ...layout,
-          PRICING_REGION: config.pricingRegion,
-          ...(config.s3Prices
-            ? {
-                S3_PRICE_WRITE_PER_1000: String(config.s3Prices.writePer1000),
-                S3_PRICE_READ_PER_1000: String(config.s3Prices.readPer1000),
-                S3_PRICE_TRANSFER_OUT_PER_GB: String(config.s3Prices.transferOutPerGb),
-              }
-            : {}),
-          ...(geoip ? { GEOIP_DB: geoip.databasePath } : {}),
-        },
-        layers: geoip ? [geoip.layer] : undefined,
+        description:
+          "S3 Logs Analyzer: merges the query's parts into one Parquet and one csv.gz, or plans their shards",
+      }),
+      MergeShard: new PipelineFunction(this, 'MergeShard', {
+        ...merging,
+        step: 'MergeShard',
+        description: 'S3 Logs Analyzer: merges one shard of a large period (an item of the MergeShards Map)',
+      }),
+      AssembleResults: new PipelineFunction(this, 'AssembleResults', {
+        ...merging,
+        step: 'AssembleResults',
+        description: "S3 Logs Analyzer: assembles a large period's outputs from its shards by server-side copies",
       }),
       RemoveMeta: new PipelineFunction(this, 'RemoveMeta', {
         ...small,
@@ -214,6 +233,7 @@ export class S3laStack extends Stack {
       functions: mapSteps(this.functions, (f) => f.fn),
       queryWaitSeconds: config.polling.waitSeconds,
       queryMaxPolls: config.polling.maxPolls,
+      mergeConcurrency: config.merge.concurrency,
       logRetentionDays: config.logRetentionDays,
       tracing: config.tracing,
     });
@@ -325,8 +345,26 @@ export class S3laStack extends Stack {
       f.MergeResults.role,
       ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
       [results.root],
-      'MergeResults reads the query parts and manifest and writes the merged outputs; it ' +
-        'deletes the period\'s _SUCCESS.json before replacing the files it names.',
+      'MergeResults reads the query parts and manifest and writes the merged outputs (or the shard plan ' +
+        "in the query's staging prefix); it deletes the period's _SUCCESS.json before replacing the files it names.",
+    );
+    // A shard reads the plan and its parts' row groups, and writes its files beside the plan.
+    allowObjects(
+      f.MergeShard.role,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      [results.staging],
+      "MergeShard reads the shard plan and the query's parts and writes its shard beside the plan, all in the " +
+        'staging prefix.',
+    );
+    // The assembly copies the shards' bytes into the outputs (UploadPartCopy: GetObject on the
+    // source, PutObject on the target), writes the report and output set, and removes the shards.
+    allowListUnder(f.AssembleResults.role, [results.root]);
+    allowObjects(
+      f.AssembleResults.role,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+      [results.root],
+      "AssembleResults copies the shards (staging) into the period's outputs, reads the earlier periods' " +
+        'reports, writes the report and output set, and deletes the shards and the old _SUCCESS.json.',
     );
 
     // RemoveMeta deletes only under _staging/ and _athena/.

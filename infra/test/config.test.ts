@@ -91,15 +91,34 @@ describe('settings from context', () => {
   });
 
   test("queryMaxPolls: as many polls as one execution's history holds with room to redrive, no more", () => {
-    expect(MAX_QUERY_POLLS).toBe(2254);
-    expect(load({ ...base, queryMaxPolls: '2254' }).polling.maxPolls).toBe(2254);
-    const refused = () => load({ ...base, queryMaxPolls: 2255 });
+    expect(MAX_QUERY_POLLS).toBe(2251);
+    expect(load({ ...base, queryMaxPolls: '2251' }).polling.maxPolls).toBe(2251);
+    const refused = () => load({ ...base, queryMaxPolls: 2252 });
     expect(refused).toThrow(ConfigError);
     expect(refused).toThrow(
-      "context queryMaxPolls: 2255 status polls do not fit in one execution's history: each adds 11 events " +
-        '(and the rest of the execution up to 200), a Standard execution fails at 25,000 events and can be ' +
-        'redriven only below 24,999: at most 2254',
+      "context queryMaxPolls: 2252 status polls do not fit in one execution's history: each adds 11 events " +
+        '(and the rest of the execution up to 230), a Standard execution fails at 25,000 events and can be ' +
+        'redriven only below 24,999: at most 2251',
     );
+  });
+
+  test('merge shards: defaults, and each bound as the Lambdas read it', () => {
+    expect(load(base).merge).toEqual({
+      shardRows: 25_000_000,
+      shardBytes: 2 * 1024 ** 3,
+      maxShards: 1000,
+      concurrency: 40,
+    });
+    const set = load({ ...base, mergeShardRows: '1000', mergeMaxShards: 10_000, mergeConcurrency: 1 }).merge;
+    expect([set.shardRows, set.maxShards, set.concurrency]).toEqual([1000, 10_000, 1]);
+    for (const [key, bad] of [
+      ['mergeShardRows', 999],
+      ['mergeShardBytes', 1024],
+      ['mergeMaxShards', 10_001],
+      ['mergeConcurrency', 0],
+    ] as const) {
+      expect(() => load({ ...base, [key]: bad })).toThrow(`context ${key}: must be`);
+    }
   });
 
   test.each<[Partial<Record<ContextKey, unknown>>, string]>([

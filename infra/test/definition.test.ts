@@ -28,6 +28,7 @@ function builder(text: string) {
       functions,
       queryWaitSeconds,
       queryMaxPolls,
+      mergeConcurrency: 40,
       logRetentionDays: 90,
       tracing: false,
     });
@@ -62,6 +63,7 @@ describe('the state machine definition', () => {
     }
     expect(substitutions.QueryWaitSeconds).toBe('10');
     expect(substitutions.QueryMaxPolls).toBe('360');
+    expect(substitutions.MergeConcurrency).toBe('40');
   });
 
   test('after substitution it is JSON whose every Task runs one of the functions', () => {
@@ -70,10 +72,15 @@ describe('the state machine definition', () => {
     expect(substituted).not.toMatch(/\$\{/);
     const definition = JSON.parse(substituted);
     const tasks: string[] = [];
-    const walk = (states: Record<string, { Type: string; Resource?: string; Branches?: Array<{ States: Record<string, never> }> }>) => {
+    type States = Record<
+      string,
+      { Type: string; Resource?: string; Branches?: Array<{ States: States }>; ItemProcessor?: { States: States } }
+    >;
+    const walk = (states: States) => {
       for (const state of Object.values(states)) {
         if (state.Type === 'Task') tasks.push(state.Resource!);
         for (const branch of state.Branches ?? []) walk(branch.States);
+        if (state.ItemProcessor) walk(state.ItemProcessor.States);
       }
     };
     walk(definition.States);
@@ -84,6 +91,7 @@ describe('the state machine definition', () => {
     expect(definition.States.LoadSettings.Parameters).toEqual({
       'waitSeconds.$': "States.StringToJson('10')",
       'maxPolls.$': "States.StringToJson('360')",
+      'mergeConcurrency.$': "States.StringToJson('40')",
     });
   });
 
@@ -106,8 +114,11 @@ describe('the state machine definition', () => {
     }
     const states: Record<string, State> = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')).States;
     // Entered/Exited for every state; a Task also Scheduled, Started, Succeeded (or Failed);
-    // a Parallel also Started and Succeeded around its branches.
-    const own: Record<string, number> = { Task: 5, Pass: 2, Choice: 2, Wait: 2, Succeed: 2, Fail: 1, Parallel: 4 };
+    // a Parallel also Started and Succeeded around its branches; a Distributed Map MapRunStarted
+    // and MapRunSucceeded (or Failed), its iterations being child executions with their own histories.
+    const own: Record<string, number> = {
+      Task: 5, Pass: 2, Choice: 2, Wait: 2, Succeed: 2, Fail: 1, Parallel: 4, Map: 4,
+    };
     const retries = (s: State) => 3 * (s.Retry ?? []).reduce((n, r) => n + (r.MaxAttempts ?? 3), 0);
     const events = (s: State, withRetries: boolean): number =>
       own[s.Type] +

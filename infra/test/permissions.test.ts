@@ -161,11 +161,17 @@ describe('each role may do only what its step needs', () => {
     expect(resources.sort()).toEqual(Object.keys(STEPS).map((step) => `<${step}Function.Arn>`).sort());
   });
 
-  test('the state machine: log delivery on "*" (no resource-level permissions), nothing else', () => {
+  test('the state machine: log delivery on "*" (no resource-level permissions), its own child executions, nothing else', () => {
+    // The MergeShards Distributed Map starts, watches, stops and redrives child executions of
+    // this state machine only (Step Functions guide, "IAM policies for using Distributed Map states").
+    const states = 'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>';
     expect(policyOf(template, 'ReportStateMachineRole')).toEqual(
       [
         'Allow logs:CreateLogDelivery,logs:DeleteLogDelivery,logs:DescribeLogGroups,logs:DescribeResourcePolicies,' +
           'logs:GetLogDelivery,logs:ListLogDeliveries,logs:PutResourcePolicy,logs:UpdateLogDelivery on *',
+        `Allow states:StartExecution on ${states}:stateMachine:S3laTest-Report`,
+        'Allow states:DescribeExecution,states:RedriveExecution,states:StopExecution on ' +
+          `${states}:execution:S3laTest-Report/* ${states}:execution:S3laTest-Report:*`,
         'Allow lambda:InvokeFunction on ' +
           Object.keys(STEPS)
             .map((step) => `<${step}Function.Arn>`)

@@ -94,16 +94,22 @@ describe('the stack with default settings', () => {
       ...layout,
     });
     expect(env('QueryStatus')).toEqual({});
-    expect(env('MergeResults')).toEqual({
-      RESULT_PATH: expect.anything(),
-      ...layout,
-      PRICING_REGION: 'us-east-1',
-      GEOIP_DB: GEOIP_DB_PATH,
-    });
+    // The merge's three steps read the same settings (MergeConfig), shard sizes included.
+    for (const step of ['MergeResults', 'MergeShard', 'AssembleResults']) {
+      expect(env(step)).toEqual({
+        RESULT_PATH: expect.anything(),
+        ...layout,
+        PRICING_REGION: 'us-east-1',
+        GEOIP_DB: GEOIP_DB_PATH,
+        MERGE_SHARD_ROWS: '25000000',
+        MERGE_SHARD_BYTES: String(2 * 1024 ** 3),
+        MERGE_MAX_SHARDS: '1000',
+      });
+    }
     expect(env('RemoveMeta')).toEqual({ RESULT_PATH: expect.anything(), ...layout });
     expect(env('RemoveOriginalLogs')).toEqual({ RESULT_PATH: expect.anything(), S3_LOGS_LOCATION: LOGS_URI, ...layout });
     expect(env('SendReport')).toEqual({ RESULT_PATH: expect.anything() });
-    for (const step of ['StartQuery', 'MergeResults', 'RemoveMeta', 'RemoveOriginalLogs', 'SendReport']) {
+    for (const step of ['StartQuery', 'MergeResults', 'MergeShard', 'AssembleResults', 'RemoveMeta', 'RemoveOriginalLogs', 'SendReport']) {
       expect(render(env(step).RESULT_PATH)).toMatch(/^s3:\/\/<ResultsBucket\w+>\/s3la\/$/);
     }
   });
@@ -126,15 +132,19 @@ describe('the stack with default settings', () => {
     });
   });
 
-  test('the GeoIP layer is attached to MergeResults only', () => {
+  test('the GeoIP layer is attached to the steps that count the report only', () => {
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
     const layer = logicalId(template, 'AWS::Lambda::LayerVersion', 'GeoIp');
     template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
     const withLayers = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
       ([, r]) => r.Properties.Layers,
     );
-    expect(withLayers.map(([id]) => id)).toEqual([expect.stringMatching(/^MergeResultsFunction/)]);
-    expect(withLayers[0][1].Properties.Layers).toEqual([{ Ref: layer }]);
+    expect(withLayers.map(([id]) => id).sort()).toEqual([
+      expect.stringMatching(/^AssembleResultsFunction/),
+      expect.stringMatching(/^MergeResultsFunction/),
+      expect.stringMatching(/^MergeShardFunction/),
+    ]);
+    for (const [, fn] of withLayers) expect(fn.Properties.Layers).toEqual([{ Ref: layer }]);
   });
 
   test('every function and the state machine log to their own group, kept 90 days', () => {

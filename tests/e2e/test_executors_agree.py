@@ -4,6 +4,7 @@ same step handlers (through `s3la invoke`): they must agree on every state
 visited and on the execution's output or error."""
 
 import json
+import os
 
 import pytest
 
@@ -31,10 +32,11 @@ def logs(s3la, tmp_path_factory):
     return generated_logs(s3la, tmp_path_factory, "agree-logs", "2024-03-10", 3, 3000, 3)
 
 
-def ours(s3la, logs, results, name, execution_input):
+def ours(s3la, logs, results, name, execution_input, env=None):
     history = results / "history.json"
     p = run(s3la, "run", "--logs", logs, "--results", results, "--name", name, "--input",
-            json.dumps(execution_input), "--wait-seconds", 0, "--history", history, check=False)
+            json.dumps(execution_input), "--wait-seconds", 0, "--history", history, check=False,
+            env=env)
     events = json.loads(history.read_text())
     states = visited(e["state"] for e in events if e["type"].endswith("StateEntered"))
     end = events[-1]
@@ -46,12 +48,12 @@ def ours(s3la, logs, results, name, execution_input):
             "cause": end["details"]["cause"], "states": states}
 
 
-def theirs(s3la, logs, results, name, execution_input):
+def theirs(s3la, logs, results, name, execution_input, env=None):
     import subprocess
     p = subprocess.run([str(NODE), str(SCRIPT), str(DEFINITION), str(s3la), str(logs),
                         str(results), name, "2024-04-01T06:00:00.000Z",
                         json.dumps(execution_input)],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=300, env=env)
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
     report["states"] = visited(report["states"])
@@ -76,3 +78,27 @@ def test_both_executors_agree(s3la, logs, tmp_path, execution_input):
         assert mine["output"]["rows"] > 0
     assert mine == other
     assert mine["states"][0] == "ComputePeriod"
+
+
+def test_both_executors_agree_on_a_period_merged_in_shards(s3la, logs, tmp_path):
+    """MERGE_SHARDS forces the sharded path through the Map state: both
+    executors run MergeShards' iterations and AssembleResults, to the same
+    output as the merge in one piece, and the same files."""
+    execution_input = {"dateRange": {"start": "2024-03-10", "end": "2024-03-12"}}
+    env = {**os.environ, "MERGE_SHARDS": "3"}
+    whole = ours(s3la, logs, tmp_path / "whole", "agree-1", execution_input)
+    mine = ours(s3la, logs, tmp_path / "ours", "agree-1", execution_input, env)
+    other = theirs(s3la, logs, tmp_path / "theirs", "agree-1", execution_input, env)
+    assert "MergeShards" in mine["states"] and "AssembleResults" in mine["states"], mine["states"]
+    assert "MergeShards" not in whole["states"]
+    for folder, report in (("theirs", other), ("whole", whole)):
+        text = json.dumps(report["output"]).replace(str(tmp_path / folder), str(tmp_path / "ours"))
+        report["output"] = json.loads(text)
+    assert mine == other
+    assert mine["output"] == whole["output"]
+    label = mine["output"]["period"]
+    for name in (f"requests-{label}.parquet", f"requests-{label}.csv.gz"):
+        assert (tmp_path / "ours" / label / name).read_bytes() == \
+            (tmp_path / "theirs" / label / name).read_bytes(), name
+    # The shards are gone once assembled.
+    assert not [p for p in (tmp_path / "ours").rglob("shard-*")]

@@ -11,11 +11,12 @@ import { StepError, outcome } from './outcome.mjs';
 
 const [definitionPath, s3la, logs, results, name, startTime, inputJson] = process.argv.slice(2);
 const arn = (step) => `arn:aws:lambda:local:000000000000:function:s3la-${step}`;
-const steps = ['ComputePeriod', 'StartQuery', 'QueryStatus', 'MergeResults', 'RemoveMeta',
-  'RemoveOriginalLogs', 'SendReport'];
 let text = readFileSync(definitionPath, 'utf8');
+// The steps are the definition's own `${<Step>FunctionArn}` placeholders.
+const steps = [...new Set([...text.matchAll(/\$\{([A-Za-z]+)FunctionArn\}/g)].map((m) => m[1]))];
 for (const step of steps) text = text.replaceAll(`\${${step}FunctionArn}`, arn(step));
-text = text.replaceAll('${QueryWaitSeconds}', '1').replaceAll('${QueryMaxPolls}', '3600');
+text = text.replaceAll('${QueryWaitSeconds}', '1').replaceAll('${QueryMaxPolls}', '3600')
+  .replaceAll('${MergeConcurrency}', '4');
 const definition = JSON.parse(text);
 
 function invoke(step) {
@@ -30,7 +31,7 @@ function invoke(step) {
   };
 }
 
-// Tasks inside the Parallel's branches have the same names at every depth.
+// Tasks inside the Parallel's branches and the Map's processor have the same names at every depth.
 const handlers = {};
 for (const step of steps) handlers[step] = invoke(step);
 

@@ -32,7 +32,7 @@ function invoke(arn) {
   };
 }
 
-// Every Task, at any depth (the Parallel's branches), by name.
+// Every Task, at any depth (the Parallel's branches, the Map's processor), by name.
 const handlers = {};
 const retries = {};
 function walk(states) {
@@ -40,6 +40,7 @@ function walk(states) {
     if (state.Type === 'Task') handlers[stateName] = invoke(state.Resource);
     if (state.Retry) retries[stateName] = 0;
     for (const branch of state.Branches || []) walk(branch.States);
+    if (state.ItemProcessor) walk(state.ItemProcessor.States);
   }
 }
 walk(definition.States);
