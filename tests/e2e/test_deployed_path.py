@@ -57,6 +57,7 @@ test_results_s3.py and test_log_removal.py).
 
 import io
 import json
+import contextlib
 import os
 import queue
 import re
@@ -78,6 +79,7 @@ import copy
 
 from athena_standin import AthenaStandin, GlueTable
 from conftest import REPO, S3S_ACCESS_KEY, S3S_SECRET_KEY, run
+from digests import crc64nvme
 from lambda_runtime_api import RuntimeApi
 from local_http import QuietHandler, serve
 
@@ -190,8 +192,8 @@ def deployed(template, tmp_path_factory):
             env["GEOIP_DB"] = str(GEOIP_LAYER_FILE)
         functions[function_arn(logical_id)] = (binary, env)
     assert sorted(b for b, _ in functions.values()) == [
-        "compute-period", "merge-results", "query-status", "remove-meta",
-        "remove-original-logs", "send-report", "start-query"]
+        "assemble-results", "compute-period", "merge-results", "merge-shard", "query-status",
+        "remove-meta", "remove-original-logs", "send-report", "start-query"]
     return path, functions, resolve
 
 
@@ -205,6 +207,7 @@ class LambdaService:
         self.functions = {}
         self.invocations = []
         self.service_errors = {}  # binary -> [error type, ...] answered before invoking
+        self.lambda_bin = lambda_bin
         for arn, (binary, env) in functions.items():
             api = RuntimeApi()
             full = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -218,10 +221,9 @@ class LambdaService:
                 "AWS_EC2_METADATA_DISABLED": "true", "RUST_LOG": "warn",
             })
             log = open(log_dir / f"{binary}.log", "w")
-            proc = subprocess.Popen([str(lambda_bin / binary)], env=full, stdout=log,
-                                    stderr=subprocess.STDOUT)
-            self.functions[arn] = {"binary": binary, "api": api, "proc": proc,
+            self.functions[arn] = {"binary": binary, "api": api, "env": full,
                                    "lock": threading.Lock(), "log": log}
+            self.start(self.functions[arn])
         service = self
 
         class Handler(QuietHandler):
@@ -233,6 +235,35 @@ class LambdaService:
                 self.reply(status, data, headers)
 
         self.server = serve(Handler)
+
+    def start(self, f, extra=None):
+        """Starts (again) a function's process, as a new Lambda environment
+        would, with `extra` variables over its template's."""
+        f["proc"] = subprocess.Popen([str(self.lambda_bin / f["binary"])],
+                                     env={**f["env"], **(extra or {})}, stdout=f["log"],
+                                     stderr=subprocess.STDOUT)
+
+    @contextlib.contextmanager
+    def configured(self, binary, extra):
+        """`binary`'s function with `extra` settings (a deploy with them) while
+        the block runs, then as the template has it again."""
+        [f] = [f for f in self.functions.values() if f["binary"] == binary]
+
+        def restart(extra):
+            with f["lock"]:
+                f["proc"].kill()
+                f["proc"].wait()
+                # A Runtime API of its own, as a new environment has: the killed
+                # process's pending /next would take the next event from the old one.
+                f["api"].close()
+                f["api"] = RuntimeApi()
+                f["env"]["AWS_LAMBDA_RUNTIME_API"] = f["api"].address
+                self.start(f, extra)
+        restart(extra)
+        try:
+            yield
+        finally:
+            restart(None)
 
     @property
     def url(self):
@@ -602,6 +633,45 @@ def compare_with_s3la_run(stack, s3la, tmp_path, execution_input, fix=lambda t: 
     [q] = stack.athena.queries.values()
     assert q["workgroup"] == "s3la" and q["state"] == "SUCCEEDED"
     return deployed_parquet
+
+
+def test_a_period_merged_in_shards_has_the_outputs_of_one_merge(stack):
+    """MERGE_SHARDS on MergeResults (as a deploy with a small mergeShardRows
+    would have it) sends the period through the Distributed Map: one
+    MergeShard invocation per shard, then AssembleResults, which builds the
+    outputs on S3 (s3s-fs) from the shards. Both executors agree (execute()),
+    and the outputs hold what the merge in one piece writes: the same rows in
+    the same order, the same CSV text, the same report; the output set names
+    them with their sizes and CRC64/NVME; no shard is left in staging."""
+    execution_input = {**TWO_DAYS, "removeMeta": True}
+    whole = stack.execute(execution_input, name="whole-1")
+    assert whole["status"] == "SUCCEEDED", whole
+    assert "MergeShards" not in whole["states"]
+    out = whole["output"]["outputs"]
+    one = {k: stack.read(out[k]) for k in ("parquet", "csvGz", "reportJson")}
+    stack.reset()
+    with stack.lambdas.configured("merge-results", {"MERGE_SHARDS": "3"}):
+        got = stack.execute(execution_input, name="sharded-1")
+    assert got["status"] == "SUCCEEDED", got
+    assert got["states"].count("MergeShard") == 3 and "AssembleResults" in got["states"], \
+        got["states"]
+    calls = [b for b, kind, _ in stack.lambdas.invocations if kind != "service-error"]
+    assert calls.count("merge-shard") == 3 and calls.count("assemble-results") == 1, calls
+    out = got["output"]["outputs"]
+    assert got["output"]["rows"] == whole["output"]["rows"]
+    parquet = stack.read(out["parquet"])
+    assert pq.read_table(io.BytesIO(parquet)).equals(pq.read_table(io.BytesIO(one["parquet"])))
+    import gzip
+    csv_gz = stack.read(out["csvGz"])
+    assert gzip.decompress(csv_gz) == gzip.decompress(one["csvGz"])
+    assert numbers(json.loads(stack.read(out["reportJson"]))) == \
+        numbers(json.loads(one["reportJson"]))
+    files = json.loads(stack.read(out["outputSet"]))["files"]
+    assert files[f"requests-{LABEL}.parquet"] == {"bytes": len(parquet),
+                                                  "crc64nvme": crc64nvme(parquet)}
+    assert files[f"requests-{LABEL}.csv.gz"] == {"bytes": len(csv_gz),
+                                                 "crc64nvme": crc64nvme(csv_gz)}
+    assert not [k for k in stack.keys(stack.results_bucket) if "/shards/" in k]
 
 
 @pytest.mark.parametrize("options", [{}, {"excludeBucketOperations": True}],
