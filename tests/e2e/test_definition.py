@@ -24,7 +24,8 @@ def substituted(text):
     """The definition as CDK deploys it: ARNs and numbers in place of ${...}."""
     text = re.sub(r"\$\{(\w+)FunctionArn\}",
                   lambda m: f"arn:aws:lambda:us-east-1:123456789012:function:s3la-{m[1]}", text)
-    return text.replace("${QueryWaitSeconds}", "10").replace("${QueryMaxPolls}", "60")
+    return text.replace("${QueryWaitSeconds}", "10").replace("${QueryMaxPolls}", "60") \
+        .replace("${MergeConcurrency}", "40")
 
 
 def test_asl_validator_accepts_the_definition(tmp_path):
@@ -52,6 +53,8 @@ def all_states(states):
         yield name, s
         for branch in s.get("Branches", []):
             yield from all_states(branch["States"])
+        if "ItemProcessor" in s:
+            yield from all_states(s["ItemProcessor"]["States"])
 
 
 def test_every_state_follows_the_conventions():

@@ -63,3 +63,50 @@ def test_a_failed_query_is_run_again_by_a_redrive_once_the_logs_are_fixed(s3la, 
     p = run(s3la, "run", "--logs", logs, "--results", results, "--redrive", history, check=False)
     assert p.returncode != 0
     assert "succeeded; only a failed execution can be redriven" in p.stderr, p.stderr
+
+
+
+def test_a_sharded_merge_that_failed_at_its_assembly_is_redriven_there(s3la, tmp_path):
+    """A period merged in shards (`--shards 3`) whose assembly fails for a
+    reason a person fixes (a directory stands where the Parquet output goes):
+    the execution fails at AssembleResults, the shards stay; the redrive
+    resumes there, without querying, planning or merging a shard again, and
+    ends with the outputs of a run that never failed, the shards removed.
+    (A shard's own failure and the redrive of only the shards that did not
+    succeed: statemachine/tests/definition_paths.rs.)"""
+    logs, results, history = tmp_path / "logs", tmp_path / "results", tmp_path / "h.json"
+    run(s3la, "gen-logs", logs, "--start", "2024-01-07", "--days", 9, "--lines-per-day", 800,
+        "--seed", 5)
+    in_the_way = results / LABEL / f"requests-{LABEL}.parquet"
+    (in_the_way / "something").mkdir(parents=True)
+    p = run(s3la, "run", "--logs", logs, "--results", results, "--date_range", START, END,
+            "--name", "shards-e2e", "--history", history, "--shards", 3, check=False)
+    assert p.returncode == 1, p.stderr
+    assert "the execution failed in the Task state AssembleResults" in p.stderr, p.stderr
+    events = json.loads(history.read_text())
+    assert events[-1]["state"] == "AssembleResults"
+    entered = [e["state"] for e in events if e["type"].endswith("StateEntered")]
+    # At most one shard per row group of the query's parts.
+    shards = len(list(results.rglob("shard-*.json")))
+    assert shards >= 2
+    assert [s for s in entered if s.endswith("/MergeShard")] == [
+        f"MergeShards[{i}]/MergeShard" for i in range(shards)]
+
+    shutil.rmtree(in_the_way)
+    p = run(s3la, "run", "--logs", logs, "--results", results, "--redrive", history)
+    out = json.loads(p.stdout)
+    events = json.loads(history.read_text())
+    kinds = [e["type"] for e in events]
+    redriven = events[kinds.index("ExecutionRedriven"):]
+    entered = [e["state"] for e in redriven if e["type"].endswith("StateEntered")]
+    assert entered[0] == "AssembleResults", entered
+    assert not [s for s in entered if "MergeShard" in s or s in ("StartQuery", "MergeResults")]
+
+    clean = tmp_path / "clean"
+    want = json.loads(run(s3la, "run", "--logs", logs, "--results", clean, "--date_range",
+                          START, END).stdout)
+    assert out["rows"] == want["rows"] > 0
+    ours = pq.read_table(results / LABEL / f"requests-{LABEL}.parquet")
+    theirs = pq.read_table(clean / LABEL / f"requests-{LABEL}.parquet")
+    assert ours.equals(theirs)
+    assert not list(results.rglob("shard-*")) and not list(results.rglob("plan.json"))

@@ -38,6 +38,11 @@ pub const UNKNOWN_EXPIRY_LIFETIME: Duration = Duration::from_secs(3600);
 /// the merge produces the next part, few enough to bound memory.
 const PARTS_IN_FLIGHT: usize = 3;
 
+/// Server-side copies (UploadPartCopy) at once per object: they hold no
+/// bytes here, and S3 copies a part at a rate of its own, so an assembly of
+/// many shards waits on as many copies at once as it can keep going.
+const COPIES_IN_FLIGHT: usize = 16;
+
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
@@ -401,10 +406,11 @@ impl S3Upload {
         }
     }
 
-    /// The number of the next part, of `bytes`, once fewer than
-    /// [`PARTS_IN_FLIGHT`] parts are on their way.
-    async fn next_part(&mut self, bytes: u64) -> Result<i32, StorageError> {
-        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+    /// The number of the next part, of `bytes`, once fewer than `limit`
+    /// parts are on their way ([`PARTS_IN_FLIGHT`] for bytes sent from
+    /// here, [`COPIES_IN_FLIGHT`] for copies).
+    async fn next_part(&mut self, bytes: u64, limit: usize) -> Result<i32, StorageError> {
+        while self.in_flight.len() >= limit {
             self.wait_one().await?;
         }
         let number = self.next_part;
@@ -424,7 +430,7 @@ impl S3Upload {
 
 impl Upload for S3Upload {
     async fn put_part(&mut self, data: Bytes) -> Result<(), StorageError> {
-        let number = self.next_part(data.len() as u64).await?;
+        let number = self.next_part(data.len() as u64, PARTS_IN_FLIGHT).await?;
         let request = self
             .client
             .upload_part()
@@ -448,7 +454,9 @@ impl Upload for S3Upload {
 
     async fn copy_part(&mut self, from: &Location, range: Range<u64>) -> Result<(), StorageError> {
         let (bucket, key) = bucket_key(from)?;
-        let number = self.next_part(range.end - range.start).await?;
+        let number = self
+            .next_part(range.end - range.start, COPIES_IN_FLIGHT)
+            .await?;
         let request = self
             .client
             .upload_part_copy()

@@ -437,3 +437,64 @@ async fn add_up<S: ObjectStore>(
     }
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::athena_ddl::KeyLayout;
+    use crate::storage::local::LocalStore;
+    use crate::test_util::block_on;
+
+    fn config(results: &std::path::Path) -> MergeConfig {
+        MergeConfig::local(results, KeyLayout::Simple, Default::default())
+    }
+
+    /// MergeShard writes only beside a plan under RESULT_PATH, and only the
+    /// shards the plan has: a console user's input cannot point it elsewhere.
+    #[test]
+    fn a_shard_is_merged_only_from_a_plan_under_the_results_and_by_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let results = dir.path().join("results");
+        let folder = Location::local_folder(&results.join("_staging/p/x/shards"));
+        let plan = ShardPlan {
+            label: "p".into(),
+            execution: "x".into(),
+            window_ms: (0, 1),
+            select_all: false,
+            parts: vec![],
+            shards: vec![vec![], vec![]],
+        };
+        block_on(async {
+            let at = folder.join(PLAN);
+            LocalStore
+                .put(&at, json(&plan, PLAN).unwrap())
+                .await
+                .unwrap();
+            let c = config(&results);
+            let run =
+                |plan: String, shard| merge_shard(ShardInput { plan, shard }, &c, &LocalStore);
+            let outside = Location::local_folder(&dir.path().join("elsewhere/shards"));
+            for wrong in [
+                outside.join(PLAN).to_string(),
+                folder.join("other.json").to_string(),
+                format!("{}/../../shards/{PLAN}", folder.join("a")),
+            ] {
+                let e = run(wrong.clone(), 0).await.unwrap_err();
+                assert_eq!(e.name(), "InvalidInput", "{wrong}");
+                assert!(
+                    e.to_string().starts_with("plan: must be a merge plan"),
+                    "{e}"
+                );
+            }
+            let e = run(at.to_string(), 2).await.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "shard: must be a shard of the plan, 0 to 1, got 2"
+            );
+            let gone = Location::local_folder(&results.join("_staging/p/y/shards"));
+            let gone = gone.join(PLAN).to_string();
+            let e = run(gone, 0).await.unwrap_err();
+            assert!(e.to_string().contains("does not exist"), "{e}");
+        });
+    }
+}

@@ -24,7 +24,8 @@ pub enum State {
     Choice(ChoiceState),
     Wait(WaitState),
     Parallel(ParallelState),
-    Map(MapState),
+    // Boxed: a Map holds a processor and a Task's fields, several times any other state.
+    Map(Box<MapState>),
     Succeed(SucceedState),
     Fail(FailState),
 }
