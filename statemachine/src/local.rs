@@ -27,10 +27,15 @@ use crate::asl::run::Tasks;
 
 const ARN_PREFIX: &str = "arn:aws:lambda:local:000000000000:function:s3la-";
 
-/// How many shards the deployed Map state merges at once, as the stack's
-/// default; the local executor runs them one after the other (each merge
-/// uses every core).
-const MERGE_CONCURRENCY: u32 = 40;
+/// How many shards the Map state merges at once on this machine: a quarter
+/// of its cores, at least one, as `s3la merge --shards` does (each shard's
+/// merge already keeps several cores busy; the deployed default, 40, is 40
+/// Lambdas).
+pub fn merge_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .div_ceil(4)
+}
 
 /// Substitutions for running the definition locally: a pseudo function ARN
 /// per step and the polling and merge settings.
@@ -41,7 +46,7 @@ pub fn substitutions(wait_seconds: u32, max_polls: u32) -> BTreeMap<String, Stri
         .collect();
     values.insert("QueryWaitSeconds".into(), wait_seconds.to_string());
     values.insert("QueryMaxPolls".into(), max_polls.to_string());
-    values.insert("MergeConcurrency".into(), MERGE_CONCURRENCY.to_string());
+    values.insert("MergeConcurrency".into(), merge_concurrency().to_string());
     values
 }
 
@@ -282,7 +287,7 @@ impl<E: QueryEngine> Clients for LocalSteps<'_, E> {
     }
 }
 
-impl<E: QueryEngine> Tasks for LocalSteps<'_, E> {
+impl<E: QueryEngine + Sync> Tasks for LocalSteps<'_, E> {
     fn invoke(&self, resource: &str, input: Value) -> Result<Value, AslError> {
         let step = step_of(resource).and_then(Step::named).ok_or_else(|| {
             AslError::definition(format!(

@@ -9,9 +9,9 @@
 //! a redrive "continues the failed execution from the unsuccessful step and
 //! uses the same input", RedriveExecution API reference).
 
-use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use s3la::asl::history::History;
 use s3la::asl::run::{Executor, Outcome, Resume, Sleeper, Tasks};
@@ -72,16 +72,47 @@ impl QueryEngine for ScriptedEngine {
     }
 }
 
+/// A RefCell the Map state's iterations may share: they call the harness
+/// from threads of their own.
+struct Shared<T>(Mutex<T>);
+
+impl<T> Shared<T> {
+    fn new(value: T) -> Self {
+        Self(Mutex::new(value))
+    }
+    fn borrow(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+    fn borrow_mut(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+}
+
+impl<T: Copy> Shared<T> {
+    fn get(&self) -> T {
+        *self.borrow()
+    }
+    fn set(&self, value: T) {
+        *self.borrow_mut() = value;
+    }
+}
+
 struct Harness<'e> {
     steps: LocalSteps<'e, ScriptedEngine>,
     /// Errors a step raises before it is really called (Lambda faults, throttling).
-    faults: RefCell<HashMap<&'static str, VecDeque<AslError>>>,
-    calls: RefCell<Vec<(String, Value)>>,
-    sleeps: RefCell<Vec<f64>>,
+    faults: Shared<HashMap<&'static str, VecDeque<AslError>>>,
+    calls: Shared<Vec<(String, Value)>>,
+    sleeps: Shared<Vec<f64>>,
     /// MergeResults answers with a plan of this many shards (0: merged).
-    shards: Cell<usize>,
+    shards: Shared<usize>,
     /// MergeShard fails this shard, once.
-    failing_shard: Cell<Option<u64>>,
+    failing_shard: Shared<Option<u64>>,
+    /// The failing shard fails once this many MergeShard calls have started
+    /// (itself included): shards running beside it.
+    fail_when_started: Shared<usize>,
+    /// MergeShard invocations under way, and the most at once.
+    merging: AtomicUsize,
+    most_merging: AtomicUsize,
 }
 
 /// MergeResults' answer when it merged the period itself, as AssembleResults'.
@@ -116,7 +147,22 @@ impl Tasks for Harness<'_> {
             "MergeResults" | "AssembleResults" => Ok(merged()),
             "MergeShard" => {
                 let shard = input["shard"].as_u64().unwrap();
+                // A shard's merge takes a while: long enough for others to start.
+                let now = self.merging.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most_merging.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                self.merging.fetch_sub(1, Ordering::SeqCst);
                 if self.failing_shard.get() == Some(shard) {
+                    let started = || {
+                        let calls = self.calls.borrow();
+                        calls.iter().filter(|(s, _)| s == "MergeShard").count()
+                    };
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                    while started() < self.fail_when_started.get()
+                        && std::time::Instant::now() < deadline
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
                     self.failing_shard.set(None);
                     let cause =
                         json!({"errorType": "MergeFailed", "errorMessage": "part 3 is gone"});
@@ -184,11 +230,14 @@ fn harness(engine: &ScriptedEngine) -> Harness<'_> {
             engine,
         )
         .unwrap(),
-        faults: RefCell::new(HashMap::new()),
-        calls: RefCell::new(Vec::new()),
-        sleeps: RefCell::new(Vec::new()),
-        shards: Cell::new(0),
-        failing_shard: Cell::new(None),
+        faults: Shared::new(HashMap::new()),
+        calls: Shared::new(Vec::new()),
+        sleeps: Shared::new(Vec::new()),
+        shards: Shared::new(0),
+        failing_shard: Shared::new(None),
+        fail_when_started: Shared::new(0),
+        merging: AtomicUsize::new(0),
+        most_merging: AtomicUsize::new(0),
     }
 }
 
@@ -310,13 +359,13 @@ fn success_without_cleanup_or_email() {
     assert_eq!(r.kinds.last().unwrap(), "ExecutionSucceeded");
     assert_eq!(count(&r, "RetryScheduled"), 0);
     // The execution's name and start time reach ComputePeriod from the context object.
-    let compute = &h.calls.borrow()[0].1;
+    let compute = &h.calls.borrow()[0].1.clone();
     assert_eq!(
         compute["execution"],
         json!({"name": "run-1", "startTime": "2024-02-01T06:00:00.000Z"})
     );
     // MergeResults gets the period, the query and its final status.
-    let merge = &h.calls.borrow()[5].1;
+    let merge = &h.calls.borrow()[5].1.clone();
     assert_eq!(merge["status"]["state"], "SUCCEEDED");
     assert_eq!(merge["query"]["queryExecutionId"], "q-1");
     assert_eq!(merge["period"]["label"], "2024-01");
@@ -607,6 +656,77 @@ fn a_failed_shard_fails_the_map_and_a_redrive_merges_only_the_shards_left() {
         .collect();
     assert_eq!(redriven, [1, 2]);
     assert_eq!(output(&again), output(&clean));
+}
+
+/// MergeShards with MaxConcurrency 3 (the path's value): shards merge at
+/// once on threads of their own, the execution's output is the same, and
+/// when one fails, the shards under way finish and keep their outputs, so
+/// the redrive merges only those that did not succeed.
+#[test]
+fn shards_merge_at_once_up_to_the_concurrency_and_a_redrive_runs_only_the_failed() {
+    let at_once = || {
+        let mut values = substitutions(5, 3);
+        values.insert("MergeConcurrency".into(), "3".into());
+        load(&substitute(s3la::DEFINITION, &values).unwrap()).unwrap()
+    };
+    let execute = |h: &Harness, resume: Option<Resume>| {
+        h.calls.borrow_mut().clear();
+        let executor = Executor::new(h, h, History::default());
+        let input = json!({"frequency": "monthly"});
+        let outcome = match resume {
+            None => executor.execute(&at_once(), "s3la", "run-1", start(), input),
+            Some(r) => executor.redrive(&at_once(), "s3la", "run-1", start(), input, r),
+        };
+        finished(h, executor, outcome)
+    };
+    let e = engine(vec![info(QueryState::Succeeded, None)]);
+    let clean = run(&harness(&e), json!({"frequency": "monthly"}));
+    let merged = |h: &Harness| -> Vec<u64> {
+        let mut shards: Vec<u64> = h
+            .calls
+            .borrow()
+            .iter()
+            .filter(|(s, _)| s == "MergeShard")
+            .map(|(_, i)| i["shard"].as_u64().unwrap())
+            .collect();
+        shards.sort_unstable();
+        shards
+    };
+
+    let h = harness(&e);
+    h.shards.set(6);
+    let r = execute(&h, None);
+    assert_eq!(output(&r), output(&clean));
+    assert_eq!(merged(&h), [0, 1, 2, 3, 4, 5]);
+    let most = h.most_merging.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&most), "{most} shards at once");
+
+    let h = harness(&e);
+    h.shards.set(6);
+    h.failing_shard.set(Some(1));
+    h.fail_when_started.set(3);
+    let r = execute(&h, None);
+    let (state, error) = failure(&r);
+    assert_eq!(
+        (state, error.error.as_str()),
+        ("MergeShards", "States.ExceedToleratedFailureThreshold")
+    );
+    let succeeded: Vec<u64> = r
+        .events
+        .iter()
+        .filter(|e| e.kind == "TaskSucceeded")
+        .filter_map(|e| e.state.as_deref()?.strip_prefix("MergeShards["))
+        .map(|s| s.split(']').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        succeeded.contains(&0) && succeeded.contains(&2),
+        "{succeeded:?}"
+    );
+    assert!(!succeeded.contains(&1));
+    let again = execute(&h, Some(Resume::from_history(&r.events).unwrap()));
+    assert_eq!(output(&again), output(&clean));
+    let left: Vec<u64> = (0..6).filter(|s| !succeeded.contains(s)).collect();
+    assert_eq!(merged(&h), left, "only the shards that did not succeed");
 }
 
 #[test]

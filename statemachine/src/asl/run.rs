@@ -3,6 +3,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -12,13 +14,14 @@ use super::model::{Catcher, IoPath, MapMode, MapState, Retrier, State, StateMach
 use super::path::Path;
 use super::{AslError, choice, template};
 
-/// Runs a Task's resource, as Lambda runs a function.
-pub trait Tasks {
+/// Runs a Task's resource, as Lambda runs a function. Shared by the
+/// iterations of a Map state, which may run at once.
+pub trait Tasks: Sync {
     fn invoke(&self, resource: &str, input: Value) -> Result<Value, AslError>;
 }
 
 /// Waits (Wait states and retry delays). Tests pass one that only records.
-pub trait Sleeper {
+pub trait Sleeper: Sync {
     fn sleep(&self, seconds: f64);
 }
 
@@ -117,6 +120,40 @@ impl Resume {
             succeeded_branches,
         })
     }
+
+    /// What resumes inside `scope` (and the scopes within it), taken out.
+    fn take_scope(&mut self, scope: &str) -> Resume {
+        fn take<V>(map: &mut HashMap<String, V>, scope: &str) -> HashMap<String, V> {
+            let keys: Vec<String> = map
+                .keys()
+                .filter(|k| k.starts_with(scope))
+                .cloned()
+                .collect();
+            keys.into_iter()
+                .filter_map(|k| map.remove(&k).map(|v| (k, v)))
+                .collect()
+        }
+        Resume {
+            redrive_count: self.redrive_count,
+            unsuccessful: take(&mut self.unsuccessful, scope),
+            succeeded_branches: take(&mut self.succeeded_branches, scope),
+        }
+    }
+
+    /// Puts back what [`Resume::take_scope`] took.
+    fn absorb(&mut self, other: Resume) {
+        self.unsuccessful.extend(other.unsuccessful);
+        self.succeeded_branches.extend(other.succeeded_branches);
+    }
+}
+
+/// A Map state's iteration still to run: its item's index, its scope in
+/// the history, its input, and where a redrive resumes it.
+struct Iteration {
+    index: usize,
+    scope: String,
+    input: Value,
+    resume: Resume,
 }
 
 /// A failure on its way out of a state machine (or branch).
@@ -422,9 +459,10 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// A Map state's iterations, one after the other here (Step Functions
-    /// runs up to MaxConcurrency at once; each of ours is whole before the
-    /// next, which no definition can tell apart). Each iteration's input is
+    /// A Map state's iterations, up to `MaxConcurrency` (or the number
+    /// `MaxConcurrencyPath` selects; 0 is no limit) at once on threads of
+    /// their own, as Step Functions runs them, each with the events of its
+    /// states recorded here as they happen. Each iteration's input is
     /// `ItemSelector` over the state's input, with `$$.Map.Item.Index` and
     /// `.Value` in the context, else the item itself; the result is the
     /// iterations' outputs in item order. Redriven, an iteration that
@@ -439,6 +477,7 @@ impl<'a> Executor<'a> {
     /// `ToleratedFailurePercentage`/`Count` (none is tolerated) the state
     /// fails with `States.ExceedToleratedFailureThreshold` ("Tolerated
     /// failure threshold", Distributed Map); the cause here names the item.
+    /// After a failure no further iteration starts; those running finish.
     fn run_map(
         &self,
         m: &MapState,
@@ -456,24 +495,27 @@ impl<'a> Executor<'a> {
                 m.items_path.as_deref().unwrap_or("$")
             )));
         };
-        if let Some(p) = &m.max_concurrency_path {
-            Path::parse(p)?
+        let limit = match (&m.max_concurrency_path, m.max_concurrency) {
+            (Some(p), _) => Path::parse(p)?
                 .read(input, ctx)
                 .and_then(Value::as_u64)
                 .ok_or_else(|| {
                     AslError::runtime(format!(
                         "MaxConcurrencyPath '{p}' does not select a non-negative integer"
                     ))
-                })?;
-        }
+                })?,
+            (None, Some(n)) => n,
+            (None, None) => 0,
+        };
         let machine = m.item_processor.machine();
         let distributed = m.item_processor.processor_config.mode == MapMode::Distributed;
-        let mut results = Vec::with_capacity(items.len());
+        let mut outputs: Vec<Option<Value>> = vec![None; items.len()];
+        let mut pending = Vec::new();
         for (i, item) in items.into_iter().enumerate() {
             let scope = format!("{label}[{i}]/");
             let done = self.resume.borrow_mut().succeeded_branches.remove(&scope);
             if let Some(output) = done {
-                results.push(output);
+                outputs[i] = Some(output);
                 continue;
             }
             let iteration = match &m.item_selector {
@@ -484,21 +526,115 @@ impl<'a> Executor<'a> {
                 }
                 None => item,
             };
-            match self.run_machine(&machine, iteration, ctx, &scope) {
-                Ok(v) => results.push(v),
-                Err(f) if distributed => {
-                    return Err(AslError::new(
-                        "States.ExceedToleratedFailureThreshold",
-                        format!(
-                            "item {i} of {label} failed in {}: {}: {}",
-                            f.state, f.error.error, f.error.cause
-                        ),
-                    ));
-                }
-                Err(f) => return Err(f.error),
+            pending.push(Iteration {
+                index: i,
+                resume: self.resume.borrow_mut().take_scope(&scope),
+                scope,
+                input: iteration,
+            });
+        }
+        let workers = match limit {
+            0 => pending.len(),
+            n => pending.len().min(usize::try_from(n).unwrap_or(usize::MAX)),
+        };
+        let failed = if workers <= 1 {
+            self.iterate_in_turn(&machine, pending, ctx, &mut outputs)
+        } else {
+            self.iterate_at_once(&machine, &pending, ctx, workers, &mut outputs)
+        };
+        if let Some((i, f)) = failed {
+            if !distributed {
+                return Err(f.error);
+            }
+            return Err(AslError::new(
+                "States.ExceedToleratedFailureThreshold",
+                format!(
+                    "item {i} of {label} failed in {}: {}: {}",
+                    f.state, f.error.error, f.error.cause
+                ),
+            ));
+        }
+        Ok(Value::Array(outputs.into_iter().flatten().collect()))
+    }
+
+    /// Runs `pending` one after the other, up to the first failure.
+    fn iterate_in_turn(
+        &self,
+        machine: &StateMachine,
+        pending: Vec<Iteration>,
+        ctx: &Value,
+        outputs: &mut [Option<Value>],
+    ) -> Option<(usize, Failure)> {
+        for it in pending {
+            self.resume.borrow_mut().absorb(it.resume);
+            match self.run_machine(machine, it.input, ctx, &it.scope) {
+                Ok(v) => outputs[it.index] = Some(v),
+                Err(f) => return Some((it.index, f)),
             }
         }
-        Ok(Value::Array(results))
+        None
+    }
+
+    /// Runs `pending` on `workers` threads, each iteration by an executor of
+    /// its own whose events are recorded here as they arrive; returns the
+    /// failure of the lowest item that failed. Once one fails, no further
+    /// iteration starts.
+    fn iterate_at_once(
+        &self,
+        machine: &StateMachine,
+        pending: &[Iteration],
+        ctx: &Value,
+        workers: usize,
+        outputs: &mut [Option<Value>],
+    ) -> Option<(usize, Failure)> {
+        enum Message {
+            Event(Event),
+            Done(usize, Result<Value, Failure>),
+        }
+        let (tasks, sleeper) = (self.tasks, self.sleeper);
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let mut failed: Option<(usize, Failure)> = None;
+        std::thread::scope(|threads| {
+            let (tx, rx) = mpsc::channel::<Message>();
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (next, stop) = (&next, &stop);
+                threads.spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        let Some(it) = pending.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                            break;
+                        };
+                        let events = tx.clone();
+                        let forward = move |e: &Event| {
+                            let _ = events.send(Message::Event(e.clone()));
+                        };
+                        let child = Executor::new(
+                            tasks,
+                            sleeper,
+                            History::with_observer(Box::new(forward)),
+                        );
+                        *child.resume.borrow_mut() = it.resume.clone();
+                        let result = child.run_machine(machine, it.input.clone(), ctx, &it.scope);
+                        let _ = tx.send(Message::Done(it.index, result));
+                    }
+                });
+            }
+            drop(tx);
+            for message in rx {
+                match message {
+                    Message::Event(e) => self.record(&e.kind, e.state.as_deref(), e.details),
+                    Message::Done(i, Ok(v)) => outputs[i] = Some(v),
+                    Message::Done(i, Err(f)) => {
+                        stop.store(true, Ordering::SeqCst);
+                        if failed.as_ref().is_none_or(|(j, _)| i < *j) {
+                            failed = Some((i, f));
+                        }
+                    }
+                }
+            }
+        });
+        failed
     }
 
     /// A Task's or Parallel's work with its input/output processing: InputPath,

@@ -175,9 +175,7 @@ async fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         let wanted = a.shards;
         eprintln!("Merging {total} parts in up to {wanted} shards into {parquet_at} and {csv_at}");
         let folder = out.join(&format!(".shards-{}/", a.name));
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // Each shard's merge encodes on several threads of its own.
-        let concurrency = cores.div_ceil(4);
+        let concurrency = s3la::local::merge_concurrency();
         let outputs = (&parquet_at, &csv_at);
         let shards = a.shards as usize;
         merge_sharded(
