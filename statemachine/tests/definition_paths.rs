@@ -584,6 +584,16 @@ fn every_task_failure_is_redriven_to_done() {
     }
 }
 
+/// The shards MergeShard was called for, in the order of the calls.
+fn merged_shards(h: &Harness) -> Vec<u64> {
+    h.calls
+        .borrow()
+        .iter()
+        .filter(|(s, _)| s == "MergeShard")
+        .map(|(_, i)| i["shard"].as_u64().unwrap())
+        .collect()
+}
+
 /// The steps only a period of more than one shard runs.
 const SHARDED_ONLY: [&str; 2] = ["MergeShard", "AssembleResults"];
 
@@ -647,14 +657,7 @@ fn a_failed_shard_fails_the_map_and_a_redrive_merges_only_the_shards_left() {
         ["MergeShard", "MergeShard", "AssembleResults", "SendReport"],
         "shard 0 succeeded and is not merged again"
     );
-    let redriven: Vec<u64> = h
-        .calls
-        .borrow()
-        .iter()
-        .filter(|(s, _)| s == "MergeShard")
-        .map(|(_, i)| i["shard"].as_u64().unwrap())
-        .collect();
-    assert_eq!(redriven, [1, 2]);
+    assert_eq!(merged_shards(&h), [1, 2]);
     assert_eq!(output(&again), output(&clean));
 }
 
@@ -681,14 +684,8 @@ fn shards_merge_at_once_up_to_the_concurrency_and_a_redrive_runs_only_the_failed
     };
     let e = engine(vec![info(QueryState::Succeeded, None)]);
     let clean = run(&harness(&e), json!({"frequency": "monthly"}));
-    let merged = |h: &Harness| -> Vec<u64> {
-        let mut shards: Vec<u64> = h
-            .calls
-            .borrow()
-            .iter()
-            .filter(|(s, _)| s == "MergeShard")
-            .map(|(_, i)| i["shard"].as_u64().unwrap())
-            .collect();
+    let merged = |h: &Harness| {
+        let mut shards = merged_shards(h);
         shards.sort_unstable();
         shards
     };

@@ -15,6 +15,16 @@ START, END = "2024-01-08", "2024-01-14"
 LABEL = f"{START}_{END}"
 
 
+def outputs_and_clean_run(s3la, logs, results, out, clean):
+    """The redriven run's Parquet table, and that of a run over the same logs
+    that never failed (into `clean`), once both counted the same rows."""
+    want = json.loads(run(s3la, "run", "--logs", logs, "--results", clean, "--date_range",
+                          START, END).stdout)
+    assert out["rows"] == want["rows"] > 0
+    return (pq.read_table(results / LABEL / f"requests-{LABEL}.parquet"),
+            pq.read_table(clean / LABEL / f"requests-{LABEL}.parquet"))
+
+
 def test_a_failed_query_is_run_again_by_a_redrive_once_the_logs_are_fixed(s3la, tmp_path):
     logs, results, history = tmp_path / "logs", tmp_path / "results", tmp_path / "h.json"
     day = logs / "123456789012" / "us-east-1" / "bkt" / "2024" / "01" / "09"
@@ -49,12 +59,7 @@ def test_a_failed_query_is_run_again_by_a_redrive_once_the_logs_are_fixed(s3la, 
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
 
     # The same outputs as an execution that never failed.
-    clean = tmp_path / "clean"
-    want = json.loads(run(s3la, "run", "--logs", logs, "--results", clean, "--date_range",
-                          START, END).stdout)
-    assert out["rows"] == want["rows"] > 0
-    ours = pq.read_table(results / LABEL / f"requests-{LABEL}.parquet")
-    theirs = pq.read_table(clean / LABEL / f"requests-{LABEL}.parquet")
+    ours, theirs = outputs_and_clean_run(s3la, logs, results, out, tmp_path / "clean")
     assert ours.sort_by("request_time").equals(theirs.sort_by("request_time"))
     # The redriven query wrote under its own staging prefix.
     assert (results / "_staging" / LABEL / "redrive-e2e-redrive-1").is_dir()
@@ -102,11 +107,6 @@ def test_a_sharded_merge_that_failed_at_its_assembly_is_redriven_there(s3la, tmp
     assert entered[0] == "AssembleResults", entered
     assert not [s for s in entered if "MergeShard" in s or s in ("StartQuery", "MergeResults")]
 
-    clean = tmp_path / "clean"
-    want = json.loads(run(s3la, "run", "--logs", logs, "--results", clean, "--date_range",
-                          START, END).stdout)
-    assert out["rows"] == want["rows"] > 0
-    ours = pq.read_table(results / LABEL / f"requests-{LABEL}.parquet")
-    theirs = pq.read_table(clean / LABEL / f"requests-{LABEL}.parquet")
+    ours, theirs = outputs_and_clean_run(s3la, logs, results, out, tmp_path / "clean")
     assert ours.equals(theirs)
     assert not list(results.rglob("shard-*")) and not list(results.rglob("plan.json"))

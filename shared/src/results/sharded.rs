@@ -384,10 +384,7 @@ async fn read_into<S: ObjectStore, U: Upload>(
     let mut at = range.start;
     while at < range.end {
         let end = range.end.min(at + READ_BYTES);
-        let piece = store.get_range(from, at..end).await?;
-        if piece.len() as u64 != end - at {
-            return Err(missing(from));
-        }
+        let piece = read_range(store, from, at..end).await?;
         to.writer().write_all(&piece)?;
         assembly.read_bytes += end - at;
         at = end;
