@@ -94,8 +94,9 @@ def test_a_sharded_merge_that_failed_at_its_assembly_is_redriven_there(s3la, tmp
     # At most one shard per row group of the query's parts.
     shards = len(list(results.rglob("shard-*.json")))
     assert shards >= 2
-    assert [s for s in entered if s.endswith("/MergeShard")] == [
-        f"MergeShards[{i}]/MergeShard" for i in range(shards)]
+    # Each shard once (on a machine of 5 cores or more, several at once, in any order).
+    assert sorted(s for s in entered if s.endswith("/MergeShard")) == sorted(
+        f"MergeShards[{i}]/MergeShard" for i in range(shards))
 
     shutil.rmtree(in_the_way)
     p = run(s3la, "run", "--logs", logs, "--results", results, "--redrive", history)
