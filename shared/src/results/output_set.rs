@@ -61,6 +61,15 @@ impl OutputFile {
         }
     }
 
+    /// The CRC64/NVME this entry records, with the file's length.
+    pub fn crc(&self) -> Option<Crc64> {
+        let hex = self.crc64nvme.as_deref()?;
+        Some(Crc64 {
+            crc: u64::from_str_radix(hex, 16).ok()?,
+            len: self.bytes,
+        })
+    }
+
     /// Size and digest of a file known only by its CRC.
     pub fn assembled(crc: Crc64) -> Self {
         Self {

@@ -562,11 +562,7 @@ mod tests {
                 merge_shard(&store, group, schema.clone(), &p, &c, i == 0)
                     .await
                     .unwrap();
-                let crc = |at: &Location| {
-                    let f = store.written(at).unwrap();
-                    let crc = u64::from_str_radix(f.crc64nvme.as_deref().unwrap(), 16).unwrap();
-                    Crc64 { crc, len: f.bytes }
-                };
+                let crc = |at: &Location| store.written(at).unwrap().crc().unwrap();
                 crcs.push((crc(&p), crc(&c)));
                 at.push((p, c));
             }

@@ -160,15 +160,23 @@ pub async fn merge_results<S: ObjectStore>(
     }
     let store = &Checksummed::new(store.clone());
     let (merged, tally) = merge(store, &input, config, &parts, &files).await?;
-    let written = |at: &Location| {
-        store.written(at).ok_or_else(|| StepError::MergeFailed {
-            message: format!("{at} was not written"),
-        })
-    };
-    let outputs = (written(&files.parquet)?, written(&files.csv_gz)?);
+    let outputs = (
+        written(store, &files.parquet)?,
+        written(store, &files.csv_gz)?,
+    );
     let merged = (merged.rows, parts.len());
     let done = finish_outputs(store, &input, config, &files, tally, merged, outputs).await?;
     Ok(MergeResultsOutput::Merged(done))
+}
+
+/// The size and digests of what this step wrote at `at`.
+pub(super) fn written<S: ObjectStore>(
+    store: &Checksummed<S>,
+    at: &Location,
+) -> Result<OutputFile, StepError> {
+    store.written(at).ok_or_else(|| StepError::MergeFailed {
+        message: format!("{at} was not written"),
+    })
 }
 
 /// From the merged outputs and their tally: the report, compared with the
@@ -479,10 +487,7 @@ async fn write_output_set<S: ObjectStore>(
         (REPORT_JSON, &files.report_json),
         (REPORT_HTML, &files.report_html),
     ] {
-        let file = store.written(at).ok_or_else(|| StepError::MergeFailed {
-            message: format!("{at} was not written"),
-        })?;
-        written.insert(name.to_string(), file);
+        written.insert(name.to_string(), self::written(store, at)?);
     }
     let set = OutputSet {
         label: input.period.label.clone(),

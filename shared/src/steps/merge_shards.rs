@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::compute_period::ExecutionContext;
 use super::merge_results::{
     Input, MergeOutput, PeriodFiles, empty_tally, finish_outputs, merge_error, output_schema,
-    take_down_output_set, tally_workers, window_ms,
+    take_down_output_set, tally_workers, window_ms, written,
 };
 use super::query_status::QueryStatusOutput;
 use super::start_query::StartedQueryOutput;
@@ -270,15 +270,10 @@ pub async fn merge_shard<S: ObjectStore>(
         message: format!("writing the shard's tally: {e}"),
     })?;
     store.put(&files.tally, partial.into()).await?;
-    let written = |at: &Location| {
-        store.written(at).ok_or_else(|| StepError::MergeFailed {
-            message: format!("{at} was not written"),
-        })
-    };
     let done = ShardDone {
         rows: merged.rows,
-        parquet: written(&files.parquet)?,
-        csv_gz: written(&files.csv_gz)?,
+        parquet: written(store, &files.parquet)?,
+        csv_gz: written(store, &files.csv_gz)?,
     };
     store
         .put(&files.done, json(&done, "the shard's result")?)
@@ -400,16 +395,8 @@ async fn read_done<S: ObjectStore>(
 }
 
 fn crc_of(file: &OutputFile) -> Result<Crc64, StepError> {
-    let crc = file
-        .crc64nvme
-        .as_deref()
-        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
-        .ok_or_else(|| StepError::MergeFailed {
-            message: "a shard's result has no CRC64/NVME".into(),
-        })?;
-    Ok(Crc64 {
-        crc,
-        len: file.bytes,
+    file.crc().ok_or_else(|| StepError::MergeFailed {
+        message: "a shard's result has no CRC64/NVME".into(),
     })
 }
 
