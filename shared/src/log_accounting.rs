@@ -57,14 +57,15 @@ impl ObjectAccount {
             }
         };
         let (start, end) = (
-            filter.window.start.timestamp(),
-            filter.window.end.timestamp(),
+            filter.window.start.timestamp_millis(),
+            filter.window.end.timestamp_millis(),
         );
         let mut account = ObjectAccount::default();
         for_each_line(&text, 1, |line, parsed| match parsed {
-            Ok(record) => match record.request_time {
-                Some(t) if t < start || t >= end => {
+            Ok(record) => match record.request_time_ms {
+                Some(ms) if ms < start || ms >= end => {
                     account.outside_window += 1;
+                    let t = ms.div_euclid(1000);
                     let (lo, hi) = account.outside_range.unwrap_or((t, t));
                     account.outside_range = Some((lo.min(t), hi.max(t)));
                 }

@@ -365,7 +365,7 @@ impl Pools {
         let mut r = LogRecord {
             bucket_owner: Some(&self.owner),
             bucket: Some(&self.bucket),
-            request_time: Some(t),
+            request_time_ms: Some(t * 1000),
             remote_ip: Some(self.ip(rng)),
             requester,
             request_id: Some(&request_id),
@@ -617,7 +617,7 @@ impl Pools {
             let id = format!("{:016X}", rng.random::<u64>());
             let mut b = r.clone();
             b.request_id = Some(&id);
-            b.request_time = Some(at);
+            b.request_time_ms = Some(at * 1000);
             b.http_status = Some(206);
             b.error_code = None;
             b.bytes_sent = Some(sent);

@@ -17,7 +17,7 @@ fn aws_sample_line_every_field() {
     assert_eq!(r.bucket_owner, Some(OWNER));
     assert_eq!(r.bucket, Some("amzn-s3-demo-bucket1"));
     assert_eq!(
-        format_iso8601(r.request_time.unwrap()),
+        format_iso8601(r.request_time_ms.unwrap()),
         "2019-02-06T00:00:38Z"
     );
     assert_eq!(r.remote_ip, Some("192.0.2.3"));
@@ -71,7 +71,7 @@ fn aws_sample_put_and_error_lines() {
     assert_eq!(r.turn_around_time, Some(28));
     assert_eq!(r.cipher_suite, Some("ECDHE-RSA-AES128-SHA"));
     assert_eq!(
-        format_iso8601(r.request_time.unwrap()),
+        format_iso8601(r.request_time_ms.unwrap()),
         "2019-02-06T00:01:57Z"
     );
 
@@ -373,7 +373,7 @@ fn values_follow_the_field_list() {
         r.values()[i]
     };
     assert_eq!(by_name("bucket"), Text(Some("amzn-s3-demo-bucket1")));
-    assert_eq!(by_name("request_time"), Time(r.request_time));
+    assert_eq!(by_name("request_time"), Time(r.request_time_ms));
     assert_eq!(by_name("key"), Text(Some("s3-dg.pdf")));
     assert_eq!(by_name("http_status"), Int(Some(200)));
     assert_eq!(by_name("object_size"), Int(Some(4_406_583)));

@@ -158,7 +158,7 @@ impl LogBatchBuilder {
         }
         for (builder, column) in self.times.iter_mut().zip(TIME_POSITIONS) {
             if wanted(column) {
-                builder.append(int(values[column]).map(|seconds| seconds * 1000));
+                builder.append(int(values[column]));
             }
         }
         for (builder, column) in self.int32s.iter_mut().zip(INT32_POSITIONS) {

@@ -60,6 +60,10 @@ pub struct Field {
     pub json_name: &'static str,
     /// The column name of AWS's Athena table, also our Parquet column's.
     pub athena_name: &'static str,
+    /// Its name in the structured records of the 2026 delivery (CloudWatch
+    /// Logs, JSON and Parquet files: "Log format in CloudWatch Logs" in the
+    /// S3 user guide), which [`super::structured`] reads.
+    pub structured_name: &'static str,
     pub value: Value,
     /// AWS's choice for its table: most fields are strings there.
     pub athena_type: AthenaType,
@@ -83,6 +87,7 @@ use Value::{Int32, Int64, Text, Time};
 const fn field(
     json_name: &'static str,
     athena_name: &'static str,
+    structured_name: &'static str,
     value: Value,
     athena_type: AthenaType,
     quoting: Quoting,
@@ -92,6 +97,7 @@ const fn field(
     Field {
         json_name,
         athena_name,
+        structured_name,
         value,
         athena_type,
         quoting,
@@ -103,35 +109,50 @@ const fn field(
 /// Every field of today's format, in log order.
 #[rustfmt::skip]
 pub const FIELDS: [Field; 27] = [
-    //     json name              Athena name        value  Athena  quoting   since width
-    field("bucket_owner",        "bucketowner",     Text,  STRING, Bare,      17, 64),
-    field("bucket",              "bucket_name",     Text,  STRING, Bare,      17, 32),
-    field("request_time",        "requestdatetime", Time,  STRING, Bracketed, 17, 0),
-    field("remote_ip",           "remoteip",        Text,  STRING, Bare,      17, 16),
-    field("requester",           "requester",       Text,  STRING, Bare,      17, 56),
-    field("request_id",          "requestid",       Text,  STRING, Bare,      17, 16),
-    field("operation",           "operation",       Text,  STRING, Bare,      17, 24),
-    field("key",                 "key",             Text,  STRING, Bare,      17, 64),
-    field("request_uri",         "request_uri",     Text,  STRING, Quoted,    17, 96),
-    field("http_status",         "httpstatus",      Int32, STRING, Digits,    17, 0),
-    field("error_code",          "errorcode",       Text,  STRING, Bare,      17, 8),
-    field("bytes_sent",          "bytessent",       Int64, BIGINT, Bare,      17, 0),
-    field("object_size",         "objectsize",      Int64, BIGINT, Bare,      17, 0),
-    field("total_time",          "totaltime",       Int64, STRING, Bare,      17, 0),
-    field("turn_around_time",    "turnaroundtime",  Int64, STRING, Bare,      17, 0),
-    field("referer",             "referrer",        Text,  STRING, Quoted,    17, 16),
-    field("user_agent",          "useragent",       Text,  STRING, Quoted,    17, 96),
-    field("version_id",          "versionid",       Text,  STRING, Bare,      18, 8),
-    field("host_id",             "hostid",          Text,  STRING, Bare,      24, 80),
-    field("signature_version",   "sigv",            Text,  STRING, Bare,      24, 8),
-    field("cipher_suite",        "ciphersuite",     Text,  STRING, Bare,      24, 32),
-    field("authentication_type", "authtype",        Text,  STRING, Bare,      24, 12),
-    field("host_header",         "endpoint",        Text,  STRING, Bare,      24, 48),
-    field("tls_version",         "tlsversion",      Text,  STRING, Bare,      24, 8),
-    field("access_point_arn",    "accesspointarn",  Text,  STRING, Bare,      25, 4),
-    field("acl_required",        "aclrequired",     Text,  STRING, Bare,      26, 4),
-    field("source_region",       "sourceregion",    Text,  STRING, Bare,      27, 16),
+    //     json name              Athena name        structured name          value  Athena  quoting   since width
+    field("bucket_owner",        "bucketowner",     "bucket_owner_id",       Text,  STRING, Bare,      17, 64),
+    field("bucket",              "bucket_name",     "bucket_name",           Text,  STRING, Bare,      17, 32),
+    field("request_time",        "requestdatetime", "request_time",          Time,  STRING, Bracketed, 17, 0),
+    field("remote_ip",           "remoteip",        "remote_ip",             Text,  STRING, Bare,      17, 16),
+    field("requester",           "requester",       "requester",             Text,  STRING, Bare,      17, 56),
+    field("request_id",          "requestid",       "request_id",            Text,  STRING, Bare,      17, 16),
+    field("operation",           "operation",       "operation",             Text,  STRING, Bare,      17, 24),
+    field("key",                 "key",             "key_name",              Text,  STRING, Bare,      17, 64),
+    field("request_uri",         "request_uri",     "request_uri",           Text,  STRING, Quoted,    17, 96),
+    field("http_status",         "httpstatus",      "http_status",           Int32, STRING, Digits,    17, 0),
+    field("error_code",          "errorcode",       "error_code",            Text,  STRING, Bare,      17, 8),
+    field("bytes_sent",          "bytessent",       "bytes_sent_size",       Int64, BIGINT, Bare,      17, 0),
+    field("object_size",         "objectsize",      "object_size",           Int64, BIGINT, Bare,      17, 0),
+    field("total_time",          "totaltime",       "total_duration",        Int64, STRING, Bare,      17, 0),
+    field("turn_around_time",    "turnaroundtime",  "turn_around_duration",  Int64, STRING, Bare,      17, 0),
+    field("referer",             "referrer",        "referer",               Text,  STRING, Quoted,    17, 16),
+    field("user_agent",          "useragent",       "user_agent",            Text,  STRING, Quoted,    17, 96),
+    field("version_id",          "versionid",       "version_id",            Text,  STRING, Bare,      18, 8),
+    field("host_id",             "hostid",          "host_id",               Text,  STRING, Bare,      24, 80),
+    field("signature_version",   "sigv",            "signature_version",     Text,  STRING, Bare,      24, 8),
+    field("cipher_suite",        "ciphersuite",     "cipher_suite",          Text,  STRING, Bare,      24, 32),
+    field("authentication_type", "authtype",        "authentication_type",   Text,  STRING, Bare,      24, 12),
+    field("host_header",         "endpoint",        "host_header",           Text,  STRING, Bare,      24, 48),
+    field("tls_version",         "tlsversion",      "tls_version",           Text,  STRING, Bare,      24, 8),
+    field("access_point_arn",    "accesspointarn",  "access_point_arn",      Text,  STRING, Bare,      25, 4),
+    field("acl_required",        "aclrequired",     "acl_required",          Text,  STRING, Bare,      26, 4),
+    field("source_region",       "sourceregion",    "source_region",         Text,  STRING, Bare,      27, 16),
 ];
+
+/// The structured records' fields that the text format does not have: the
+/// record schema's version, and the bucket's ARN (`bucket_name` is "derived
+/// from the bucket ARN", as the S3 user guide says).
+pub const SCHEMA_VERSION_FIELD: &str = "schema_version_id";
+pub const BUCKET_ARN_FIELD: &str = "bucket_arn";
+/// The record schema versions AWS documents (`V_1_0`). A record of another
+/// version is read all the same when its fields can be read; when they
+/// cannot, the error names the version.
+pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["V_1_0"];
+
+/// The field whose structured name is `name`.
+pub fn by_structured_name(name: &str) -> Option<usize> {
+    FIELDS.iter().position(|f| f.structured_name == name)
+}
 
 /// The field whose Athena column is `athena_name`.
 pub fn by_athena_name(athena_name: &str) -> Option<&'static Field> {

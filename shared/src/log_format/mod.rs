@@ -15,8 +15,9 @@ mod parser;
 mod record;
 mod render;
 pub(crate) mod scan;
+pub mod structured;
 mod time;
 
 pub use parser::{ParseError, parse_line};
 pub use record::{FieldValue, LogRecord};
-pub use time::{format_iso8601, parse_log_time};
+pub use time::{format_iso8601, format_structured_time, parse_log_time, parse_structured_time};

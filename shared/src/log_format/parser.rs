@@ -26,7 +26,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),
@@ -51,7 +51,7 @@ pub fn parse_line(line: &str) -> Result<LogRecord<'_>> {
     let mut r = LogRecord {
         bucket_owner: c.text("bucket_owner")?,
         bucket: c.text("bucket")?,
-        request_time: c.time()?,
+        request_time_ms: c.time()?.map(|seconds| seconds * 1000),
         remote_ip: c.text("remote_ip")?,
         requester: c.text("requester")?,
         request_id: c.text("request_id")?,

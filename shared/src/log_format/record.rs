@@ -6,8 +6,9 @@ use super::fields::{FIELDS, MIN_FIELDS};
 pub struct LogRecord<'a> {
     pub bucket_owner: Option<&'a str>,
     pub bucket: Option<&'a str>,
-    /// Request time, seconds since the Unix epoch, UTC.
-    pub request_time: Option<i64>,
+    /// Request time, milliseconds since the Unix epoch, UTC (whole seconds
+    /// in the text format; the structured records have milliseconds).
+    pub request_time_ms: Option<i64>,
     pub remote_ip: Option<&'a str>,
     pub requester: Option<&'a str>,
     pub request_id: Option<&'a str>,
@@ -45,7 +46,7 @@ pub struct LogRecord<'a> {
 pub enum FieldValue<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
-    /// Seconds since the Unix epoch, UTC.
+    /// Milliseconds since the Unix epoch, UTC.
     Time(Option<i64>),
 }
 
@@ -57,7 +58,7 @@ impl<'a> LogRecord<'a> {
         [
             Text(self.bucket_owner),
             Text(self.bucket),
-            Time(self.request_time),
+            Time(self.request_time_ms),
             Text(self.remote_ip),
             Text(self.requester),
             Text(self.request_id),
@@ -102,6 +103,43 @@ impl<'a> LogRecord<'a> {
         })
     }
 
+    /// Sets the text field at `index` in [`FIELDS`] (structured records
+    /// name their fields; the test below holds this to [`LogRecord::values`]).
+    pub(crate) fn set_text(&mut self, index: usize, value: &'a str) {
+        let slot = match index {
+            0 => &mut self.bucket_owner,
+            1 => &mut self.bucket,
+            3 => &mut self.remote_ip,
+            4 => &mut self.requester,
+            5 => &mut self.request_id,
+            6 => &mut self.operation,
+            7 => &mut self.key,
+            8 => &mut self.request_uri,
+            10 => &mut self.error_code,
+            15 => &mut self.referer,
+            16 => &mut self.user_agent,
+            _ => return self.set_trailing(index.wrapping_sub(MIN_FIELDS), Some(value)),
+        };
+        *slot = Some(value);
+    }
+
+    /// Sets the integer field at `index` in [`FIELDS`]; the caller has
+    /// checked that a status code fits 32 bits.
+    pub(crate) fn set_int(&mut self, index: usize, value: i64) {
+        let slot = match index {
+            9 => {
+                self.http_status = i32::try_from(value).ok();
+                return;
+            }
+            11 => &mut self.bytes_sent,
+            12 => &mut self.object_size,
+            13 => &mut self.total_time,
+            14 => &mut self.turn_around_time,
+            _ => return,
+        };
+        *slot = Some(value);
+    }
+
     /// Sets the `index`-th field after the user agent (0 = `version_id`).
     pub(crate) fn set_trailing(&mut self, index: usize, value: Option<&'a str>) {
         let slot = match index {
@@ -144,6 +182,33 @@ mod tests {
             let want: [Option<&str>; TRAILING_KNOWN] =
                 std::array::from_fn(|j| (j == i).then_some("x"));
             assert_eq!(r.trailing_text_fields(), want, "trailing field {i}");
+        }
+    }
+
+    /// `set_text` and `set_int` name the member `values` reads at each
+    /// position, and no other.
+    #[test]
+    fn each_field_is_set_at_its_position() {
+        for (i, f) in FIELDS.iter().enumerate() {
+            let mut r = LogRecord::default();
+            match f.value {
+                Value::Text => r.set_text(i, "x"),
+                Value::Int32 | Value::Int64 => r.set_int(i, 7),
+                Value::Time => r.request_time_ms = Some(7),
+            }
+            for (j, v) in r.values().into_iter().enumerate() {
+                let set = match v {
+                    FieldValue::Text(v) => v == Some("x"),
+                    FieldValue::Int(v) | FieldValue::Time(v) => v == Some(7),
+                };
+                assert_eq!(
+                    set,
+                    i == j,
+                    "{} set, {} read",
+                    f.json_name,
+                    FIELDS[j].json_name
+                );
+            }
         }
     }
 

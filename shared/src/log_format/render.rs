@@ -1,12 +1,17 @@
 //! Writing a record back as a log line, exactly as AWS would: the inverse of
 //! [`super::parse_line`] (used by the sample-log generator and the
-//! round-trip tests).
+//! round-trip tests); and as a structured record's JSON object, the inverse
+//! of [`super::structured`].
 
 use std::fmt::Write;
 
 use chrono::DateTime;
 
-use super::LogRecord;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::fields::{BUCKET_ARN_FIELD, FIELDS, KNOWN_SCHEMA_VERSIONS, SCHEMA_VERSION_FIELD};
+use super::time::format_structured_time;
+use super::{FieldValue, LogRecord};
 
 impl LogRecord<'_> {
     /// The record as one log line (no line end), with `field_count` fields.
@@ -29,8 +34,8 @@ impl LogRecord<'_> {
         text(&mut s, self.bucket);
         s.push(' ');
         match self
-            .request_time
-            .and_then(|t| DateTime::from_timestamp(t, 0))
+            .request_time_ms
+            .and_then(DateTime::from_timestamp_millis)
         {
             Some(t) => {
                 let _ = write!(s, "{}", t.format("[%d/%b/%Y:%H:%M:%S +0000]"));
@@ -77,5 +82,37 @@ impl LogRecord<'_> {
             s.push_str(extra);
         }
         s
+    }
+}
+
+impl LogRecord<'_> {
+    /// The record as a structured record's JSON object (one line): the
+    /// schema version, the bucket's ARN, then each field the record's
+    /// `field_count` covers by its structured name, missing values as null.
+    pub fn to_structured_json(&self) -> String {
+        serde_json::to_string(&Structured(self)).expect("a record serializes")
+    }
+}
+
+struct Structured<'r, 'a>(&'r LogRecord<'a>);
+
+impl Serialize for Structured<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let known = r.field_count.min(FIELDS.len());
+        let mut map = s.serialize_map(Some(known + 2))?;
+        map.serialize_entry(SCHEMA_VERSION_FIELD, KNOWN_SCHEMA_VERSIONS[0])?;
+        let arn = r.bucket.map(|b| format!("arn:aws:s3:::{b}"));
+        map.serialize_entry(BUCKET_ARN_FIELD, &arn)?;
+        for (field, value) in FIELDS.iter().zip(r.values()).take(known) {
+            match value {
+                FieldValue::Text(v) => map.serialize_entry(field.structured_name, &v)?,
+                FieldValue::Int(v) => map.serialize_entry(field.structured_name, &v)?,
+                FieldValue::Time(v) => {
+                    map.serialize_entry(field.structured_name, &v.map(format_structured_time))?
+                }
+            }
+        }
+        map.end()
     }
 }

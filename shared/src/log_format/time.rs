@@ -1,6 +1,9 @@
 //! The log's time field: `[06/Feb/2019:00:00:38 +0000]` (strftime
-//! `%d/%b/%Y:%H:%M:%S %z`). Parsed by hand because it is on the hot path of
-//! every line; chrono only validates the calendar date.
+//! `%d/%b/%Y:%H:%M:%S %z`) in the text format, `2019-02-06T00:00:38.000Z`
+//! (ISO 8601 with milliseconds, UTC) in the structured records. Both are
+//! parsed by hand in their usual shape because they are on the hot path of
+//! every record; chrono validates the calendar date and reads the rarer
+//! shapes.
 
 use chrono::DateTime;
 
@@ -44,12 +47,64 @@ pub fn parse_log_time(text: &str) -> Result<i64, String> {
     Ok(local - offset)
 }
 
-/// Formats epoch seconds as ISO 8601 UTC, e.g. `2019-02-06T00:00:38Z`.
-pub fn format_iso8601(epoch_seconds: i64) -> String {
-    match DateTime::from_timestamp(epoch_seconds, 0) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        None => epoch_seconds.to_string(),
+/// Formats epoch milliseconds as ISO 8601 UTC, e.g. `2019-02-06T00:00:38Z`,
+/// with the milliseconds when there are any (`...38.250Z`).
+pub fn format_iso8601(epoch_ms: i64) -> String {
+    match DateTime::from_timestamp_millis(epoch_ms) {
+        Some(t) if epoch_ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => epoch_ms.to_string(),
     }
+}
+
+/// Formats epoch milliseconds as the structured records write
+/// `request_time`: `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`.
+pub fn format_structured_time(epoch_ms: i64) -> String {
+    match DateTime::from_timestamp_millis(epoch_ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => epoch_ms.to_string(),
+    }
+}
+
+/// Parses a structured record's `request_time` into milliseconds since the
+/// epoch, UTC. AWS documents `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`; other RFC 3339
+/// shapes (no fraction, an offset) are read too rather than refused.
+pub fn parse_structured_time(text: &str) -> Result<i64, String> {
+    let b = text.as_bytes();
+    let exact = b.len() == 24
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[23] == b'Z';
+    if exact
+        && let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+            four_digits(&b[0..4]),
+            two_digits(&b[5..7]),
+            two_digits(&b[8..10]),
+            two_digits(&b[11..13]),
+            two_digits(&b[14..16]),
+            two_digits(&b[17..19]),
+        )
+        && let Some(ms) = three_digits(&b[20..23])
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
+        && hour < 24
+        && minute < 60
+        && second < 61
+    {
+        let seconds = days_since_epoch(year, month, day) * 86_400
+            + i64::from(hour * 3600 + minute * 60 + second);
+        return Ok(seconds * 1000 + i64::from(ms));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            format!("expected an ISO 8601 time like 2019-02-06T00:00:38.000Z, found '{text}'")
+        })
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -82,6 +137,12 @@ fn two_digits(b: &[u8]) -> Option<u32> {
     (h < 10 && l < 10).then(|| u32::from(h) * 10 + u32::from(l))
 }
 
+fn three_digits(b: &[u8]) -> Option<u32> {
+    let units = b[2].wrapping_sub(b'0');
+    (units < 10).then_some(())?;
+    Some(two_digits(&b[0..2])? * 10 + u32::from(units))
+}
+
 fn four_digits(b: &[u8]) -> Option<u32> {
     Some(two_digits(&b[0..2])? * 100 + two_digits(&b[2..4])?)
 }
@@ -111,25 +172,63 @@ mod tests {
     #[test]
     fn parses_aws_sample_time() {
         let t = parse_log_time("06/Feb/2019:00:00:38 +0000").unwrap();
-        assert_eq!(format_iso8601(t), "2019-02-06T00:00:38Z");
+        assert_eq!(format_iso8601(t * 1000), "2019-02-06T00:00:38Z");
+        assert_eq!(format_iso8601(t * 1000 + 7), "2019-02-06T00:00:38.007Z");
+    }
+
+    #[test]
+    fn structured_times_as_aws_documents_them() {
+        let t = parse_structured_time("2019-02-06T00:00:38.250Z").unwrap();
+        assert_eq!(t, 1_549_411_238_250);
+        assert_eq!(format_structured_time(t), "2019-02-06T00:00:38.250Z");
+        assert_eq!(format_structured_time(t - 250), "2019-02-06T00:00:38.000Z");
+        // Other RFC 3339 shapes are read by chrono.
+        assert_eq!(parse_structured_time("2019-02-06T00:00:38Z"), Ok(t - 250));
+        assert_eq!(parse_structured_time("2019-02-06T02:00:38.25+02:00"), Ok(t));
+        for bad in [
+            "2019-02-30T00:00:38.000Z",
+            "2019-13-06T00:00:38.000Z",
+            "2019-02-06T24:00:38.000Z",
+            "2019-02-06 00:00:38",
+            "06/Feb/2019:00:00:38 +0000",
+            "",
+        ] {
+            let e = parse_structured_time(bad).unwrap_err();
+            assert!(e.contains("2019-02-06T00:00:38.000Z"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn structured_times_agree_with_chrono_over_a_year() {
+        let mut t = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        let end = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap();
+        while t < end {
+            let text = t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            assert_eq!(
+                parse_structured_time(&text),
+                Ok(t.timestamp_millis()),
+                "{text}"
+            );
+            t += chrono::Duration::milliseconds(3_599_987);
+        }
     }
 
     #[test]
     fn applies_a_non_utc_offset() {
         let t = parse_log_time("06/Feb/2019:02:00:38 +0200").unwrap();
-        assert_eq!(format_iso8601(t), "2019-02-06T00:00:38Z");
+        assert_eq!(format_iso8601(t * 1000), "2019-02-06T00:00:38Z");
         let t = parse_log_time("05/Feb/2019:19:30:38 -0430").unwrap();
-        assert_eq!(format_iso8601(t), "2019-02-06T00:00:38Z");
+        assert_eq!(format_iso8601(t * 1000), "2019-02-06T00:00:38Z");
     }
 
     #[test]
     fn leap_day_and_year_end() {
         assert_eq!(
-            format_iso8601(parse_log_time("29/Feb/2024:23:59:59 +0000").unwrap()),
+            format_iso8601(parse_log_time("29/Feb/2024:23:59:59 +0000").unwrap() * 1000),
             "2024-02-29T23:59:59Z"
         );
         assert_eq!(
-            format_iso8601(parse_log_time("31/Dec/1999:23:59:59 +0000").unwrap()),
+            format_iso8601(parse_log_time("31/Dec/1999:23:59:59 +0000").unwrap() * 1000),
             "1999-12-31T23:59:59Z"
         );
     }
