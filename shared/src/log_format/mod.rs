@@ -9,6 +9,7 @@
 pub mod arrow;
 mod columns;
 pub mod fields;
+pub mod forms;
 pub mod lines;
 mod marks;
 mod parser;
@@ -16,6 +17,7 @@ mod record;
 mod render;
 pub(crate) mod scan;
 pub mod structured;
+pub mod structured_parquet;
 mod time;
 
 pub use parser::{ParseError, parse_line};
