@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::log_format::lines::{decode_log_object, for_each_line};
+use crate::log_format::forms::for_each_record;
 use crate::period::TimeWindow;
 
 /// Which records a run's outputs hold: those in the window, less bucket-level
@@ -47,21 +47,15 @@ pub struct ObjectAccount {
 impl ObjectAccount {
     /// Reads `raw`, an object's bytes, as the query read it.
     pub fn of(raw: &[u8], filter: &RowFilter) -> Self {
-        let text = match decode_log_object(raw) {
-            Ok(text) => text,
-            Err(why) => {
-                return ObjectAccount {
-                    unreadable: Some(why),
-                    ..ObjectAccount::default()
-                };
-            }
-        };
         let (start, end) = (
             filter.window.start.timestamp_millis(),
             filter.window.end.timestamp_millis(),
         );
         let mut account = ObjectAccount::default();
-        for_each_line(&text, 1, |line, parsed| match parsed {
+        let mut first_malformed = None;
+        // Every form S3 delivers is read (each object's detected): an
+        // object is accounted for as the query read it.
+        let read = for_each_record(raw, None, |at, parsed| match parsed {
             Ok(record) => match record.request_time_ms {
                 Some(ms) if ms < start || ms >= end => {
                     account.outside_window += 1;
@@ -73,18 +67,25 @@ impl ObjectAccount {
                     account.excluded += 1;
                 }
                 Some(_) => account.in_outputs += 1,
-                // The parser refuses a record without a time; counted as
-                // malformed here in case that ever changes.
+                // A record without a time is in no period's outputs.
                 None => account.malformed += 1,
             },
             Err(e) => {
                 account.malformed += 1;
-                if account.first_malformed.is_none() {
-                    account.first_malformed = Some(format!("line {line}: {e}"));
-                }
+                first_malformed.get_or_insert((at, e));
             }
         });
-        account
+        match read {
+            Ok((form, _)) => {
+                account.first_malformed =
+                    first_malformed.map(|(at, e)| format!("{} {at}: {e}", form.position_name()));
+                account
+            }
+            Err(why) => ObjectAccount {
+                unreadable: Some(why),
+                ..ObjectAccount::default()
+            },
+        }
     }
 
     /// Why some of this object's lines are in no output of the run, or

@@ -29,11 +29,24 @@ pub fn log_day(key: &str, layout: KeyLayout) -> Option<NaiveDate> {
 }
 
 /// The `YYYY/MM/DD` of the three folders holding the file `key`, if they
-/// are a real date.
+/// are a real date. The folders may be Hive-compatible, as the 2026
+/// delivery writes them when `enableHiveCompatiblePath` is on:
+/// `year=YYYY/month=MM/day=DD` ("Amazon S3 object key format" in the
+/// CloudWatch Logs guide).
 pub fn date_folders(key: &str) -> Option<NaiveDate> {
     let mut segments = key.rsplit('/');
     let _file = segments.next().filter(|f| !f.is_empty())?;
     let (d, m, y) = (segments.next()?, segments.next()?, segments.next()?);
+    let (y, m, d) = match (
+        y.strip_prefix("year="),
+        m.strip_prefix("month="),
+        d.strip_prefix("day="),
+    ) {
+        (Some(y), Some(m), Some(d)) => (y, m, d),
+        (None, None, None) => (y, m, d),
+        // Half Hive, half plain: no layout AWS writes.
+        _ => return None,
+    };
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
         return None;
@@ -56,6 +69,11 @@ mod tests {
         };
         let k = "AWSLogs/123456789012/us-east-1/bkt/2024/01/31/2024-01-31-10-00-00-ABC";
         assert_eq!(log_day(k, layout), day("2024-01-31"));
+        let hive = "AWSLogs/aws-account-id=123456789012/s3/region=us-east-1/\
+                    year=2024/month=01/day=31/x.json.gz";
+        assert_eq!(log_day(hive, layout), day("2024-01-31"));
+        assert_eq!(log_day("year=2024/01/day=31/x", layout), None);
+        assert_eq!(log_day("year=2024/month=1/day=31/x", layout), None);
         assert_eq!(log_day("2024/01/31/x", layout), day("2024-01-31"));
         for not_a_day in [
             "2024/01/32/x",

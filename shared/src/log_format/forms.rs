@@ -41,6 +41,14 @@ impl LogForm {
             .ok_or_else(|| format!("unknown log format '{name}': expected {}", Self::names()))
     }
 
+    /// What a record's position counts: lines, or a Parquet file's rows.
+    pub fn position_name(self) -> &'static str {
+        match self {
+            LogForm::Text | LogForm::Json => "line",
+            LogForm::Parquet => "row",
+        }
+    }
+
     /// `text, json or parquet`.
     pub fn names() -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();

@@ -20,6 +20,7 @@ use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 use s3la::embedded::logs::discover;
 use s3la::embedded::table::{ScanStats, logs_table};
+use s3la_shared::log_format::forms::LogForm;
 
 use super::values;
 
@@ -51,6 +52,9 @@ pub struct QueryArgs {
     /// The directory of S3 server access logs.
     #[arg(long, value_name = "DIR")]
     logs: PathBuf,
+    /// The logs' form: text, json or parquet (default: each file's, detected).
+    #[arg(long, value_name = "FORMAT", value_parser = values::log_form)]
+    log_format: Option<LogForm>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -64,7 +68,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<ExitCode> {
     let files = discover(&a.logs)?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let stats = Arc::new(ScanStats::default());
-    let table = logs_table(files, threads, stats.clone())?;
+    let table = logs_table(files, threads, stats.clone(), a.log_format)?;
     let limit = a.memory_limit.unwrap_or_else(default_memory_limit);
     let memory = RuntimeEnvBuilder::new()
         .with_memory_limit(usize::try_from(limit).unwrap_or(usize::MAX), 1.0)

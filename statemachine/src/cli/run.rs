@@ -13,6 +13,7 @@ use s3la::asl::{load, substitute};
 use s3la::embedded::engine::EmbeddedEngine;
 use s3la::local::{LocalSettings, LocalSteps, failure_message, substitutions};
 use s3la_shared::config::MAX_SHARDS_LIMIT;
+use s3la_shared::log_format::forms::LogForm;
 use s3la_shared::report::format::bytes;
 use serde_json::{Value, json};
 
@@ -75,6 +76,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "N",
           value_parser = values::number::<usize, 1, { MAX_SHARDS_LIMIT as u64 }>)]
     shards: Option<usize>,
+    /// The logs' form: text (S3's classic lines), json or parquet (the structured
+    /// delivery's files); default: each file's, detected from its first bytes.
+    #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", value_parser = values::log_form)]
+    log_format: Option<LogForm>,
 }
 
 impl RunArgs {
@@ -94,6 +99,7 @@ impl RunArgs {
             wait_seconds: 0,
             max_polls: 7200,
             shards: None,
+            log_format: None,
         }
     }
 
@@ -210,7 +216,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if a.shards.is_some() {
         settings.merge.shards.forced = a.shards;
     }
-    let engine = EmbeddedEngine::new(logs, results.clone());
+    let engine = EmbeddedEngine::new(logs, results.clone()).with_form(a.log_format);
     let steps = LocalSteps::new(settings, &engine)?;
 
     let text = substitute(

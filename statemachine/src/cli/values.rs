@@ -3,6 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+/// A log format: `text`, `json` or `parquet` (S3's delivery forms).
+pub fn log_form(s: &str) -> Result<s3la_shared::log_format::forms::LogForm, String> {
+    s3la_shared::log_format::forms::LogForm::from_name(s)
+}
+
 /// `YYYY-MM-DD` (or `YYYY/MM/DD`, as partition values are written).
 pub fn date(s: &str) -> Result<NaiveDate, String> {
     let parts: Vec<&str> = s.split(['-', '/']).collect();

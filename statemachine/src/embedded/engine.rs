@@ -21,6 +21,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use s3la_shared::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
 use s3la_shared::error::StepError;
 use s3la_shared::location::{Location, file_uri};
+use s3la_shared::log_format::forms::LogForm;
 use serde_json::json;
 
 use super::logs::{discover, in_range};
@@ -54,6 +55,9 @@ pub struct EmbeddedEngine {
     /// The folder playing `RESULT_PATH`: query records live under it.
     results: PathBuf,
     threads: usize,
+    /// The logs' form when named (`--log-format`, `LOG_FORMAT`); detected
+    /// file by file otherwise.
+    form: Option<LogForm>,
     /// Queries started by this process, still running on their threads.
     running: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
@@ -65,8 +69,14 @@ impl EmbeddedEngine {
             logs,
             results,
             threads,
+            form: None,
             running: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The engine that reads only logs of `form` (`None`: each file's own).
+    pub fn with_form(self, form: Option<LogForm>) -> Self {
+        Self { form, ..self }
     }
 
     fn record_path(&self, id: &str) -> PathBuf {
@@ -114,7 +124,8 @@ impl EmbeddedEngine {
             return Err(no_log_files(&self.logs, job));
         }
         let stats = Arc::new(ScanStats::default());
-        let table = logs_table(files, self.threads, stats.clone()).map_err(|e| e.to_string())?;
+        let table =
+            logs_table(files, self.threads, stats.clone(), self.form).map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.threads)
             .enable_all()
@@ -309,7 +320,8 @@ impl QueryEngine for EmbeddedEngine {
         };
         self.save(&id, &record)
             .map_err(|m| StepError::QueryRejected { message: m })?;
-        let engine = EmbeddedEngine::new(self.logs.clone(), self.results.clone());
+        let engine =
+            EmbeddedEngine::new(self.logs.clone(), self.results.clone()).with_form(self.form);
         let (job, thread_id) = (job.clone(), id.clone());
         let handle = std::thread::spawn(move || {
             let started = Instant::now();

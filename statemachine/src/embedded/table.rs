@@ -1,7 +1,8 @@
-//! The logs as a DataFusion table: files are parsed by the project's parser
-//! into Arrow batches with the Athena table's column names, plus the
-//! `timestamp` partition column (`YYYY/MM/DD`, null in the simple layout).
-//! Malformed lines are counted, never silently dropped from the tally.
+//! The logs as a DataFusion table: files of any form S3 delivers (text,
+//! JSON, Parquet; see `log_format::forms`) are read into Arrow batches with
+//! the Athena table's column names, plus the `timestamp` partition column
+//! (`YYYY/MM/DD`, null in the simple layout). Malformed records are
+//! counted, never silently dropped from the tally.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +20,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::physical_plan::streaming::StreamingTableExec;
 use futures::StreamExt;
 use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
-use s3la_shared::log_format::lines::{decode_log_object, for_each_line};
+use s3la_shared::log_format::forms::{LogForm, for_each_record};
 
 use super::logs::LogFile;
 
@@ -64,13 +65,17 @@ pub struct LogsTable {
     schema: SchemaRef,
     groups: Vec<Vec<LogFile>>,
     stats: Arc<ScanStats>,
+    form: Option<LogForm>,
 }
 
-/// The table over `files`, split into `partitions` groups.
+/// The table over `files`, split into `partitions` groups; `form`, when
+/// given, is the one form every file must have (each file's is detected
+/// otherwise).
 pub fn logs_table(
     files: Vec<LogFile>,
     partitions: usize,
     stats: Arc<ScanStats>,
+    form: Option<LogForm>,
 ) -> Result<LogsTable, DataFusionError> {
     let mut groups: Vec<(u64, Vec<LogFile>)> = vec![(0, Vec::new()); partitions.max(1)];
     let mut files = files;
@@ -87,6 +92,7 @@ pub fn logs_table(
         schema: table_schema(),
         groups: groups.into_iter().map(|(_, files)| files).collect(),
         stats,
+        form,
     })
 }
 
@@ -124,6 +130,7 @@ impl TableProvider for LogsTable {
                     columns: columns.clone(),
                     schema: schema.clone(),
                     stats: self.stats.clone(),
+                    form: self.form,
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
@@ -139,6 +146,7 @@ struct FileGroup {
     columns: Vec<usize>,
     schema: SchemaRef,
     stats: Arc<ScanStats>,
+    form: Option<LogForm>,
 }
 
 impl PartitionStream for FileGroup {
@@ -147,24 +155,27 @@ impl PartitionStream for FileGroup {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let (columns, schema, stats) = (
+        let (columns, schema, stats, form) = (
             self.columns.clone(),
             self.schema.clone(),
             self.stats.clone(),
+            self.form,
         );
-        let batches = futures::stream::iter(self.files.clone())
-            .flat_map(move |f| futures::stream::iter(read_file(&f, &columns, &schema, &stats)));
+        let batches = futures::stream::iter(self.files.clone()).flat_map(move |f| {
+            futures::stream::iter(read_file(&f, (&columns, &schema), &stats, form))
+        });
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
     }
 }
 
 /// Parses one file into batches of `schema`: the table's columns at
-/// `columns` (indices into [`table_schema`]).
+/// `columns` (indices into [`table_schema`]). A file that is not of `form`
+/// (when given), or that cannot be read at all, is an error naming it.
 pub fn read_file(
     file: &LogFile,
-    columns: &[usize],
-    schema: &SchemaRef,
+    (columns, schema): (&[usize], &SchemaRef),
     stats: &ScanStats,
+    form: Option<LogForm>,
 ) -> Vec<Result<RecordBatch, DataFusionError>> {
     let bytes = match std::fs::read(&file.path) {
         Ok(b) => b,
@@ -175,16 +186,6 @@ pub fn read_file(
         }
     };
     stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    // A gzip copy of the logs is read as its text; another compression is an
-    // error naming the file rather than every line counted malformed.
-    let text = match decode_log_object(&bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            return vec![Err(DataFusionError::External(
-                format!("reading {}: {e}", file.path.display()).into(),
-            ))];
-        }
-    };
     let partition = file.partition.map(|d| d.format("%Y/%m/%d").to_string());
     let parsed: Vec<usize> = columns
         .iter()
@@ -213,7 +214,9 @@ pub fn read_file(
             &options,
         )?)
     };
-    let counts = for_each_line(&text, 1, |line, parsed| match parsed {
+    // A gzip copy of the logs is read as its text; another compression is an
+    // error naming the file rather than every line counted malformed.
+    let read = for_each_record(&bytes, form, |line, parsed| match parsed {
         Ok(record) => {
             builder.append(&record);
             if builder.len() >= BATCH_ROWS {
@@ -228,6 +231,14 @@ pub fn read_file(
             }
         }
     });
+    let counts = match read {
+        Ok((_, counts)) => counts,
+        Err(e) => {
+            return vec![Err(DataFusionError::External(
+                format!("reading {}: {e}", file.path.display()).into(),
+            ))];
+        }
+    };
     if !builder.is_empty() {
         out.push(finish(&mut builder));
     }
@@ -279,7 +290,7 @@ mod tests {
         let columns: Vec<usize> = (0..table_schema().fields().len()).collect();
         let schema = Arc::new(table_schema().project(&columns).unwrap());
         let stats = ScanStats::default();
-        (read_file(&file, &columns, &schema, &stats), stats)
+        (read_file(&file, (&columns, &schema), &stats, None), stats)
     }
 
     #[test]

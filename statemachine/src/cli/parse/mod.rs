@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use clap::Args;
+use s3la_shared::log_format::forms::LogForm;
 use s3la_shared::log_format::lines::LineCounts;
 
 use super::paths::refuse_overlap;
@@ -41,6 +42,9 @@ pub struct ParseArgs {
     /// Exit non-zero if any line is malformed; with --out, write no file then.
     #[arg(long)]
     strict: bool,
+    /// The logs' form (default: each file's, detected from its first bytes).
+    #[arg(long, value_name = "FORMAT", value_parser = values::log_form)]
+    log_format: Option<LogForm>,
     /// Parsing threads (default: one per core).
     #[arg(long, value_name = "N", value_parser = values::number::<usize, 1, 1024>)]
     threads: Option<usize>,
@@ -136,7 +140,7 @@ fn convert(
     let mut counts = LineCounts::default();
     let format = args.output;
     run_ordered(
-        sources,
+        (sources, args.log_format),
         workers,
         chunk_bytes(format),
         |chunk| render_chunk(format, &chunk, row_groups.as_ref()),

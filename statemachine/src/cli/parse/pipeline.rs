@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
+use s3la_shared::log_format::forms::LogForm;
+
 use super::sources::{Chunk, Source, read_chunks};
 
 pub fn run_ordered<T: Send>(
-    sources: &[Source],
+    (sources, expected): (&[Source], Option<LogForm>),
     workers: usize,
     chunk_bytes: usize,
     work: impl Fn(Chunk) -> T + Sync,
@@ -25,7 +27,7 @@ pub fn run_ordered<T: Send>(
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut seq = 0u64;
-            read_chunks(sources, chunk_bytes, |chunk| {
+            read_chunks(sources, chunk_bytes, expected, |chunk| {
                 seq += 1;
                 chunk_tx.send((seq - 1, chunk)).is_ok()
             })
@@ -89,7 +91,7 @@ mod tests {
         }
         let mut seen = vec![];
         run_ordered(
-            &sources,
+            (&sources, None),
             4,
             // One chunk per file.
             1,
@@ -124,7 +126,7 @@ mod tests {
             .collect();
         let mut calls = 0;
         let r = run_ordered(
-            &sources,
+            (&sources, None),
             2,
             1,
             |_| (),

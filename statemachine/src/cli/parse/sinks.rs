@@ -14,11 +14,14 @@ use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory,
 use parquet::file::writer::SerializedFileWriter;
 use s3la_shared::log_format::arrow::{LogBatchBuilder, log_schema};
 use s3la_shared::log_format::fields::{EXTRA_FIELDS_JSON_NAME, FIELDS};
+use s3la_shared::log_format::forms::LogForm;
 use s3la_shared::log_format::lines::{LineCounts, LineError, for_each_line};
-use s3la_shared::log_format::{FieldValue, LogRecord, format_iso8601};
+use s3la_shared::log_format::structured::for_each_json_record;
+use s3la_shared::log_format::structured_parquet::for_each_parquet_record;
+use s3la_shared::log_format::{FieldValue, LogRecord, ParseError, format_iso8601};
 use serde::Serialize;
 
-use super::sources::Chunk;
+use super::sources::{Chunk, Segment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -45,6 +48,21 @@ pub struct ChunkOutput {
     pub counts: LineCounts,
 }
 
+/// Reads one segment's records by its source's form. A Parquet source that
+/// cannot be decoded is an error naming it: none of its rows are output.
+fn read_segment<'a>(
+    seg: &Segment,
+    bytes: &'a [u8],
+    on_record: impl FnMut(u64, Result<LogRecord<'_>, ParseError>),
+) -> anyhow::Result<LineCounts> {
+    Ok(match seg.form {
+        LogForm::Text => for_each_line(bytes, seg.first_line, on_record),
+        LogForm::Json => for_each_json_record(bytes, seg.first_line, on_record),
+        LogForm::Parquet => for_each_parquet_record(bytes, on_record)
+            .map_err(|e| anyhow::anyhow!("cannot read '{}': {e}", seg.source))?,
+    })
+}
+
 /// Parses a chunk into the output format's piece (runs on worker threads).
 /// Parquet chunks become whole row groups here, so that encoding and
 /// compression, the costliest part, run on every core.
@@ -59,7 +77,7 @@ pub fn render_chunk(
         Format::Jsonl => {
             let mut out = Vec::with_capacity(chunk.data.len() + chunk.data.len() / 4);
             for (seg, bytes) in chunk.segments() {
-                counts += for_each_line(bytes, seg.first_line, |n, r| {
+                counts += read_segment(seg, bytes, |n, r| {
                     match r {
                         Ok(rec) => serde_json::to_writer(&mut out, &JsonRecord(&rec)),
                         Err(error) => {
@@ -78,7 +96,7 @@ pub fn render_chunk(
                     }
                     .expect("writing JSON to memory cannot fail");
                     out.push(b'\n');
-                });
+                })?;
             }
             Piece::Text(out)
         }
@@ -88,7 +106,7 @@ pub fn render_chunk(
                 .from_writer(Vec::with_capacity(chunk.data.len()));
             let mut failed = None;
             for (seg, bytes) in chunk.segments() {
-                counts += for_each_line(bytes, seg.first_line, |n, r| match r {
+                counts += read_segment(seg, bytes, |n, r| match r {
                     Ok(rec) => {
                         if let Err(e) = w.write_record(csv_row(&rec)) {
                             failed.get_or_insert(e);
@@ -101,7 +119,7 @@ pub fn render_chunk(
                             error,
                         },
                     )),
-                });
+                })?;
             }
             if let Some(e) = failed {
                 return Err(e.into());
@@ -111,7 +129,7 @@ pub fn render_chunk(
         Format::Parquet => {
             let mut b = LogBatchBuilder::with_capacity(chunk.data.len() / 500 + 16);
             for (seg, bytes) in chunk.segments() {
-                counts += for_each_line(bytes, seg.first_line, |n, r| match r {
+                counts += read_segment(seg, bytes, |n, r| match r {
                     Ok(rec) => b.append(&rec),
                     Err(error) => errors.push((
                         seg.source.clone(),
@@ -120,7 +138,7 @@ pub fn render_chunk(
                             error,
                         },
                     )),
-                });
+                })?;
             }
             let batch = b.finish()?;
             let factory = row_groups.context("internal error: no Parquet writer")?;

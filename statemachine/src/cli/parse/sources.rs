@@ -2,7 +2,9 @@
 //! and `-` for stdin, read as chunks of whole lines that carry their first
 //! line number so that they can be parsed in parallel and still report exact
 //! line numbers. A gzip-compressed source is decompressed first; another
-//! compression is an error naming the source.
+//! compression is an error naming the source. Each source's form (text,
+//! JSON, Parquet) is detected from its first bytes; a Parquet source is one
+//! segment, read whole.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -10,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
+use s3la_shared::log_format::forms::LogForm;
 use s3la_shared::log_format::lines::{compression_of, decode_log_object};
 
 /// One input: a file or stdin.
@@ -66,10 +69,12 @@ pub fn total_bytes(sources: &[Source]) -> Option<u64> {
     Some(total)
 }
 
-/// Whole lines of one source inside a [`Chunk`].
+/// Whole lines of one source inside a [`Chunk`] (a Parquet source whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     pub source: Arc<str>,
+    /// The source's form: how its bytes are read.
+    pub form: LogForm,
     /// Line number of the segment's first line in its source.
     pub first_line: u64,
     pub range: std::ops::Range<usize>,
@@ -94,9 +99,11 @@ impl Chunk {
 
 /// Reads `sources` in order into chunks of about `chunk_bytes` and hands each
 /// to `emit`; stops early when `emit` returns false (the consumer went away).
+/// `expected`, when given, is the one form every source must have.
 pub fn read_chunks(
     sources: &[Source],
     chunk_bytes: usize,
+    expected: Option<LogForm>,
     emit: impl FnMut(Chunk) -> bool,
 ) -> anyhow::Result<()> {
     let mut chunker = Chunker::new(chunk_bytes, emit);
@@ -108,11 +115,18 @@ pub fn read_chunks(
                 Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?)
             }
         };
-        let reader = decoded(reader).with_context(|| format!("cannot read '{name}'"))?;
-        if !chunker
-            .read_source(reader, &name)
-            .with_context(|| format!("cannot read '{name}'"))?
-        {
+        let (reader, form) = decoded(reader).with_context(|| format!("cannot read '{name}'"))?;
+        if let Some(e) = expected.filter(|e| *e != form) {
+            bail!(
+                "'{name}' holds {form} logs, not {e} (--log-format): name the right format, or leave it out to detect each file's"
+            );
+        }
+        let more = if form == LogForm::Parquet {
+            chunker.push_whole(reader, &name, form)
+        } else {
+            chunker.read_source(reader, &name, form)
+        };
+        if !more.with_context(|| format!("cannot read '{name}'"))? {
             return Ok(());
         }
     }
@@ -120,23 +134,29 @@ pub fn read_chunks(
     Ok(())
 }
 
-/// The source's text. Plain text streams through as it is read; a
-/// compressed source (S3 never writes one: a copy a person compressed) is
-/// read whole and decoded by the rule every log reader shares.
-fn decoded<'a>(mut reader: Box<dyn Read + 'a>) -> anyhow::Result<Box<dyn Read + 'a>> {
-    // Enough for the longest magic number `compression_of` knows (xz's).
-    let mut head = Vec::with_capacity(8);
-    (&mut reader).take(6).read_to_end(&mut head)?;
+/// The source's bytes and its form. Plain text and JSON stream through as
+/// they are read; a compressed source (a copy a person compressed, or a
+/// delivery's `.json.gz`) is read whole and decoded by the rule every log
+/// reader shares; a Parquet source is read whole.
+fn decoded<'a>(mut reader: Box<dyn Read + 'a>) -> anyhow::Result<(Box<dyn Read + 'a>, LogForm)> {
+    // Enough for the longest magic number `compression_of` knows (xz's),
+    // and for the blank space a JSON file may start with.
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader).take(HEAD as u64).read_to_end(&mut head)?;
     if compression_of(&head).is_none() {
-        return Ok(Box::new(io::Cursor::new(head).chain(reader)));
+        let form = LogForm::of(&head);
+        return Ok((Box::new(io::Cursor::new(head).chain(reader)), form));
     }
     let mut raw = head;
     reader.read_to_end(&mut raw)?;
     let text = decode_log_object(&raw)
         .map_err(|e| anyhow!(e))?
         .into_owned();
-    Ok(Box::new(io::Cursor::new(text)))
+    let form = LogForm::of(&text);
+    Ok((Box::new(io::Cursor::new(text)), form))
 }
+
+const HEAD: usize = 256;
 
 struct Chunker<E> {
     chunk: Chunk,
@@ -163,19 +183,49 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         (self.emit)(chunk)
     }
 
-    fn push_segment(&mut self, source: &Arc<str>, first_line: u64, start: usize, end: usize) {
+    fn push_segment(
+        &mut self,
+        (source, form): (&Arc<str>, LogForm),
+        first_line: u64,
+        start: usize,
+        end: usize,
+    ) {
         if end > start {
             self.chunk.segments.push(Segment {
                 source: source.clone(),
+                form,
                 first_line,
                 range: start..end,
             });
         }
     }
 
+    /// Appends one source whole, as one segment in a chunk of its own (a
+    /// Parquet file is not cut at line ends). Returns false when the
+    /// consumer went away.
+    fn push_whole(
+        &mut self,
+        mut reader: impl Read,
+        name: &Arc<str>,
+        form: LogForm,
+    ) -> io::Result<bool> {
+        if !self.flush() {
+            return Ok(false);
+        }
+        reader.read_to_end(&mut self.chunk.data)?;
+        let end = self.chunk.data.len();
+        self.push_segment((name, form), 1, 0, end);
+        Ok(self.flush())
+    }
+
     /// Appends one source, cutting chunks at line ends. Returns false when
     /// the consumer went away.
-    fn read_source(&mut self, mut reader: impl Read, name: &Arc<str>) -> io::Result<bool> {
+    fn read_source(
+        &mut self,
+        mut reader: impl Read,
+        name: &Arc<str>,
+        form: LogForm,
+    ) -> io::Result<bool> {
         let mut line = 1u64;
         let mut seg_start = self.chunk.data.len();
         // Bytes to hold before cutting; grows while one line is longer.
@@ -192,7 +242,7 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
             }
             if eof {
                 let end = self.chunk.data.len();
-                self.push_segment(name, line, seg_start, end);
+                self.push_segment((name, form), line, seg_start, end);
                 return Ok(end < self.chunk_bytes || self.flush());
             }
             let portion = &self.chunk.data[seg_start..];
@@ -201,7 +251,7 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
                     let cut = seg_start + i + 1;
                     let lines =
                         memchr::memchr_iter(b'\n', &self.chunk.data[seg_start..cut]).count();
-                    self.push_segment(name, line, seg_start, cut);
+                    self.push_segment((name, form), line, seg_start, cut);
                     line += lines as u64;
                     let rest = self.chunk.data[cut..].to_vec();
                     self.chunk.data.truncate(cut);
@@ -240,7 +290,11 @@ mod tests {
             true
         });
         for (name, text) in sources {
-            assert!(chunker.read_source(*text, &Arc::from(*name)).unwrap());
+            assert!(
+                chunker
+                    .read_source(*text, &Arc::from(*name), LogForm::Text)
+                    .unwrap()
+            );
         }
         chunker.flush();
         out
@@ -277,7 +331,7 @@ mod tests {
     /// decoded text, in chunks.
     fn decoded_text(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
         let mut out = vec![];
-        decoded(Box::new(raw))?.read_to_end(&mut out)?;
+        decoded(Box::new(raw))?.0.read_to_end(&mut out)?;
         Ok(out)
     }
 
@@ -304,7 +358,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("2024-01-01-00-00-00-ABC.bz2");
         std::fs::write(&path, b"BZh91AY&SY\x00\x01").unwrap();
-        let e = read_chunks(&[Source::File(path.clone())], 1024, |_| true).unwrap_err();
+        let e = read_chunks(&[Source::File(path.clone())], 1024, None, |_| true).unwrap_err();
         let e = format!("{e:#}");
         assert!(e.contains(&path.display().to_string()), "{e}");
         assert!(e.contains("bzip2-compressed"), "{e}");
