@@ -7,6 +7,18 @@
 //! logs. Each file holds a few hundred records in one field-count variant
 //! (most 27, some of the older 17/18/24/25/26), and a few files (the first
 //! one always) hold one malformed line.
+//!
+//! The same requests can be written in each form S3 delivers (the same seed
+//! gives the same requests): text as above, or the 2026 structured delivery's
+//! JSON (gzip'd JSON lines) or Parquet files, laid out as "Amazon S3 object
+//! key format" (CloudWatch Logs guide) lays out V2 deliveries:
+//! `<dir>/AWSLogs/<account>/s3/<region>/YYYY/MM/DD/<file>`, or with
+//! Hive-compatible folders `AWSLogs/aws-account-id=<account>/s3/
+//! region=<region>/year=YYYY/month=MM/day=DD/`. The guide's example is a
+//! load balancer's; the `s3` service folder, the file names and the gzip are
+//! this generator's choices where AWS's page for this log type is silent. A
+//! malformed line is, in JSON, the same non-JSON line; in Parquet, a row
+//! whose `request_time` is that line (not a time).
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -18,6 +30,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::report::destinations::CLOUDFRONT_USER_AGENT;
 
+use crate::log_format::forms::LogForm;
+use crate::log_format::structured_parquet::structured_batch;
 use crate::log_format::{LogRecord, parse_line};
 
 /// What to generate.
@@ -30,6 +44,10 @@ pub struct GenSpec {
     pub account: String,
     pub region: String,
     pub bucket: String,
+    /// The form the files are written in.
+    pub format: LogForm,
+    /// Hive-compatible folders (`year=YYYY/...`), for the structured forms.
+    pub hive: bool,
 }
 
 impl GenSpec {
@@ -42,15 +60,31 @@ impl GenSpec {
             account: "123456789012".into(),
             region: "us-east-1".into(),
             bucket: "amzn-s3-demo-bucket".into(),
+            format: LogForm::Text,
+            hive: false,
         }
     }
 
-    /// `<dir>/<account>/<region>/<bucket>/`: the prefix a table's location
-    /// points at.
+    /// The prefix a table's location points at: `<dir>/<account>/<region>/
+    /// <bucket>/` for text, the V2 delivery's `<dir>/AWSLogs/<account>/s3/
+    /// <region>/` (or its Hive-compatible twin) for the structured forms.
     pub fn bucket_dir(&self, dir: &Path) -> PathBuf {
-        dir.join(&self.account)
-            .join(&self.region)
-            .join(&self.bucket)
+        match (self.format, self.hive) {
+            (LogForm::Text, _) => dir
+                .join(&self.account)
+                .join(&self.region)
+                .join(&self.bucket),
+            (_, false) => dir
+                .join("AWSLogs")
+                .join(&self.account)
+                .join("s3")
+                .join(&self.region),
+            (_, true) => dir
+                .join("AWSLogs")
+                .join(format!("aws-account-id={}", self.account))
+                .join("s3")
+                .join(format!("region={}", self.region)),
+        }
     }
 }
 
@@ -127,10 +161,11 @@ pub fn generate(
                 }
                 written += pools.write_request(&mut rng, t, variant, &mut text);
             }
-            let path = delivery_path(&root, delivered, &mut rng);
+            let path = delivery_path(&root, delivered, &mut rng, spec);
             fs::create_dir_all(path.parent().expect("has parent"))?;
+            let bytes = in_form(&text, spec.format)?;
             let mut f = BufWriter::new(fs::File::create(&path)?);
-            f.write_all(text.as_bytes())?;
+            f.write_all(&bytes)?;
             f.flush()?;
             let delivered_day = delivered.div_euclid(86_400);
             summary.late_records += chunk
@@ -140,7 +175,7 @@ pub fn generate(
             summary.files += 1;
             summary.records += written;
             summary.malformed += bad;
-            summary.bytes += text.len() as u64;
+            summary.bytes += bytes.len() as u64;
             progress(summary.bytes);
         }
     }
@@ -160,11 +195,57 @@ fn field_count_for_file(index: u64) -> usize {
     }
 }
 
-fn delivery_path(root: &Path, delivered: i64, rng: &mut ChaCha8Rng) -> PathBuf {
+fn delivery_path(root: &Path, delivered: i64, rng: &mut ChaCha8Rng, spec: &GenSpec) -> PathBuf {
     let t = DateTime::<Utc>::from_timestamp(delivered, 0).expect("in range");
     let unique: u64 = rng.random();
-    root.join(t.format("%Y/%m/%d").to_string())
-        .join(format!("{}-{unique:016X}", t.format("%Y-%m-%d-%H-%M-%S")))
+    let days = if spec.hive {
+        t.format("year=%Y/month=%m/day=%d").to_string()
+    } else {
+        t.format("%Y/%m/%d").to_string()
+    };
+    let extension = match spec.format {
+        LogForm::Text => "",
+        LogForm::Json => ".json.gz",
+        LogForm::Parquet => ".parquet",
+    };
+    root.join(days).join(format!(
+        "{}-{unique:016X}{extension}",
+        t.format("%Y-%m-%d-%H-%M-%S")
+    ))
+}
+
+/// A delivered file's text lines as the file's bytes in `form`.
+fn in_form(text: &str, form: LogForm) -> io::Result<Vec<u8>> {
+    let records = text.lines().map(|l| parse_line(l).map_err(|_| l));
+    match form {
+        LogForm::Text => Ok(text.as_bytes().to_vec()),
+        LogForm::Json => {
+            let mut json = String::with_capacity(text.len() * 2);
+            for r in records {
+                match r {
+                    Ok(r) => json.push_str(&r.to_structured_json()),
+                    Err(line) => json.push_str(line),
+                }
+                json.push('\n');
+            }
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            gz.write_all(json.as_bytes())?;
+            gz.finish()
+        }
+        LogForm::Parquet => {
+            let records: Vec<_> = records.collect();
+            let batch = structured_batch(&records).map_err(io::Error::other)?;
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::SNAPPY)
+                .build();
+            let mut out = Vec::new();
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props))
+                .map_err(io::Error::other)?;
+            w.write(&batch).map_err(io::Error::other)?;
+            w.close().map_err(io::Error::other)?;
+            Ok(out)
+        }
+    }
 }
 
 /// A line that is not a valid record, of the kinds seen in practice: a

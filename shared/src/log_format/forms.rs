@@ -60,18 +60,36 @@ impl LogForm {
     }
 
     /// The form of a log object whose (decompressed) bytes begin `head`:
-    /// Parquet by its magic, JSON when its first character opens an object
-    /// (a text record starts with the owner's id or `-`), text otherwise.
+    /// Parquet by its magic; JSON when most of its first lines open an
+    /// object (a text record starts with the owner's id or `-`, so a text
+    /// log has none), which a malformed first line does not overturn; text
+    /// otherwise.
     pub fn of(head: &[u8]) -> Self {
         if head.starts_with(PARQUET_MAGIC) {
             return LogForm::Parquet;
         }
-        match head.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => LogForm::Json,
-            _ => LogForm::Text,
+        let (mut objects, mut others) = (0, 0);
+        let starts = head
+            .split(|&b| b == b'\n')
+            .filter_map(|line| line.iter().find(|b| !b.is_ascii_whitespace()))
+            .take(DETECTION_LINES);
+        for &first in starts {
+            if first == b'{' {
+                objects += 1;
+            } else {
+                others += 1;
+            }
+        }
+        if objects > others {
+            LogForm::Json
+        } else {
+            LogForm::Text
         }
     }
 }
+
+/// How many of an object's first lines decide its form.
+const DETECTION_LINES: usize = 16;
 
 impl fmt::Display for LogForm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -165,7 +183,8 @@ mod tests {
             .iter()
             .map(|r| r.to_structured_json() + "\n")
             .collect();
-        let pq = parquet(&structured_batch(&records).unwrap());
+        let rows: Vec<_> = records.iter().cloned().map(Ok).collect();
+        let pq = parquet(&structured_batch(&rows).unwrap());
         let (form, text_seen, text_counts) = read(SAMPLE.as_bytes(), None).unwrap();
         assert_eq!(form, LogForm::Text);
         assert_eq!(text_counts.records, 5);
@@ -280,7 +299,8 @@ mod tests {
 
     #[test]
     fn a_damaged_parquet_file_is_an_error_not_records() {
-        let raw = parquet(&structured_batch(&sample_records()).unwrap());
+        let rows: Vec<_> = sample_records().into_iter().map(Ok).collect();
+        let raw = parquet(&structured_batch(&rows).unwrap());
         let cut = &raw[..raw.len() / 2];
         let e = read(cut, None).unwrap_err();
         assert!(e.starts_with("not a readable Parquet file"), "{e}");
@@ -293,6 +313,11 @@ mod tests {
         assert_eq!(LogForm::of(b"\n  {\"a\":1}"), LogForm::Json);
         assert_eq!(LogForm::of(SAMPLE.as_bytes()), LogForm::Text);
         assert_eq!(LogForm::of(b"PAR1...."), LogForm::Parquet);
+        // A malformed first line does not make a JSON file text.
+        let first_bad = format!("{}\n{json}\n{json}\n", SAMPLE.lines().next().unwrap());
+        assert_eq!(LogForm::of(first_bad.as_bytes()), LogForm::Json);
+        let text_first_odd = format!("{{odd\n{SAMPLE}");
+        assert_eq!(LogForm::of(text_first_odd.as_bytes()), LogForm::Text);
         let e = read(json.as_bytes(), Some(LogForm::Text)).unwrap_err();
         assert_eq!(
             e,

@@ -151,8 +151,11 @@ pub fn structured_schema() -> SchemaRef {
 
 /// `records` as a batch of [`structured_schema`], each field the record's
 /// `field_count` does not cover left null (as a delivery that leaves it out
-/// would); the writer of `s3la gen-logs --format parquet`.
-pub fn structured_batch(records: &[LogRecord<'_>]) -> Result<RecordBatch, ArrowError> {
+/// would); the writer of `s3la gen-logs --format parquet`. An `Err(text)` is
+/// a malformed row: `text` where the time goes, every other field null.
+pub fn structured_batch(
+    records: &[Result<LogRecord<'_>, &str>],
+) -> Result<RecordBatch, ArrowError> {
     use arrow_array::StringArray;
     use arrow_array::builder::{Int32Builder, Int64Builder, StringBuilder};
 
@@ -162,21 +165,26 @@ pub fn structured_batch(records: &[LogRecord<'_>]) -> Result<RecordBatch, ArrowE
     let version = StringArray::from(vec![Some(KNOWN_VERSION); records.len()]);
     let arns: StringArray = records
         .iter()
-        .map(|r| r.bucket.map(|b| format!("arn:aws:s3:::{b}")))
+        .map(|r| r.as_ref().ok()?.bucket.map(|b| format!("arn:aws:s3:::{b}")))
         .collect();
     let mut columns: Vec<ArrayRef> = vec![Arc::new(version), Arc::new(arns)];
+    // Each row's values, the fields it has, and the text of a malformed one.
     let values: Vec<_> = records
         .iter()
-        .map(|r| (r.values(), r.field_count))
+        .map(|r| match r {
+            Ok(r) => (r.values(), r.field_count, None),
+            Err(bad) => (LogRecord::default().values(), FIELDS.len(), Some(*bad)),
+        })
         .collect();
     for (i, f) in FIELDS.iter().enumerate() {
         // The field's value in each row, None past the row's field count.
-        let cells = || values.iter().map(|(v, n)| (i < *n).then_some(v[i]));
+        let cells = || values.iter().map(|(v, n, _)| (i < *n).then_some(v[i]));
         let column: ArrayRef = match f.value {
             Value::Text | Value::Time => {
                 let mut b = StringBuilder::new();
-                for v in cells() {
+                for (v, (_, _, bad)) in cells().zip(&values) {
                     match v {
+                        _ if f.value == Value::Time && bad.is_some() => b.append_option(*bad),
                         Some(FieldValue::Text(t)) => b.append_option(t),
                         Some(FieldValue::Time(t)) => b.append_option(t.map(format_structured_time)),
                         _ => b.append_null(),

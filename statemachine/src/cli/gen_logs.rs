@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Args;
+use s3la_shared::log_format::forms::LogForm;
 use s3la_shared::loggen::{GenSpec, generate};
 
 use super::progress::{bytes_bar, human_bytes, thousands};
@@ -21,7 +22,8 @@ pub const MAX_LINES_PER_DAY: u64 = 50_000_000;
     s3la gen-logs ./sample-logs --start 2024-01-01 --days 31 --lines-per-day 48000"
 )]
 pub struct GenLogsArgs {
-    /// Directory to write into; logs go under DIR/<account>/<region>/<bucket>/YYYY/MM/DD/.
+    /// Directory to write into; text logs go under DIR/<account>/<region>/<bucket>/YYYY/MM/DD/,
+    /// structured ones under DIR/AWSLogs/<account>/s3/<region>/YYYY/MM/DD/.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
     /// First day of requests (YYYY-MM-DD, UTC).
@@ -45,6 +47,15 @@ pub struct GenLogsArgs {
     /// Logged (source) bucket name.
     #[arg(long, default_value = "amzn-s3-demo-bucket")]
     bucket: String,
+    /// The form to write: text (S3's classic log lines), json (the structured delivery's
+    /// records, gzip'd JSON lines) or parquet (the same records as Parquet files). The same
+    /// seed writes the same requests in every form.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = values::log_form)]
+    format: LogForm,
+    /// Hive-compatible folders (aws-account-id=.../region=.../year=YYYY/month=MM/day=DD/), as a
+    /// structured delivery with enableHiveCompatiblePath writes them.
+    #[arg(long)]
+    hive: bool,
 }
 
 impl GenLogsArgs {
@@ -58,6 +69,8 @@ impl GenLogsArgs {
             account: "123456789012".into(),
             region: "us-east-1".into(),
             bucket: "amzn-s3-demo-bucket".into(),
+            format: LogForm::Text,
+            hive: false,
         }
     }
 }
@@ -81,6 +94,13 @@ pub fn run(a: GenLogsArgs) -> anyhow::Result<ExitCode> {
     spec.account = a.account;
     spec.region = a.region;
     spec.bucket = a.bucket;
+    if a.hive && a.format == LogForm::Text {
+        bail!(
+            "--hive is for the structured forms (--format json or parquet): S3 writes text logs without Hive folders"
+        );
+    }
+    spec.format = a.format;
+    spec.hive = a.hive;
     // ~560 bytes per record on average; only for the progress bar.
     let estimate = u64::from(a.days) * u64::from(a.lines_per_day) * 570;
     let bar = bytes_bar(Some(estimate), "generating");

@@ -58,8 +58,8 @@ impl ScanStats {
     }
 }
 
-/// The logs as a table: files split into groups of similar size that
-/// DataFusion reads in parallel, parsing only the columns a query reads.
+/// The logs as a table: files split into groups that DataFusion reads in
+/// parallel, parsing only the columns a query reads.
 #[derive(Debug)]
 pub struct LogsTable {
     schema: SchemaRef,
@@ -77,20 +77,24 @@ pub fn logs_table(
     stats: Arc<ScanStats>,
     form: Option<LogForm>,
 ) -> Result<LogsTable, DataFusionError> {
-    let mut groups: Vec<(u64, Vec<LogFile>)> = vec![(0, Vec::new()); partitions.max(1)];
-    let mut files = files;
-    files.sort_by_key(|f| std::cmp::Reverse(f.size));
-    for f in files {
-        let smallest = groups
-            .iter_mut()
-            .min_by_key(|g| g.0)
-            .expect("at least one group");
-        smallest.0 += f.size;
-        smallest.1.push(f);
-    }
+    // Runs of consecutive files (in name order, as `discover` lists them),
+    // as many files in each: a group's rows come out in delivery order, and
+    // the same requests delivered in another form (whose files differ in
+    // size, not in name order) are grouped, and so output, the same way.
+    // S3 writes a bucket's log files of similar sizes, so equal counts are
+    // about equal work.
+    let partitions = partitions.max(1);
+    let n = files.len();
+    let mut files = files.into_iter();
+    let groups = (0..partitions)
+        .map(|k| {
+            let take = (k + 1) * n / partitions - k * n / partitions;
+            files.by_ref().take(take).collect::<Vec<_>>()
+        })
+        .collect();
     Ok(LogsTable {
         schema: table_schema(),
-        groups: groups.into_iter().map(|(_, files)| files).collect(),
+        groups,
         stats,
         form,
     })

@@ -156,7 +156,8 @@ fn decoded<'a>(mut reader: Box<dyn Read + 'a>) -> anyhow::Result<(Box<dyn Read +
     Ok((Box::new(io::Cursor::new(text)), form))
 }
 
-const HEAD: usize = 256;
+/// Enough lines for `LogForm::of` to decide a source's form by.
+const HEAD: usize = 64 << 10;
 
 struct Chunker<E> {
     chunk: Chunk,
