@@ -10,7 +10,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::log_format::fields::{FIELDS, Quoting};
+use crate::log_format::fields::{BUCKET_ARN_FIELD, FIELDS, Quoting, SCHEMA_VERSION_FIELD, Value};
+use crate::log_format::forms::LogForm;
 use crate::validate::{athena_identifier, s3_prefix_uri};
 
 /// The RegexSerDe pattern, as a plain regular expression: one group per
@@ -87,6 +88,68 @@ pub enum KeyLayout {
     Simple,
 }
 
+/// The form of the logs a table reads, and for the structured forms whether
+/// their date folders are Hive-compatible (`year=YYYY/month=MM/day=DD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSource {
+    pub form: LogForm,
+    pub hive: bool,
+}
+
+impl LogSource {
+    /// S3's classic text logs.
+    pub const TEXT: LogSource = LogSource {
+        form: LogForm::Text,
+        hive: false,
+    };
+
+    /// Whether the table's columns are the structured records' (typed,
+    /// named as `sal-cw-log-format` names them) rather than the text
+    /// table's strings.
+    pub fn structured(self) -> bool {
+        self.form != LogForm::Text
+    }
+
+    /// The partition projection's date format (Java's, as Athena reads it):
+    /// the date folders' shape, so a partition value is the folders' path.
+    pub fn partition_format(self) -> &'static str {
+        if self.hive {
+            "'year='yyyy'/month='MM'/day='dd"
+        } else {
+            "yyyy/MM/dd"
+        }
+    }
+
+    /// A day as a partition value of [`Self::partition_format`]; string
+    /// order is date order in both.
+    pub fn partition_value(self, day: NaiveDate) -> String {
+        let format = if self.hive {
+            "year=%Y/month=%m/day=%d"
+        } else {
+            "%Y/%m/%d"
+        };
+        day.format(format).to_string()
+    }
+}
+
+/// The structured records' table columns: the two fields only they have,
+/// then every field by its structured name, typed as the records are.
+pub fn structured_columns() -> Vec<(&'static str, &'static str)> {
+    let mut columns = vec![
+        (SCHEMA_VERSION_FIELD, "string"),
+        (BUCKET_ARN_FIELD, "string"),
+    ];
+    columns.extend(FIELDS.iter().map(|f| {
+        let t = match f.value {
+            Value::Text | Value::Time => "string",
+            Value::Int32 => "int",
+            Value::Int64 => "bigint",
+        };
+        (f.structured_name, t)
+    }));
+    columns
+}
+
 /// Everything the DDL needs, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSpec {
@@ -95,6 +158,7 @@ pub struct TableSpec {
     /// `s3://bucket/prefix/`, always with a trailing slash.
     pub location: String,
     pub layout: KeyLayout,
+    pub source: LogSource,
 }
 
 impl TableSpec {
@@ -113,7 +177,13 @@ impl TableSpec {
             table: table.to_string(),
             location,
             layout,
+            source: LogSource::TEXT,
         })
+    }
+
+    /// The same table over logs of `source`.
+    pub fn with_source(self, source: LogSource) -> Self {
+        Self { source, ..self }
     }
 
     pub fn create_database(&self) -> String {
@@ -121,6 +191,9 @@ impl TableSpec {
     }
 
     pub fn create_table(&self) -> String {
+        if self.source.structured() {
+            return self.create_structured_table();
+        }
         let columns = FIELDS
             .iter()
             .map(|f| format!("  `{}` {}", f.athena_name, f.athena_type.ddl_name()))
@@ -153,6 +226,53 @@ impl TableSpec {
                  \x20 'projection.timestamp.range' = '{},NOW',\n\
                  \x20 'storage.location.template' = '{}${{timestamp}}'\n)",
                 projection_start.format("%Y/%m/%d"),
+                self.location
+            ));
+        }
+        ddl.push(';');
+        ddl
+    }
+}
+
+impl TableSpec {
+    /// The table over the structured delivery's JSON (OpenX JSON SerDe,
+    /// which reads gzip'd files as they are) or Parquet files: typed columns,
+    /// no pattern, the same `timestamp` partition projected over the V2 key
+    /// layout's date folders.
+    fn create_structured_table(&self) -> String {
+        let columns = structured_columns()
+            .iter()
+            .map(|(name, t)| format!("  `{name}` {}", t.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(",\n");
+        let mut ddl = format!(
+            "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{columns}\n)\n",
+            self.database, self.table
+        );
+        if matches!(self.layout, KeyLayout::DateBased { .. }) {
+            ddl.push_str("PARTITIONED BY (`timestamp` STRING)\n");
+        }
+        match self.source.form {
+            LogForm::Parquet => ddl.push_str("STORED AS PARQUET\n"),
+            _ => ddl.push_str(
+                "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n\
+                 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n\
+                 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n",
+            ),
+        }
+        ddl.push_str(&format!("LOCATION '{}'", self.location));
+        if let KeyLayout::DateBased { projection_start } = self.layout {
+            ddl.push_str(&format!(
+                "\nTBLPROPERTIES (\n\
+                 \x20 'projection.enabled' = 'true',\n\
+                 \x20 'projection.timestamp.type' = 'date',\n\
+                 \x20 'projection.timestamp.format' = '{}',\n\
+                 \x20 'projection.timestamp.interval' = '1',\n\
+                 \x20 'projection.timestamp.interval.unit' = 'DAYS',\n\
+                 \x20 'projection.timestamp.range' = '{},NOW',\n\
+                 \x20 'storage.location.template' = '{}${{timestamp}}'\n)",
+                hive_string_body(self.source.partition_format()),
+                self.source.partition_value(projection_start),
                 self.location
             ));
         }

@@ -6,9 +6,10 @@
 
 use chrono::NaiveDate;
 
-use crate::athena_ddl::KeyLayout;
+use crate::athena_ddl::{KeyLayout, LogSource};
 use crate::error::StepError;
 use crate::location::Location;
+use crate::log_format::forms::LogForm;
 use crate::period::MAX_SLACK_DAYS;
 use crate::report::geo::Countries;
 use crate::report::pricing::Prices;
@@ -188,6 +189,36 @@ pub struct QueryConfig {
     pub workgroup: String,
     pub compression: UnloadCompression,
     pub layout: KeyLayout,
+    /// `LOG_FORMAT` and `LOG_HIVE_PATHS`: the form of the logs the table
+    /// reads (text by default), which the SQL is written for.
+    pub source: LogSource,
+}
+
+/// `LOG_FORMAT` (text, json or parquet; text when unset) and, for the
+/// structured forms, `LOG_HIVE_PATHS` (`true` when the delivery writes
+/// Hive-compatible folders).
+pub fn log_source(env: &dyn Env) -> Result<LogSource, StepError> {
+    let form = match value(env, "LOG_FORMAT") {
+        None => LogForm::Text,
+        Some(v) => LogForm::from_name(v.trim()).map_err(|m| invalid("LOG_FORMAT", m))?,
+    };
+    let hive = match value(env, "LOG_HIVE_PATHS").as_deref().map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(invalid(
+                "LOG_HIVE_PATHS",
+                format!("must be true or false, got '{other}'"),
+            ));
+        }
+    };
+    if hive && form == LogForm::Text {
+        return Err(invalid(
+            "LOG_HIVE_PATHS",
+            "S3 writes text logs without Hive-compatible folders: set it only with LOG_FORMAT=json or parquet".into(),
+        ));
+    }
+    Ok(LogSource { form, hive })
 }
 
 impl QueryConfig {
@@ -231,6 +262,7 @@ impl QueryConfig {
             workgroup,
             compression,
             layout: key_layout(env)?,
+            source: log_source(env)?,
         })
     }
 }
@@ -246,6 +278,7 @@ impl QueryConfig {
             workgroup: "local".into(),
             compression: UnloadCompression::Zstd,
             layout,
+            source: LogSource::TEXT,
         }
     }
 }

@@ -86,6 +86,55 @@ def test_select_all_and_options(s3la):
     assert m["to"] == "s3://results-bucket/reports/_staging/2024-01-01_2024-01-31/exec-1/"
 
 
+@pytest.mark.parametrize("form, hive, first, last", [
+    ("json", "false", "2024/02/28", "2024/03/02"),
+    ("parquet", "true", "year=2024/month=02/day=28", "year=2024/month=03/day=02"),
+])
+def test_structured_sources_query_typed_columns_without_a_pattern(s3la, form, hive, first, last):
+    """Over the structured delivery's table (LOG_FORMAT json or parquet) the
+    SELECT reads the records' own names, parses the ISO 8601 time, casts no
+    text to numbers, and filters partitions in the folders' shape."""
+    p = sql(s3la, "--date_range", "2024-02-28", "2024-03-01", "--now", "2024-06-01T00:00:00Z",
+            "--exclude-bucket-operations", LOG_FORMAT=form, LOG_HIVE_PATHS=hive)
+    assert p.returncode == 0, p.stderr
+    tree, _ = parse(p.stdout.strip())
+    assert [s.alias_or_name for s in tree.selects] == REPORT_COLUMNS
+    read = {c.name for c in tree.find_all(exp.Column)}
+    assert {"key_name", "bucket_name", "bytes_sent_size", "total_duration",
+            "turn_around_duration", "http_status"} <= read
+    assert not read & {"requestdatetime", "bytessent", "httpstatus", "key"}
+    # The only cast is the parsed time's to a timestamp: no text becomes a number.
+    # (sqlglot reads the window's TIMESTAMP literals as casts of strings.)
+    cast_columns = [c.name for cast in tree.find_all(exp.Cast, exp.TryCast)
+                    for c in cast.find_all(exp.Column)]
+    assert cast_columns == ["s3la_request_time"]
+    assert "from_iso8601_timestamp" in p.stdout and "parse_datetime" not in p.stdout
+    assert "'-'" not in p.stdout
+    between = tree.find(exp.Subquery).this.args["where"].find(exp.Between)
+    assert (between.args["low"].this, between.args["high"].this) == (first, last)
+
+
+def test_structured_ddl(s3la):
+    env = aws_env("http://127.0.0.1:9", **SETTINGS,
+                  S3_LOGS_LOCATION="s3://log-bucket/AWSLogs/123456789012/s3/us-east-1/")
+    for form, stored in [("json", "org.openx.data.jsonserde.JsonSerDe"),
+                         ("parquet", "STORED AS PARQUET")]:
+        p = run(s3la, "ddl", "--source", form, env=env)
+        assert stored in p.stdout
+        assert "RegexSerDe" not in p.stdout and "input.regex" not in p.stdout
+        for column in ("`schema_version_id` STRING", "`bucket_arn` STRING",
+                       "`request_time` STRING", "`http_status` INT",
+                       "`bytes_sent_size` BIGINT", "`key_name` STRING"):
+            assert column in p.stdout, (form, column)
+        assert "'projection.timestamp.format' = 'yyyy/MM/dd'" in p.stdout
+    p = run(s3la, "ddl", "--source", "json", "--hive", env=env)
+    assert "'projection.timestamp.range' = 'year=2020/month=01/day=01,NOW'" in p.stdout
+    p = run(s3la, "ddl", "--hive", env=env, check=False)
+    assert p.returncode != 0 and "--hive is for the structured forms" in p.stderr
+    p = sql(s3la, "--date_range", "2024-01-01", "2024-01-02", LOG_FORMAT="xml")
+    assert p.returncode != 0 and "LOG_FORMAT" in p.stderr and "text, json or parquet" in p.stderr
+
+
 INJECTIONS = ["x'; DROP TABLE logs; --", 'x"; DROP TABLE logs; --', "x` --", "x\\' OR 1=1"]
 
 

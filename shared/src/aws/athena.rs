@@ -43,7 +43,7 @@ impl AthenaEngine {
 
 /// The UNLOAD statement for `job` under `config` (also printed by `s3la sql`).
 pub fn statement(config: &QueryConfig, job: &QueryJob) -> String {
-    let select = athena_sql::select(&job.spec, &config.database, &config.table);
+    let select = athena_sql::select_from(&job.spec, &config.database, &config.table, config.source);
     athena_sql::unload(&select, &job.staging_prefix, config.compression)
 }
 

@@ -10,6 +10,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use super::{ColumnKind, Projection, QuerySpec, REPORT_COLUMNS};
+use crate::athena_ddl::{LogSource, structured_columns};
 use crate::config::UnloadCompression;
 use crate::log_format::fields::{self, AthenaType, FIELDS};
 
@@ -21,25 +22,41 @@ const TIME_PATTERN: &str = "dd/MMM/yyyy:HH:mm:ss Z";
 /// of failing the whole query.
 const PARSED_TIME: &str = "s3la_request_time";
 
-/// The SELECT for `spec` over `database.table`.
+/// The SELECT for `spec` over `database.table`, AWS's table over text logs.
 pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
+    select_from(spec, database, table, LogSource::TEXT)
+}
+
+/// The SELECT for `spec` over `database.table`, a table over logs of
+/// `source` (`s3la ddl --source`). Over the structured records' table the
+/// columns are typed already: no pattern, no text-to-number casts, no `-`.
+pub fn select_from(spec: &QuerySpec, database: &str, table: &str, source: LogSource) -> String {
     let mut sql = String::from("SELECT\n");
+    let structured = source.structured();
     let columns: Vec<String> = match spec.projection {
         Projection::Report => REPORT_COLUMNS
             .iter()
             .map(|c| {
-                format!(
-                    "  {} AS {}",
-                    expression(c.kind, c.source),
-                    identifier(c.name)
-                )
+                let e = if structured {
+                    structured_expression(c.kind, c.source)
+                } else {
+                    expression(c.kind, c.source)
+                };
+                format!("  {e} AS {}", identifier(c.name))
             })
             .collect(),
         Projection::SelectAll => {
-            let mut raw: Vec<String> = FIELDS
-                .iter()
-                .map(|f| format!("  {}", identifier(f.athena_name)))
-                .collect();
+            let mut raw: Vec<String> = if structured {
+                structured_columns()
+                    .iter()
+                    .map(|(name, _)| format!("  {}", identifier(name)))
+                    .collect()
+            } else {
+                FIELDS
+                    .iter()
+                    .map(|f| format!("  {}", identifier(f.athena_name)))
+                    .collect()
+            };
             if spec.partitions.is_some() {
                 raw.push(format!("  {}", identifier("timestamp")));
             }
@@ -47,23 +64,33 @@ pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
         }
     };
     sql.push_str(&columns.join(",\n"));
+    let time = if structured {
+        format!(
+            "from_iso8601_timestamp({})",
+            identifier(time_field().structured_name)
+        )
+    } else {
+        format!(
+            "parse_datetime({}, {})",
+            identifier(time_field().athena_name),
+            string_literal(TIME_PATTERN)
+        )
+    };
     let _ = write!(
         sql,
-        "\nFROM (\n  SELECT *, try(parse_datetime({}, {})) AS {PARSED_TIME}\n  FROM {}.{}",
-        identifier("requestdatetime"),
-        string_literal(TIME_PATTERN),
+        "\nFROM (\n  SELECT *, try({time}) AS {PARSED_TIME}\n  FROM {}.{}",
         identifier(database),
         identifier(table),
     );
     if let Some(p) = spec.partitions {
-        // Partition values are `yyyy/MM/dd` strings (the projection's format),
-        // so string order is date order.
+        // Partition values are the date folders' path (the projection's
+        // format), so string order is date order.
         let _ = write!(
             sql,
             "\n  WHERE {} BETWEEN {} AND {}",
             identifier("timestamp"),
-            string_literal(&p.first.format("%Y/%m/%d").to_string()),
-            string_literal(&p.last.format("%Y/%m/%d").to_string()),
+            string_literal(&source.partition_value(p.first)),
+            string_literal(&source.partition_value(p.last)),
         );
     }
     let _ = write!(
@@ -72,7 +99,13 @@ pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
         timestamp_literal(spec.window.start),
         timestamp_literal(spec.window.end),
     );
-    if spec.exclude_bucket_operations {
+    if spec.exclude_bucket_operations && structured {
+        let _ = write!(
+            sql,
+            "\n  AND {} IS NOT NULL",
+            identifier(key_field().structured_name)
+        );
+    } else if spec.exclude_bucket_operations {
         sql.push_str("\n  AND \"key\" IS NOT NULL AND \"key\" <> '-'");
     }
     // Lines the table cannot read (the regex does not match, or the time is
@@ -114,6 +147,31 @@ fn expression(kind: ColumnKind, source: &str) -> String {
              WHEN strpos({c}, '/') > 0 THEN substr({c}, 1, strpos({c}, '/')) ELSE '' END"
         ),
     }
+}
+
+/// A report column over the structured records' table, whose column for
+/// the text table's `source` is the field's structured name, typed.
+fn structured_expression(kind: ColumnKind, source: &str) -> String {
+    let name = fields::by_athena_name(source).map_or(source, |f| f.structured_name);
+    let c = identifier(name);
+    match kind {
+        ColumnKind::Timestamp => {
+            format!("CAST({PARSED_TIME} AT TIME ZONE 'UTC' AS timestamp(3))")
+        }
+        ColumnKind::Text | ColumnKind::QuotedText | ColumnKind::Int32 | ColumnKind::Int64 => c,
+        ColumnKind::TopLevelPrefix => format!(
+            "CASE WHEN {c} IS NULL THEN NULL \
+             WHEN strpos({c}, '/') > 0 THEN substr({c}, 1, strpos({c}, '/')) ELSE '' END"
+        ),
+    }
+}
+
+fn time_field() -> &'static fields::Field {
+    fields::by_athena_name("requestdatetime").expect("the time is a field")
+}
+
+fn key_field() -> &'static fields::Field {
+    fields::by_athena_name("key").expect("the key is a field")
 }
 
 /// Whether the table declares the column `source` BIGINT.

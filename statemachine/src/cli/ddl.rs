@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
-use s3la_shared::athena_ddl::{KeyLayout, LOG_REGEX, TableSpec};
+use s3la_shared::athena_ddl::{KeyLayout, LOG_REGEX, LogSource, TableSpec};
+use s3la_shared::log_format::forms::LogForm;
 
 use super::values;
 
@@ -39,6 +40,14 @@ pub struct DdlArgs {
     #[arg(long, alias = "projection_start", env = "PROJECTION_START", value_name = "YYYY-MM-DD", default_value = "2020-01-01",
           value_parser = values::date)]
     projection_start: NaiveDate,
+    /// The logs' form: text (S3's classic files, RegexSerDe), json (the structured
+    /// delivery's JSON files, JSON SerDe) or parquet (its Parquet files).
+    #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", default_value = "text",
+          value_parser = values::log_form)]
+    source: LogForm,
+    /// The structured delivery writes Hive-compatible folders (year=YYYY/month=MM/day=DD).
+    #[arg(long, env = "LOG_HIVE_PATHS")]
+    hive: bool,
     /// Print only the RegexSerDe pattern (plain regex, for other tools).
     #[arg(long)]
     regex: bool,
@@ -63,7 +72,18 @@ pub fn run(a: DdlArgs) -> anyhow::Result<ExitCode> {
         },
         Layout::Simple => KeyLayout::Simple,
     };
-    let spec = TableSpec::new(&database, &table, &location, layout).map_err(|e| anyhow!(e))?;
+    if a.hive && a.source == LogForm::Text {
+        bail!(
+            "--hive is for the structured forms (--source json or parquet): S3 writes text logs without Hive folders"
+        );
+    }
+    let source = LogSource {
+        form: a.source,
+        hive: a.hive,
+    };
+    let spec = TableSpec::new(&database, &table, &location, layout)
+        .map_err(|e| anyhow!(e))?
+        .with_source(source);
     println!("{}\n\n{}", spec.create_database(), spec.create_table());
     Ok(ExitCode::SUCCESS)
 }

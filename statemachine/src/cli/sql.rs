@@ -48,10 +48,11 @@ pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
     let plan = compute_period(step_input, &period_config, now).map_err(step_failed)?;
     let job = plan_job(&plan, &query_config).map_err(step_failed)?;
     if a.select_only {
-        let select = s3la_shared::query::athena_sql::select(
+        let select = s3la_shared::query::athena_sql::select_from(
             &job.spec,
             &query_config.database,
             &query_config.table,
+            query_config.source,
         );
         println!("{select}");
     } else {
