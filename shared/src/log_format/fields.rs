@@ -84,10 +84,10 @@ const BIGINT: AthenaType = AthenaType::Bigint;
 use Quoting::{Bare, Bracketed, Digits, Quoted};
 use Value::{Int32, Int64, Text, Time};
 
+/// A row of the table: the field's names (JSON, Athena, structured), then
+/// its value type, Athena type, quoting, first field count and width.
 const fn field(
-    json_name: &'static str,
-    athena_name: &'static str,
-    structured_name: &'static str,
+    [json_name, athena_name, structured_name]: [&'static str; 3],
     value: Value,
     athena_type: AthenaType,
     quoting: Quoting,
@@ -109,34 +109,34 @@ const fn field(
 /// Every field of today's format, in log order.
 #[rustfmt::skip]
 pub const FIELDS: [Field; 27] = [
-    //     json name              Athena name        structured name          value  Athena  quoting   since width
-    field("bucket_owner",        "bucketowner",     "bucket_owner_id",       Text,  STRING, Bare,      17, 64),
-    field("bucket",              "bucket_name",     "bucket_name",           Text,  STRING, Bare,      17, 32),
-    field("request_time",        "requestdatetime", "request_time",          Time,  STRING, Bracketed, 17, 0),
-    field("remote_ip",           "remoteip",        "remote_ip",             Text,  STRING, Bare,      17, 16),
-    field("requester",           "requester",       "requester",             Text,  STRING, Bare,      17, 56),
-    field("request_id",          "requestid",       "request_id",            Text,  STRING, Bare,      17, 16),
-    field("operation",           "operation",       "operation",             Text,  STRING, Bare,      17, 24),
-    field("key",                 "key",             "key_name",              Text,  STRING, Bare,      17, 64),
-    field("request_uri",         "request_uri",     "request_uri",           Text,  STRING, Quoted,    17, 96),
-    field("http_status",         "httpstatus",      "http_status",           Int32, STRING, Digits,    17, 0),
-    field("error_code",          "errorcode",       "error_code",            Text,  STRING, Bare,      17, 8),
-    field("bytes_sent",          "bytessent",       "bytes_sent_size",       Int64, BIGINT, Bare,      17, 0),
-    field("object_size",         "objectsize",      "object_size",           Int64, BIGINT, Bare,      17, 0),
-    field("total_time",          "totaltime",       "total_duration",        Int64, STRING, Bare,      17, 0),
-    field("turn_around_time",    "turnaroundtime",  "turn_around_duration",  Int64, STRING, Bare,      17, 0),
-    field("referer",             "referrer",        "referer",               Text,  STRING, Quoted,    17, 16),
-    field("user_agent",          "useragent",       "user_agent",            Text,  STRING, Quoted,    17, 96),
-    field("version_id",          "versionid",       "version_id",            Text,  STRING, Bare,      18, 8),
-    field("host_id",             "hostid",          "host_id",               Text,  STRING, Bare,      24, 80),
-    field("signature_version",   "sigv",            "signature_version",     Text,  STRING, Bare,      24, 8),
-    field("cipher_suite",        "ciphersuite",     "cipher_suite",          Text,  STRING, Bare,      24, 32),
-    field("authentication_type", "authtype",        "authentication_type",   Text,  STRING, Bare,      24, 12),
-    field("host_header",         "endpoint",        "host_header",           Text,  STRING, Bare,      24, 48),
-    field("tls_version",         "tlsversion",      "tls_version",           Text,  STRING, Bare,      24, 8),
-    field("access_point_arn",    "accesspointarn",  "access_point_arn",      Text,  STRING, Bare,      25, 4),
-    field("acl_required",        "aclrequired",     "acl_required",          Text,  STRING, Bare,      26, 4),
-    field("source_region",       "sourceregion",    "source_region",         Text,  STRING, Bare,      27, 16),
+    //      json name              Athena name        structured name          value  Athena  quoting   since width
+    field(["bucket_owner",        "bucketowner",     "bucket_owner_id"],       Text,  STRING, Bare,      17, 64),
+    field(["bucket",              "bucket_name",     "bucket_name"],           Text,  STRING, Bare,      17, 32),
+    field(["request_time",        "requestdatetime", "request_time"],          Time,  STRING, Bracketed, 17, 0),
+    field(["remote_ip",           "remoteip",        "remote_ip"],             Text,  STRING, Bare,      17, 16),
+    field(["requester",           "requester",       "requester"],             Text,  STRING, Bare,      17, 56),
+    field(["request_id",          "requestid",       "request_id"],            Text,  STRING, Bare,      17, 16),
+    field(["operation",           "operation",       "operation"],             Text,  STRING, Bare,      17, 24),
+    field(["key",                 "key",             "key_name"],              Text,  STRING, Bare,      17, 64),
+    field(["request_uri",         "request_uri",     "request_uri"],           Text,  STRING, Quoted,    17, 96),
+    field(["http_status",         "httpstatus",      "http_status"],           Int32, STRING, Digits,    17, 0),
+    field(["error_code",          "errorcode",       "error_code"],            Text,  STRING, Bare,      17, 8),
+    field(["bytes_sent",          "bytessent",       "bytes_sent_size"],       Int64, BIGINT, Bare,      17, 0),
+    field(["object_size",         "objectsize",      "object_size"],           Int64, BIGINT, Bare,      17, 0),
+    field(["total_time",          "totaltime",       "total_duration"],        Int64, STRING, Bare,      17, 0),
+    field(["turn_around_time",    "turnaroundtime",  "turn_around_duration"],  Int64, STRING, Bare,      17, 0),
+    field(["referer",             "referrer",        "referer"],               Text,  STRING, Quoted,    17, 16),
+    field(["user_agent",          "useragent",       "user_agent"],            Text,  STRING, Quoted,    17, 96),
+    field(["version_id",          "versionid",       "version_id"],            Text,  STRING, Bare,      18, 8),
+    field(["host_id",             "hostid",          "host_id"],               Text,  STRING, Bare,      24, 80),
+    field(["signature_version",   "sigv",            "signature_version"],     Text,  STRING, Bare,      24, 8),
+    field(["cipher_suite",        "ciphersuite",     "cipher_suite"],          Text,  STRING, Bare,      24, 32),
+    field(["authentication_type", "authtype",        "authentication_type"],   Text,  STRING, Bare,      24, 12),
+    field(["host_header",         "endpoint",        "host_header"],           Text,  STRING, Bare,      24, 48),
+    field(["tls_version",         "tlsversion",      "tls_version"],           Text,  STRING, Bare,      24, 8),
+    field(["access_point_arn",    "accesspointarn",  "access_point_arn"],      Text,  STRING, Bare,      25, 4),
+    field(["acl_required",        "aclrequired",     "acl_required"],          Text,  STRING, Bare,      26, 4),
+    field(["source_region",       "sourceregion",    "source_region"],         Text,  STRING, Bare,      27, 16),
 ];
 
 /// The structured records' fields that the text format does not have: the

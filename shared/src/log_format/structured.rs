@@ -412,7 +412,10 @@ mod tests {
 
     const SAMPLE: &str = include_str!("../../../tests/fixtures/aws-doc-sample.log");
 
-    fn records(json: &str) -> (Vec<(u64, Result<String, ParseError>)>, LineCounts) {
+    /// Each record's line number and what it read as (or its error).
+    type Seen = Vec<(u64, Result<String, ParseError>)>;
+
+    fn records(json: &str) -> (Seen, LineCounts) {
         let mut out = Vec::new();
         let counts = for_each_json_record(json.as_bytes(), 1, |n, r| {
             out.push((n, r.map(|r| format!("{:?}|{:?}", r.values(), r.extra))));

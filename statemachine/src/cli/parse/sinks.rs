@@ -50,9 +50,9 @@ pub struct ChunkOutput {
 
 /// Reads one segment's records by its source's form. A Parquet source that
 /// cannot be decoded is an error naming it: none of its rows are output.
-fn read_segment<'a>(
+fn read_segment(
     seg: &Segment,
-    bytes: &'a [u8],
+    bytes: &[u8],
     on_record: impl FnMut(u64, Result<LogRecord<'_>, ParseError>),
 ) -> anyhow::Result<LineCounts> {
     Ok(match seg.form {
