@@ -38,7 +38,7 @@ function awsPattern(): string {
 function rustColumns(): string[] {
   const m = /pub const FIELDS: \[Field; \d+\] = \[([\s\S]*?)\];/.exec(fieldsSource);
   if (!m) throw new Error('FIELDS not found in fields.rs');
-  return [...m[1].matchAll(/field\("[^"]+",\s*"([^"]+)",\s*\w+,\s*([A-Z]+),/g)].map(
+  return [...m[1].matchAll(/field\(\["[^"]+",\s*"([^"]+)",\s*"[^"]+"\],\s*\w+,\s*([A-Z]+),/g)].map(
     (f) => `${f[1]} ${f[2].toLowerCase()}`,
   );
 }
