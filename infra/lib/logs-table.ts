@@ -9,8 +9,8 @@ import logFields from './generated/log-fields.json';
  * table `s3la ddl` prints (shared/src/athena_ddl.rs). Its columns, their types
  * and the RegexSerDe pattern come from the table of log fields
  * (shared/src/log_format/fields.rs) through generated/log-fields.json, which a
- * Rust test keeps current; the SerDe, formats and projection settings below
- * are compared with the Rust source by test/logs-table.test.ts.
+ * Rust test keeps current, as are the projection settings; the SerDe and
+ * formats below are compared with the Rust source by test/logs-table.test.ts.
  */
 
 /** AWS's columns for server access logs, in log order. */
@@ -33,14 +33,12 @@ export const OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutp
 /** The partition column of the date-based layout: `YYYY/MM/DD` folders. */
 export const PARTITION_KEY = 'timestamp';
 
-/** Partition projection of the date-based layout, less its range and template. */
-export const PROJECTION = {
-  'projection.enabled': 'true',
-  'projection.timestamp.type': 'date',
-  'projection.timestamp.format': 'yyyy/MM/dd',
-  'projection.timestamp.interval': '1',
-  'projection.timestamp.interval.unit': 'DAYS',
-} as const;
+/**
+ * Partition projection of the date-based layout, less its range and template
+ * (`projection_settings` in shared/src/athena_ddl.rs, through
+ * generated/log-fields.json): over `YYYY/MM/DD` folders.
+ */
+export const PROJECTION: Readonly<Record<string, string>> = logFields.projection.plain;
 
 export type LogsLayout = 'date-based' | 'simple';
 

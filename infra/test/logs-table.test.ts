@@ -70,12 +70,18 @@ describe('the logs table matches `s3la ddl` (shared/src/athena_ddl.rs)', () => {
     expect(ddlSource).toContain(`STORED AS INPUTFORMAT '${INPUT_FORMAT}'`);
     expect(ddlSource).toContain(`OUTPUTFORMAT '${OUTPUT_FORMAT}'`);
     expect(ddlSource).toContain(`PARTITIONED BY (\`${PARTITION_KEY}\` STRING)`);
+    // The settings come from the Rust function the DDL writes them with.
     const rust = Object.fromEntries(
-      [...ddlSource.matchAll(/'(projection\.[a-z.]+)' = '([^'{}]*)'/g)].map((m) => [m[1], m[2]]),
+      [...ddlSource.matchAll(/\("(projection\.[a-z.]+)", "([^"]*)"\)/g)].map((m) => [m[1], m[2]]),
     );
-    expect(rust).toEqual(PROJECTION);
+    const { 'projection.timestamp.format': format, ...fixed } = PROJECTION;
+    expect(rust).toEqual(fixed);
+    // The format is the date folders' shape, `LogSource::partition_format`.
+    expect(ddlSource).toContain('("projection.timestamp.format", source.partition_format())');
+    expect(format).toBe('yyyy/MM/dd');
+    expect(ddlSource).toContain(`"${format}"`);
     expect(ddlSource).toContain("'projection.timestamp.range' = '{},NOW'");
-    expect(ddlSource).toContain('projection_start.format("%Y/%m/%d")');
+    expect(ddlSource).toContain('partition_value(projection_start)');
     expect(ddlSource).toContain("'storage.location.template' = '{}${{timestamp}}'");
   });
 });

@@ -215,22 +215,26 @@ impl TableSpec {
             hive_string_body(LOG_REGEX),
             self.location
         ));
+        self.push_projection(&mut ddl);
+        ddl
+    }
+
+    /// The date-based layout's partition projection over the date folders
+    /// (in the source's shape), then the statement's end.
+    fn push_projection(&self, ddl: &mut String) {
         if let KeyLayout::DateBased { projection_start } = self.layout {
+            ddl.push_str("\nTBLPROPERTIES (\n");
+            for (key, value) in projection_settings(self.source) {
+                ddl.push_str(&format!("  '{key}' = '{}',\n", hive_string_body(value)));
+            }
             ddl.push_str(&format!(
-                "\nTBLPROPERTIES (\n\
-                 \x20 'projection.enabled' = 'true',\n\
-                 \x20 'projection.timestamp.type' = 'date',\n\
-                 \x20 'projection.timestamp.format' = 'yyyy/MM/dd',\n\
-                 \x20 'projection.timestamp.interval' = '1',\n\
-                 \x20 'projection.timestamp.interval.unit' = 'DAYS',\n\
-                 \x20 'projection.timestamp.range' = '{},NOW',\n\
+                "  'projection.timestamp.range' = '{},NOW',\n\
                  \x20 'storage.location.template' = '{}${{timestamp}}'\n)",
-                projection_start.format("%Y/%m/%d"),
+                self.source.partition_value(projection_start),
                 self.location
             ));
         }
         ddl.push(';');
-        ddl
     }
 }
 
@@ -261,24 +265,22 @@ impl TableSpec {
             ),
         }
         ddl.push_str(&format!("LOCATION '{}'", self.location));
-        if let KeyLayout::DateBased { projection_start } = self.layout {
-            ddl.push_str(&format!(
-                "\nTBLPROPERTIES (\n\
-                 \x20 'projection.enabled' = 'true',\n\
-                 \x20 'projection.timestamp.type' = 'date',\n\
-                 \x20 'projection.timestamp.format' = '{}',\n\
-                 \x20 'projection.timestamp.interval' = '1',\n\
-                 \x20 'projection.timestamp.interval.unit' = 'DAYS',\n\
-                 \x20 'projection.timestamp.range' = '{},NOW',\n\
-                 \x20 'storage.location.template' = '{}${{timestamp}}'\n)",
-                hive_string_body(self.source.partition_format()),
-                self.source.partition_value(projection_start),
-                self.location
-            ));
-        }
-        ddl.push(';');
+        self.push_projection(&mut ddl);
         ddl
     }
+}
+
+/// The partition projection's settings for logs of `source`, less its range
+/// and location template (which name the table's start and location): what
+/// the DDL writes and, through [`GLUE_JSON_PATH`], the Glue table holds.
+pub fn projection_settings(source: LogSource) -> [(&'static str, &'static str); 5] {
+    [
+        ("projection.enabled", "true"),
+        ("projection.timestamp.type", "date"),
+        ("projection.timestamp.format", source.partition_format()),
+        ("projection.timestamp.interval", "1"),
+        ("projection.timestamp.interval.unit", "DAYS"),
+    ]
 }
 
 /// Where the CDK stack reads the Glue table's columns and pattern, relative
@@ -290,11 +292,19 @@ pub const GLUE_JSON_PATH: &str = "infra/lib/generated/log-fields.json";
 pub const GLUE_JSON_REGENERATE: &str = "UPDATE_GENERATED=1 cargo test -p s3la-shared --lib athena_ddl::tests::the_glue_json_is_current";
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct GlueTable {
-    #[serde(rename = "generatedBy")]
     generated_by: String,
     columns: Vec<GlueColumn>,
     regex: &'static str,
+    /// The structured delivery's table (`LOG_FORMAT` json or parquet).
+    structured_columns: Vec<GlueColumn>,
+    /// [`projection_settings`] by the date folders' shape: `plain`
+    /// (`YYYY/MM/DD`) and `hive` (`year=YYYY/month=MM/day=DD`).
+    projection: std::collections::BTreeMap<
+        &'static str,
+        std::collections::BTreeMap<&'static str, &'static str>,
+    >,
 }
 
 #[derive(Serialize)]
@@ -304,8 +314,9 @@ struct GlueColumn {
     kind: &'static str,
 }
 
-/// The Glue table's columns (Glue's type names) and RegexSerDe pattern, as
-/// the JSON the CDK stack reads (see [`GLUE_JSON_PATH`]).
+/// The Glue tables' columns (Glue's type names), the RegexSerDe pattern and
+/// the projection settings, as the JSON the CDK stack reads (see
+/// [`GLUE_JSON_PATH`]).
 pub fn glue_table_json() -> String {
     let table = GlueTable {
         generated_by: format!(
@@ -319,6 +330,20 @@ pub fn glue_table_json() -> String {
             })
             .collect(),
         regex: LOG_REGEX,
+        structured_columns: structured_columns()
+            .into_iter()
+            .map(|(name, kind)| GlueColumn { name, kind })
+            .collect(),
+        projection: [("plain", false), ("hive", true)]
+            .into_iter()
+            .map(|(shape, hive)| {
+                let source = LogSource {
+                    form: LogForm::Json,
+                    hive,
+                };
+                (shape, projection_settings(source).into_iter().collect())
+            })
+            .collect(),
     };
     let mut json = serde_json::to_string_pretty(&table).expect("plain strings serialize");
     json.push('\n');
@@ -434,6 +459,37 @@ mod tests {
             );
         }
         assert_eq!(json["regex"], LOG_REGEX);
+        // The structured tables: their columns and each shape's projection.
+        for (shape, hive) in [("plain", false), ("hive", true)] {
+            let source = LogSource {
+                form: LogForm::Json,
+                hive,
+            };
+            let ddl = spec().with_source(source).create_table();
+            for c in json["structuredColumns"].as_array().unwrap() {
+                let (name, kind) = (c["name"].as_str().unwrap(), c["type"].as_str().unwrap());
+                assert!(
+                    ddl.contains(&format!("`{name}` {}", kind.to_uppercase())),
+                    "{name}"
+                );
+            }
+            let settings = json["projection"][shape].as_object().unwrap();
+            assert_eq!(settings.len(), 5);
+            for (key, value) in settings {
+                let value = hive_string_body(value.as_str().unwrap());
+                assert!(
+                    ddl.contains(&format!("'{key}' = '{value}'")),
+                    "{shape} {key}"
+                );
+            }
+        }
+        let text = spec().create_table();
+        for (key, value) in json["projection"]["plain"].as_object().unwrap() {
+            assert!(
+                text.contains(&format!("'{key}' = '{}'", value.as_str().unwrap())),
+                "{key}"
+            );
+        }
     }
 
     #[test]
