@@ -7,7 +7,7 @@
 
 import { DownloadLinksConfig, readDownloadLinks } from './download-links';
 import executionInput from './execution-input.json';
-import { LogsLayout } from './logs-table';
+import { LogsFormat, LogsLayout } from './logs-table';
 
 export type Frequency = 'weekly' | 'monthly' | 'quarterly';
 export const FREQUENCIES: readonly Frequency[] = ['weekly', 'monthly', 'quarterly'];
@@ -46,6 +46,10 @@ export interface S3laConfig {
     /** Key prefix, '' or ending in '/'. */
     readonly prefix: string;
     readonly layout: LogsLayout;
+    /** The form S3 delivers the logs in: text files, or the structured delivery's JSON or Parquet. */
+    readonly format: LogsFormat;
+    /** The structured delivery writes Hive-compatible folders (year=YYYY/month=MM/day=DD). */
+    readonly hivePaths: boolean;
     /** True when no logsBucket was given and a placeholder stands in. */
     readonly placeholder: boolean;
   };
@@ -105,6 +109,8 @@ export interface S3laConfig {
 export const DEFAULTS = {
   logsPrefix: '',
   logsLayout: 'date-based' as LogsLayout,
+  logsFormat: 'text' as LogsFormat,
+  logsHivePaths: false,
   resultsPrefix: 's3la/',
   stagingExpirationDays: 7,
   // Not AWS's tutorial name (s3_access_logs_db): a database of that name already exists wherever the
@@ -177,6 +183,8 @@ export const CONTEXT_KEYS = [
   'logsBucket',
   'logsPrefix',
   'logsLayout',
+  'logsFormat',
+  'logsHivePaths',
   'resultsBucket',
   'resultsPrefix',
   'stagingExpirationDays',
@@ -241,6 +249,17 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
   const logsBucket = logsBucketGiven ?? DEFAULTS.placeholderLogsBucket;
   checkBucketName('logsBucket', logsBucket);
   const layout = r.oneOf('logsLayout', ['date-based', 'simple'] as const, DEFAULTS.logsLayout);
+  const format = r.oneOf('logsFormat', ['text', 'json', 'parquet'] as const, DEFAULTS.logsFormat);
+  const hivePaths = r.boolean('logsHivePaths', DEFAULTS.logsHivePaths);
+  if (hivePaths && format === 'text') {
+    throw new ConfigError(
+      'logsHivePaths',
+      'S3 writes text logs without Hive-compatible folders: set it only with logsFormat=json or parquet',
+    );
+  }
+  if (hivePaths && layout === 'simple') {
+    throw new ConfigError('logsHivePaths', 'Hive-compatible folders are date folders: use logsLayout=date-based');
+  }
 
   const existingBucket = r.optionalString('resultsBucket');
   if (existingBucket !== undefined) checkBucketName('resultsBucket', existingBucket);
@@ -308,6 +327,8 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
       bucket: logsBucket,
       prefix: logsPrefix,
       layout,
+      format,
+      hivePaths,
       placeholder: logsBucketGiven === undefined,
     },
     results: {

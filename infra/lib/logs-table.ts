@@ -13,11 +13,25 @@ import logFields from './generated/log-fields.json';
  * formats below are compared with the Rust source by test/logs-table.test.ts.
  */
 
+type Column = { name: string; type: 'string' | 'bigint' | 'int' };
+
+function typed(columns: ReadonlyArray<{ name: string; type: string }>): ReadonlyArray<Column> {
+  return columns.map((c) => {
+    if (c.type !== 'string' && c.type !== 'bigint' && c.type !== 'int') {
+      throw new Error(`log-fields.json: unknown type ${c.type}`);
+    }
+    return { name: c.name, type: c.type };
+  });
+}
+
 /** AWS's columns for server access logs, in log order. */
-export const LOG_COLUMNS: ReadonlyArray<{ name: string; type: 'string' | 'bigint' }> = logFields.columns.map((c) => {
-  if (c.type !== 'string' && c.type !== 'bigint') throw new Error(`log-fields.json: unknown type ${c.type}`);
-  return { name: c.name, type: c.type };
-});
+export const LOG_COLUMNS: ReadonlyArray<Column> = typed(logFields.columns);
+
+/**
+ * The structured delivery's columns (`s3la ddl --source json|parquet`): the
+ * records' own names and types, as "Log format in CloudWatch Logs" gives them.
+ */
+export const STRUCTURED_COLUMNS: ReadonlyArray<Column> = typed(logFields.structuredColumns);
 
 /**
  * The RegexSerDe pattern (one group per column), as a plain regular
@@ -29,6 +43,14 @@ export const LOG_REGEX: string = logFields.regex;
 export const SERDE_LIBRARY = 'org.apache.hadoop.hive.serde2.RegexSerDe';
 export const INPUT_FORMAT = 'org.apache.hadoop.mapred.TextInputFormat';
 export const OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat';
+/** The structured delivery's JSON files (gzip'd or not: Athena reads both). */
+export const JSON_SERDE_LIBRARY = 'org.openx.data.jsonserde.JsonSerDe';
+/** What Athena's `STORED AS PARQUET` stands for. */
+export const PARQUET_STORAGE = {
+  serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+} as const;
 
 /** The partition column of the date-based layout: `YYYY/MM/DD` folders. */
 export const PARTITION_KEY = 'timestamp';
@@ -41,6 +63,8 @@ export const PARTITION_KEY = 'timestamp';
 export const PROJECTION: Readonly<Record<string, string>> = logFields.projection.plain;
 
 export type LogsLayout = 'date-based' | 'simple';
+/** `LOG_FORMAT`: S3's text files, or the structured delivery's JSON or Parquet files. */
+export type LogsFormat = 'text' | 'json' | 'parquet';
 
 export interface LogsTableProps {
   readonly databaseName: string;
@@ -48,8 +72,44 @@ export interface LogsTableProps {
   /** `s3://bucket/prefix/` of the logs, with its trailing slash. */
   readonly location: string;
   readonly layout: LogsLayout;
+  readonly format: LogsFormat;
+  /** Hive-compatible date folders (structured formats only). */
+  readonly hivePaths: boolean;
   /** First projected day, `YYYY-MM-DD` (date-based layout only). */
   readonly projectionStart: string;
+}
+
+/** The first projected day as a partition value: the date folders' path. */
+function partitionValue(day: string, hive: boolean): string {
+  const [y, m, d] = day.split('-');
+  return hive ? `year=${y}/month=${m}/day=${d}` : `${y}/${m}/${d}`;
+}
+
+/** The storage descriptor's columns, formats and SerDe for logs of `format`. */
+function storage(format: LogsFormat) {
+  switch (format) {
+    case 'text':
+      return {
+        columns: LOG_COLUMNS,
+        inputFormat: INPUT_FORMAT,
+        outputFormat: OUTPUT_FORMAT,
+        serdeInfo: { serializationLibrary: SERDE_LIBRARY, parameters: { 'input.regex': LOG_REGEX } },
+      };
+    case 'json':
+      return {
+        columns: STRUCTURED_COLUMNS,
+        inputFormat: INPUT_FORMAT,
+        outputFormat: OUTPUT_FORMAT,
+        serdeInfo: { serializationLibrary: JSON_SERDE_LIBRARY },
+      };
+    case 'parquet':
+      return {
+        columns: STRUCTURED_COLUMNS,
+        inputFormat: PARQUET_STORAGE.inputFormat,
+        outputFormat: PARQUET_STORAGE.outputFormat,
+        serdeInfo: { serializationLibrary: PARQUET_STORAGE.serializationLibrary },
+      };
+  }
 }
 
 /** The Glue database and the logs table in it. */
@@ -77,30 +137,24 @@ export class LogsTable extends Construct {
       databaseName: props.databaseName,
       tableInput: {
         name: props.tableName,
-        description: `S3 server access logs under ${props.location} (${props.layout} layout)`,
+        description: `S3 server access logs (${props.format}) under ${props.location} (${props.layout} layout)`,
         tableType: 'EXTERNAL_TABLE',
         parameters: {
           EXTERNAL: 'TRUE',
           ...(dateBased
             ? {
-                ...PROJECTION,
-                'projection.timestamp.range': `${props.projectionStart.replace(/-/g, '/')},NOW`,
+                ...(props.hivePaths ? logFields.projection.hive : PROJECTION),
+                'projection.timestamp.range': `${partitionValue(props.projectionStart, props.hivePaths)},NOW`,
                 // Glue keeps `${timestamp}` literally; Athena fills in the partition.
                 'storage.location.template': `${props.location}\${${PARTITION_KEY}}`,
               }
             : {}),
         },
         partitionKeys: dateBased ? [{ name: PARTITION_KEY, type: 'string' }] : [],
-        storageDescriptor: {
-          columns: LOG_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
-          location: props.location,
-          inputFormat: INPUT_FORMAT,
-          outputFormat: OUTPUT_FORMAT,
-          serdeInfo: {
-            serializationLibrary: SERDE_LIBRARY,
-            parameters: { 'input.regex': LOG_REGEX },
-          },
-        },
+        storageDescriptor: (() => {
+          const { columns, ...rest } = storage(props.format);
+          return { columns: columns.map((c) => ({ name: c.name, type: c.type })), location: props.location, ...rest };
+        })(),
       },
     });
     this.table.addResourceDependency(database);

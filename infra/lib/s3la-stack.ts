@@ -69,6 +69,8 @@ export class S3laStack extends Stack {
       tableName: config.athena.table,
       location: logs.uri,
       layout: config.logs.layout,
+      format: config.logs.format,
+      hivePaths: config.logs.hivePaths,
       projectionStart: config.athena.projectionStart,
     });
     this.workgroup = new QueryWorkgroup(this, 'Athena', {
@@ -142,6 +144,9 @@ export class S3laStack extends Stack {
           ATHENA_WORKGROUP: this.workgroup.name,
           ...resultPath,
           ...layout,
+          // The form of the logs the table reads, which the SQL is written for.
+          LOG_FORMAT: config.logs.format,
+          ...(config.logs.hivePaths ? { LOG_HIVE_PATHS: 'true' } : {}),
         },
       }),
       QueryStatus: new PipelineFunction(this, 'QueryStatus', {

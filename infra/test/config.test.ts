@@ -6,7 +6,14 @@ const base = { logsBucket: 'acme-access-logs' };
 describe('settings from context', () => {
   test('defaults', () => {
     const c = load(base);
-    expect(c.logs).toEqual({ bucket: 'acme-access-logs', prefix: '', layout: 'date-based', placeholder: false });
+    expect(c.logs).toEqual({
+      bucket: 'acme-access-logs',
+      prefix: '',
+      layout: 'date-based',
+      format: 'text',
+      hivePaths: false,
+      placeholder: false,
+    });
     expect(c.results).toEqual({
       existingBucket: undefined,
       prefix: 's3la/',
@@ -125,6 +132,12 @@ describe('settings from context', () => {
     [{ logsBucket: 'Acme_Logs' }, 'context logsBucket: must be an S3 bucket name'],
     [{ resultsBucket: 'x' }, 'context resultsBucket: must be an S3 bucket name'],
     [{ logsLayout: 'hourly' }, 'context logsLayout: must be one of date-based, simple'],
+    [{ logsFormat: 'csv' }, 'context logsFormat: must be one of text, json, parquet'],
+    [{ logsHivePaths: true }, 'context logsHivePaths: S3 writes text logs without Hive-compatible folders'],
+    [
+      { logsFormat: 'json', logsHivePaths: true, logsLayout: 'simple' },
+      'context logsHivePaths: Hive-compatible folders are date folders',
+    ],
     [{ logsPrefix: "logs/x' --" }, 'context logsPrefix: must be a key prefix'],
     [{ athenaDatabase: 'Logs-DB' }, 'context athenaDatabase: must be lower-case letters'],
     [{ athenaTable: 't; drop' }, 'context athenaTable: must be lower-case letters'],

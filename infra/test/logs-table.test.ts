@@ -3,12 +3,15 @@ import * as path from 'path';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
   INPUT_FORMAT,
+  JSON_SERDE_LIBRARY,
   LOG_COLUMNS,
   LOG_REGEX,
   OUTPUT_FORMAT,
+  PARQUET_STORAGE,
   PARTITION_KEY,
   PROJECTION,
   SERDE_LIBRARY,
+  STRUCTURED_COLUMNS,
 } from '../lib/logs-table';
 import logFields from '../lib/generated/log-fields.json';
 import { synth } from './helpers';
@@ -127,6 +130,48 @@ describe('the Glue table', () => {
     const table = Object.values(template.findResources('AWS::Glue::Table'))[0];
     expect(table.DependsOn).toEqual([expect.stringMatching(/^LogsTableDatabase/)]);
   });
+
+  test.each([
+    ['json', false, JSON_SERDE_LIBRARY, INPUT_FORMAT, OUTPUT_FORMAT, 'yyyy/MM/dd', '2023/05/01'],
+    [
+      'parquet',
+      true,
+      PARQUET_STORAGE.serializationLibrary,
+      PARQUET_STORAGE.inputFormat,
+      PARQUET_STORAGE.outputFormat,
+      "'year='yyyy'/month='MM'/day='dd",
+      'year=2023/month=05/day=01',
+    ],
+  ])(
+    'the structured delivery as %s (Hive folders: %s): its columns, SerDe and the folders\' projection',
+    (format, hive, serde, inputFormat, outputFormat, projectionFormat, start) => {
+      const { template } = synth({ projectionStart: '2023-05-01', logsFormat: format, logsHivePaths: hive });
+      const input = Object.values(template.findResources('AWS::Glue::Table'))[0].Properties.TableInput;
+      const columns = input.StorageDescriptor.Columns;
+      expect(columns).toEqual(STRUCTURED_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })));
+      expect(columns.slice(0, 2).map((c: { Name: string }) => c.Name)).toEqual(['schema_version_id', 'bucket_arn']);
+      expect(columns).toContainEqual({ Name: 'http_status', Type: 'int' });
+      expect(columns).toContainEqual({ Name: 'bytes_sent_size', Type: 'bigint' });
+      expect(input.StorageDescriptor.SerdeInfo).toEqual({ SerializationLibrary: serde });
+      expect([input.StorageDescriptor.InputFormat, input.StorageDescriptor.OutputFormat]).toEqual([
+        inputFormat,
+        outputFormat,
+      ]);
+      expect(input.Parameters['projection.timestamp.format']).toBe(projectionFormat);
+      expect(input.Parameters['projection.timestamp.range']).toBe(`${start},NOW`);
+      // StartQuery writes its SQL for the same form.
+      const fns = template.findResources('AWS::Lambda::Function');
+      const startQuery = Object.values(fns).find((f) =>
+        String(f.Properties.Description ?? '').includes("starts the period's Athena UNLOAD"),
+      );
+      expect(startQuery?.Properties.Environment.Variables).toMatchObject({
+        LOG_FORMAT: format,
+        ...(hive ? { LOG_HIVE_PATHS: 'true' } : {}),
+      });
+      // The JSON SerDe is the one `s3la ddl --source json` names.
+      expect(ddlSource).toContain(`ROW FORMAT SERDE '${JSON_SERDE_LIBRARY}'`);
+    },
+  );
 
   test('simple layout: no partitions and no projection, the location is the logs prefix', () => {
     const { template } = synth({ logsLayout: 'simple', logsPrefix: 'access-logs/' });

@@ -92,6 +92,7 @@ describe('the stack with default settings', () => {
       ATHENA_WORKGROUP: { Ref: expect.stringMatching(/^AthenaWorkGroup/) },
       RESULT_PATH: expect.anything(),
       ...layout,
+      LOG_FORMAT: 'text',
     });
     expect(env('QueryStatus')).toEqual({});
     // The merge's three steps read the same settings (MergeConfig), shard sizes included.
