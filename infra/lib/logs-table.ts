@@ -43,8 +43,12 @@ export const LOG_REGEX: string = logFields.regex;
 export const SERDE_LIBRARY = 'org.apache.hadoop.hive.serde2.RegexSerDe';
 export const INPUT_FORMAT = 'org.apache.hadoop.mapred.TextInputFormat';
 export const OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat';
-/** The structured delivery's JSON files (gzip'd or not: Athena reads both). */
-export const JSON_SERDE_LIBRARY = 'org.openx.data.jsonserde.JsonSerDe';
+/**
+ * The structured delivery's JSON files (gzip'd or not: Athena reads both), by
+ * the Hive JSON SerDe: Athena's guide warns that the OpenX one can give
+ * non-deterministic results.
+ */
+export const JSON_SERDE_LIBRARY = 'org.apache.hive.hcatalog.data.JsonSerDe';
 /** What Athena's `STORED AS PARQUET` stands for. */
 export const PARQUET_STORAGE = {
   serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',

@@ -17,6 +17,10 @@ and run by DuckDB over the logs table as the template's Glue table defines it:
 - its RegexSerDe `input.regex`, applied to each line as Hive does (the whole
   line must match, else a row of NULLs; a bigint that does not parse is NULL;
   as many groups as columns, else the query fails);
+- or, for the structured delivery's tables, the Hive JSON SerDe (each line a
+  JSON object whose keys name the columns, case-insensitively; a line that is
+  not one fails the query, as HIVE_CURSOR_ERROR does) or Parquet (the file's
+  columns matched to the table's by name, absent ones NULL);
 - its partition projection (`projection.<key>.*` of type date) and
   `storage.location.template`: the partition values the statement's WHERE keeps
   are computed by DuckDB over every projected value, and only those
@@ -65,6 +69,10 @@ DUCK_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "intege
               "double": "DOUBLE", "boolean": "BOOLEAN"}
 ARROW_TYPES = {"string": pa.string(), "bigint": pa.int64(), "int": pa.int32(),
                "integer": pa.int32(), "double": pa.float64(), "boolean": pa.bool_()}
+# The SerDes the stand-in reads, by Glue's SerializationLibrary.
+SERDES = {"org.apache.hadoop.hive.serde2.RegexSerDe": "regex",
+          "org.apache.hive.hcatalog.data.JsonSerDe": "json",
+          "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe": "parquet"}
 # Joda-Time pattern letters (Trino's parse_datetime) -> strftime (DuckDB's strptime).
 JODA = {"yyyy": "%Y", "yy": "%y", "MMM": "%b", "MMMM": "%B", "MM": "%m", "dd": "%d",
         "HH": "%H", "mm": "%M", "ss": "%S", "SSS": "%g", "Z": "%z", "ZZ": "%z", "EEE": "%a"}
@@ -145,9 +153,10 @@ class GlueTable:
         self.columns = [(c["Name"], c["Type"]) for c in sd["Columns"]]
         self.partition_keys = [(c["Name"], c["Type"]) for c in table.get("PartitionKeys", [])]
         serde = sd["SerdeInfo"]
-        if serde["SerializationLibrary"] != "org.apache.hadoop.hive.serde2.RegexSerDe":
-            raise ValueError(f"the stand-in reads RegexSerDe tables only: {serde}")
-        self.regex = serde["Parameters"]["input.regex"]
+        self.serde = SERDES.get(serde["SerializationLibrary"])
+        if self.serde is None:
+            raise ValueError(f"the stand-in reads RegexSerDe, Hive JSON and Parquet tables: {serde}")
+        self.regex = serde.get("Parameters", {}).get("input.regex")
         self.location = sd["Location"]
         self.params = table.get("Parameters", {})
 
@@ -182,6 +191,46 @@ class GlueTable:
         for k, v in values.items():
             template = template.replace("${" + k + "}", v)
         return template.rstrip("/") + "/"
+
+    def rows_of_json(self, lines):
+        """The table's rows for these lines, as the Hive JSON SerDe reads them."""
+        cols = [[] for _ in self.columns]
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                # An empty line is a row of NULLs (its partition stays aligned).
+                for c in cols:
+                    c.append(None)
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None
+            if not isinstance(obj, dict):
+                raise QueryError(f"HIVE_CURSOR_ERROR: Row is not a valid JSON Object - "
+                                 f"line {n}: {line[:60]!r}")
+            by_name = {k.lower(): v for k, v in obj.items()}
+            for i, (name, typ) in enumerate(self.columns):
+                v = by_name.get(name.lower())
+                if v is not None and typ in ("bigint", "int", "integer"):
+                    if isinstance(v, bool) or not isinstance(v, (int, str)):
+                        raise QueryError(f"HIVE_BAD_DATA: {name}: {v!r} is not a {typ}")
+                    v = int(v)
+                elif v is not None and not isinstance(v, str):
+                    v = json.dumps(v)
+                cols[i].append(v)
+        return cols
+
+    def rows_of_parquet(self, data: bytes):
+        """The table's rows of one Parquet object: its columns by name."""
+        t = pq.read_table(io.BytesIO(data))
+        by_name = {n.lower(): n for n in t.column_names}
+        cols = []
+        for name, typ in self.columns:
+            if name.lower() in by_name:
+                cols.append(pc.cast(t[by_name[name.lower()]], ARROW_TYPES[typ]).to_pylist())
+            else:
+                cols.append([None] * t.num_rows)
+        return cols, t.num_rows
 
     def rows(self, lines):
         """The table's rows for these lines, as Hive's RegexSerDe reads them."""
@@ -467,6 +516,7 @@ class AthenaStandin:
         else:
             values = [{}]
         lines, parts, scanned = [], [], 0
+        parquet_cols = [[] for _ in table.columns]
         for v in values:
             loc = table.partition_locations(v) if v else table.location
             bucket, prefix = s3_split(loc)
@@ -480,6 +530,12 @@ class AthenaStandin:
                         continue
                     data = self.s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
                     scanned += len(data)
+                    if table.serde == "parquet":
+                        cols, n = table.rows_of_parquet(data)
+                        for acc, c in zip(parquet_cols, cols):
+                            acc += c
+                        parts += [v] * n
+                        continue
                     if obj["Key"].endswith(".gz"):
                         data = gzip.decompress(data)
                     text = data.decode("utf-8", errors="replace")
@@ -488,7 +544,8 @@ class AthenaStandin:
                         got.pop()
                     lines += got
                     parts += [v] * len(got)
-        cols = table.rows(lines)
+        cols = {"regex": table.rows, "json": table.rows_of_json}.get(
+            table.serde, lambda _: parquet_cols)(lines)
         arrays = {name: pa.array(c, ARROW_TYPES[typ])
                   for (name, typ), c in zip(table.columns, cols)}
         for k, typ in table.partition_keys:

@@ -117,7 +117,7 @@ def test_structured_sources_query_typed_columns_without_a_pattern(s3la, form, hi
 def test_structured_ddl(s3la):
     env = aws_env("http://127.0.0.1:9", **SETTINGS,
                   S3_LOGS_LOCATION="s3://log-bucket/AWSLogs/123456789012/s3/us-east-1/")
-    for form, stored in [("json", "org.openx.data.jsonserde.JsonSerDe"),
+    for form, stored in [("json", "org.apache.hive.hcatalog.data.JsonSerDe"),
                          ("parquet", "STORED AS PARQUET")]:
         p = run(s3la, "ddl", "--source", form, env=env)
         assert stored in p.stdout
