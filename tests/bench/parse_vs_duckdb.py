@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Benchmark: a month of S3 access logs to Parquet, `s3la parse` against DuckDB.
+"""Benchmark: a month of S3 access logs to Parquet, `s3la parse` against DuckDB,
+in each form S3 delivers logs in.
 
-DuckDB does what a hand-rolled alternative does: read the raw lines, split them
-with the Athena table's RegexSerDe pattern, cast the typed columns, write zstd
-Parquet. Both run in the same session on the same files; the table shows
-wall-clock seconds, throughput and the ratio against DuckDB.
+For text, DuckDB does what a hand-rolled alternative does: read the raw lines,
+split them with the Athena table's RegexSerDe pattern, cast the typed columns,
+write zstd Parquet. For the structured delivery's files (the same requests,
+`gen-logs --format json|parquet`), DuckDB reads them with read_json (gzip'd
+JSON lines) or read_parquet and writes the same zstd Parquet. Each pair runs in
+the same session on the same files; the table shows wall-clock seconds,
+throughput and the ratio against DuckDB on the same form.
 
     .venv/bin/python tests/bench/parse_vs_duckdb.py [--days 31] [--lines-per-day 48000]
+        [--profile release|profiling]
 
 Generated logs are kept in bench-data/ (git-ignored) and reused.
 """
@@ -78,26 +83,54 @@ def arguments(doc):
     ap.add_argument("--lines-per-day", type=int, default=48_000)
     ap.add_argument("--data", type=Path, default=REPO / "bench-data")
     ap.add_argument("--runs", type=int, default=3, help="runs of s3la (best is reported)")
+    ap.add_argument("--profile", default="release", choices=["release", "profiling"],
+                    help="cargo profile of the s3la measured (profiling: minutes to rebuild)")
     return ap.parse_args()
 
 
 def prepare(args):
     """A release s3la and the generated logs (made once, kept in bench-data/).
     Returns (s3la, logs dir, files, total bytes, the Athena regex)."""
-    print("building s3la (release)...", file=sys.stderr)
-    sh("cargo", "build", "--release", "--quiet", "-p", "s3la", cwd=REPO)
-    s3la = REPO / "target" / "release" / "s3la"
-    logs = args.data / f"logs-{args.days}d-{args.lines_per_day}"
-    if not logs.exists():
-        print(f"generating logs into {logs}...", file=sys.stderr)
-        tmp = logs.with_name(logs.name + ".partial")
-        sh(s3la, "gen-logs", tmp, "--start", "2024-01-01", "--days", args.days,
-           "--lines-per-day", args.lines_per_day)
-        tmp.rename(logs)
+    profile = getattr(args, "profile", "release")
+    print(f"building s3la ({profile})...", file=sys.stderr)
+    sh("cargo", "build", "--profile", profile, "--quiet", "-p", "s3la", cwd=REPO)
+    s3la = REPO / "target" / profile / "s3la"
+    logs = generated(s3la, args, "text")
     files = [p for p in logs.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     regex = sh(s3la, "ddl", "--regex", capture_output=True, text=True).stdout.strip()
     return s3la, logs, files, size, regex
+
+
+def generated(s3la, args, form: str) -> Path:
+    """The month of logs in `form` (the same seed: the same requests), made
+    once and kept in bench-data/."""
+    suffix = "" if form == "text" else f"-{form}"
+    logs = args.data / f"logs-{args.days}d-{args.lines_per_day}{suffix}"
+    if not logs.exists():
+        print(f"generating logs into {logs}...", file=sys.stderr)
+        tmp = logs.with_name(logs.name + ".partial")
+        sh(s3la, "gen-logs", tmp, "--start", "2024-01-01", "--days", args.days,
+           "--lines-per-day", args.lines_per_day, "--format", form)
+        tmp.rename(logs)
+    return logs
+
+
+def duckdb_structured_sql(files: list, form: str, out: Path) -> str:
+    """DuckDB reading the structured delivery's files into the same typed
+    Parquet: the records' names, the time parsed, the numbers as BIGINT."""
+    listed = ", ".join(f"'{f}'" for f in files)
+    if form == "json":
+        source = (f"read_json([{listed}], format = 'newline_delimited', "
+                  f"ignore_errors = true, maximum_object_size = 1048576)")
+    else:
+        source = f"read_parquet([{listed}])"
+    return f"""
+    COPY (
+      SELECT * REPLACE (try_cast(request_time AS TIMESTAMPTZ) AS request_time)
+      FROM {source}
+    ) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
+    """
 
 
 def main():
@@ -113,24 +146,42 @@ def main():
     sql = duckdb_sql(str(logs / "**" / "*"), theirs_out, regex)
     theirs_best, theirs_median = best_of(1, lambda: con.execute(sql), out=theirs_out)
 
-    ours_rows = con.execute(f"SELECT count(*) FROM read_parquet('{ours_out}')").fetchone()[0]
-    theirs_rows = con.execute(f"SELECT count(*) FROM read_parquet('{theirs_out}')").fetchone()[0]
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    count = lambda f: con.execute(f"SELECT count(*) FROM read_parquet('{f}')").fetchall()[0][0]
+    ours_rows, theirs_rows = count(ours_out), count(theirs_out)
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    rows = [
+        ("text: s3la parse -> Parquet", size, ours_best, ours_median, ours_rows, theirs_best),
+        ("text: DuckDB regex -> Parquet", size, theirs_best, theirs_median, theirs_rows, theirs_best),
+    ]
+    for form in ("json", "parquet"):
+        structured = generated(s3la, args, form)
+        form_files = sorted(p for p in structured.rglob("*") if p.is_file())
+        form_size = sum(p.stat().st_size for p in form_files)
+        o_best, o_median = best_of(args.runs, lambda: sh(
+            s3la, "parse", structured, "--output", "parquet", "--out", ours_out,
+            stderr=subprocess.DEVNULL), out=ours_out)
+        t_best, t_median = best_of(1, lambda: con.execute(
+            duckdb_structured_sql(form_files, form, theirs_out)), out=theirs_out)
+        rows += [
+            (f"{form}: s3la parse -> Parquet", form_size, o_best, o_median, count(ours_out), t_best),
+            (f"{form}: DuckDB read_{form} -> Parquet", form_size, t_best, t_median,
+             count(theirs_out), t_best),
+        ]
 
     print(f"\ninput: {len(files):,} files, {lines:,} lines, {size / 1e6:,.0f} MB; "
           f"{os.cpu_count()} cores; DuckDB {duckdb.__version__} with {threads} threads\n")
-    print(f"| tool | seconds (best) | median | MB/s | lines/s | rows out | speed vs DuckDB |")
-    print(f"|---|---|---|---|---|---|---|")
-    for name, best, median, rows in [
-        ("s3la parse -> Parquet", ours_best, ours_median, ours_rows),
-        ("DuckDB regex -> Parquet", theirs_best, theirs_median, theirs_rows),
-    ]:
-        print(f"| {name} | {best:.2f} | {median:.2f} | {size / 1e6 / best:,.0f} | "
-              f"{lines / best:,.0f} | {rows:,} | {theirs_best / best:.1f}x |")
+    print("| form: tool | input MB | seconds (best) | median | MB/s | records/s | rows out | "
+          "speed vs DuckDB (same form) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, form_size, best, median, out_rows, duck in rows:
+        print(f"| {name} | {form_size / 1e6:,.0f} | {best:.2f} | {median:.2f} | "
+              f"{form_size / 1e6 / best:,.0f} | {lines / best:,.0f} | {out_rows:,} | "
+              f"{duck / best:.1f}x |")
     print(f"\nEach run writes a new file (the previous output is removed first, untimed, "
           f"for both tools).")
     print(f"rows out differ because the regex drops records it cannot split "
-          f"(quotes inside quoted fields, 17-field records); s3la reads them.")
+          f"(quotes inside quoted fields, 17-field records); s3la reads them. records/s "
+          f"counts the text form's lines for every form (the same requests).")
 
 
 if __name__ == "__main__":
