@@ -194,18 +194,11 @@ impl TableSpec {
         if self.source.structured() {
             return self.create_structured_table();
         }
-        let columns = FIELDS
-            .iter()
-            .map(|f| format!("  `{}` {}", f.athena_name, f.athena_type.ddl_name()))
-            .collect::<Vec<_>>()
-            .join(",\n");
-        let mut ddl = format!(
-            "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{columns}\n)\n",
-            self.database, self.table
+        let mut ddl = self.create_head(
+            FIELDS
+                .iter()
+                .map(|f| (f.athena_name, f.athena_type.ddl_name().to_string())),
         );
-        if matches!(self.layout, KeyLayout::DateBased { .. }) {
-            ddl.push_str("PARTITIONED BY (`timestamp` STRING)\n");
-        }
         ddl.push_str(&format!(
             "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'\n\
              WITH SERDEPROPERTIES (\n  'input.regex' = '{}'\n)\n\
@@ -216,6 +209,23 @@ impl TableSpec {
             self.location
         ));
         self.push_projection(&mut ddl);
+        ddl
+    }
+
+    /// `CREATE EXTERNAL TABLE` with `columns` (name, DDL type), then the
+    /// date-based layout's partition column.
+    fn create_head<'c>(&self, columns: impl Iterator<Item = (&'c str, String)>) -> String {
+        let columns = columns
+            .map(|(name, t)| format!("  `{name}` {t}"))
+            .collect::<Vec<_>>()
+            .join(",\n");
+        let mut ddl = format!(
+            "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{columns}\n)\n",
+            self.database, self.table
+        );
+        if matches!(self.layout, KeyLayout::DateBased { .. }) {
+            ddl.push_str("PARTITIONED BY (`timestamp` STRING)\n");
+        }
         ddl
     }
 
@@ -248,18 +258,11 @@ impl TableSpec {
     /// not a JSON object fails the query (AWS writes none); nothing is counted
     /// short.
     fn create_structured_table(&self) -> String {
-        let columns = structured_columns()
-            .iter()
-            .map(|(name, t)| format!("  `{name}` {}", t.to_uppercase()))
-            .collect::<Vec<_>>()
-            .join(",\n");
-        let mut ddl = format!(
-            "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{columns}\n)\n",
-            self.database, self.table
+        let mut ddl = self.create_head(
+            structured_columns()
+                .into_iter()
+                .map(|(name, t)| (name, t.to_uppercase())),
         );
-        if matches!(self.layout, KeyLayout::DateBased { .. }) {
-            ddl.push_str("PARTITIONED BY (`timestamp` STRING)\n");
-        }
         match self.source.form {
             LogForm::Parquet => ddl.push_str("STORED AS PARQUET\n"),
             _ => ddl.push_str(
