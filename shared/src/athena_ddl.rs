@@ -77,6 +77,75 @@ const fn put<const N: usize>(out: &mut [u8; N], at: usize, s: &str) -> usize {
     at + bytes.len()
 }
 
+/// Which table StartQuery reads (`LOG_TABLE`; the stack's `logsTable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTable {
+    /// The table `s3la ddl` prints and the stack creates over the delivery's
+    /// folders: its projected date partitions are what a query filters on.
+    Projected,
+    /// A Glue table the user already has over the delivery's files (the
+    /// columns of `LOG_FORMAT`). Its partitions, if any, are its own: the
+    /// query filters on the request time alone.
+    Glue,
+    /// The S3 Tables (Iceberg) table of a log group's integration: the
+    /// records' columns, with `request_time` a timestamp ("Log format in
+    /// CloudWatch Logs": "stored as timestamptz"). Iceberg prunes its files
+    /// by the time filter itself.
+    S3Tables,
+}
+
+impl LogTable {
+    pub const NAMES: [&'static str; 3] = ["projected", "glue", "s3tables"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogTable::Projected => "projected",
+            LogTable::Glue => "glue",
+            LogTable::S3Tables => "s3tables",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "projected" => Ok(LogTable::Projected),
+            "glue" => Ok(LogTable::Glue),
+            "s3tables" => Ok(LogTable::S3Tables),
+            other => Err(format!(
+                "must be one of {}, got '{other}'",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// Whether this product made the table, and so knows which log objects
+    /// its rows come from. Only then may RemoveOriginalLogs delete any: a
+    /// table someone else made may read other objects, or none of the ones
+    /// under the logs' location, and its files are its owner's to manage.
+    pub fn owned(self) -> bool {
+        self == LogTable::Projected
+    }
+}
+
+/// Where the S3 Tables integration puts a bucket's server access logs
+/// ("Querying server access logs in S3 Tables"): "the `aws-cloudwatch`
+/// managed table bucket", namespace `logs`, table
+/// `amazon_s3__server_access`; Athena names it
+/// `"s3tablescatalog/aws-cloudwatch"."logs"."amazon_s3__server_access"`.
+pub const S3_TABLES_LOGS: [(&str, &str); 3] = [
+    ("catalog", "s3tablescatalog/aws-cloudwatch"),
+    ("database", "logs"),
+    ("table", "amazon_s3__server_access"),
+];
+
+/// One of [`S3_TABLES_LOGS`]' names: `catalog`, `database` or `table`.
+pub fn s3_tables_logs(part: &str) -> &'static str {
+    S3_TABLES_LOGS
+        .iter()
+        .find(|(p, _)| *p == part)
+        .map(|(_, name)| *name)
+        .expect("a part of S3_TABLES_LOGS")
+}
+
 /// How the logs are laid out under the location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyLayout {
@@ -312,6 +381,11 @@ struct GlueTable {
         &'static str,
         std::collections::BTreeMap<&'static str, &'static str>,
     >,
+    /// [`LogTable::NAMES`]: the values of `LOG_TABLE` and the stack's
+    /// `logsTable`.
+    log_tables: [&'static str; 3],
+    /// [`S3_TABLES_LOGS`]: the stack's defaults for `logsTable=s3tables`.
+    s3_tables: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -351,6 +425,8 @@ pub fn glue_table_json() -> String {
                 (shape, projection_settings(source).into_iter().collect())
             })
             .collect(),
+        log_tables: LogTable::NAMES,
+        s3_tables: S3_TABLES_LOGS.into_iter().collect(),
     };
     let mut json = serde_json::to_string_pretty(&table).expect("plain strings serialize");
     json.push('\n');

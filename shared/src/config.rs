@@ -6,11 +6,12 @@
 
 use chrono::NaiveDate;
 
-use crate::athena_ddl::{KeyLayout, LogSource};
+use crate::athena_ddl::{KeyLayout, LogSource, LogTable, s3_tables_logs};
 use crate::error::StepError;
 use crate::location::Location;
 use crate::log_format::forms::LogForm;
 use crate::period::MAX_SLACK_DAYS;
+use crate::query::athena_sql::TableRef;
 use crate::report::geo::Countries;
 use crate::report::pricing::Prices;
 use crate::validate::{athena_identifier, s3_prefix_uri};
@@ -149,6 +150,9 @@ pub struct PeriodConfig {
     /// Days of partitions scanned after the period's end, for records S3
     /// delivers late (`LATE_DELIVERY_SLACK_DAYS`).
     pub slack_days: u32,
+    /// `LOG_TABLE`: an execution asking to remove the logs of a table this
+    /// product did not make is refused before any query runs.
+    pub log_table: LogTable,
 }
 
 impl PeriodConfig {
@@ -157,6 +161,7 @@ impl PeriodConfig {
             layout: key_layout(env)?,
             max_range_days: number(env, "MAX_RANGE_DAYS", 366, 1..=3660)?,
             slack_days: number(env, "LATE_DELIVERY_SLACK_DAYS", 1, 0..=MAX_SLACK_DAYS)?,
+            log_table: log_table(env)?,
         })
     }
 }
@@ -192,6 +197,64 @@ pub struct QueryConfig {
     /// `LOG_FORMAT` and `LOG_HIVE_PATHS`: the form of the logs the table
     /// reads (text by default), which the SQL is written for.
     pub source: LogSource,
+    /// `LOG_TABLE`: the table `s3la ddl` and the stack create (default), or
+    /// one the user already has (a Glue table, an S3 Tables table).
+    pub log_table: LogTable,
+    /// `ATHENA_CATALOG`: the data catalog of the table; Athena's default
+    /// `AwsDataCatalog` when unset. An S3 Tables table is in
+    /// `s3tablescatalog/<table bucket>`.
+    pub catalog: Option<String>,
+}
+
+/// The catalog Athena reads tables from when none is named.
+pub const DEFAULT_CATALOG: &str = "AwsDataCatalog";
+
+/// `LOG_TABLE` (projected, glue or s3tables; projected when unset).
+pub fn log_table(env: &dyn Env) -> Result<LogTable, StepError> {
+    match value(env, "LOG_TABLE") {
+        None => Ok(LogTable::Projected),
+        Some(v) => LogTable::from_name(v.trim()).map_err(|m| invalid("LOG_TABLE", m)),
+    }
+}
+
+/// `ATHENA_CATALOG`, checked: Athena's catalog names (letters, digits,
+/// `_`, `@`, `-`), and S3 Tables' `s3tablescatalog/<table bucket>`, which
+/// is also the default with `LOG_TABLE=s3tables`.
+fn catalog(env: &dyn Env, table: LogTable) -> Result<Option<String>, StepError> {
+    let catalog = value(env, "ATHENA_CATALOG")
+        .map(|v| v.trim().to_string())
+        .or_else(|| (table == LogTable::S3Tables).then(|| s3_tables_logs("catalog").into()));
+    if let Some(c) = &catalog {
+        let ok = (1..=255).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'@' | b'-' | b'/'));
+        if !ok {
+            return Err(invalid(
+                "ATHENA_CATALOG",
+                format!(
+                    "must be 1-255 letters, digits, '_', '@', '-' or '/' \
+                     (e.g. s3tablescatalog/my-table-bucket), got '{c}'"
+                ),
+            ));
+        }
+    }
+    if table == LogTable::S3Tables
+        && !catalog
+            .as_deref()
+            .and_then(|c| c.strip_prefix("s3tablescatalog/"))
+            .is_some_and(|bucket| !bucket.is_empty() && !bucket.contains('/'))
+    {
+        return Err(invalid(
+            "ATHENA_CATALOG",
+            format!(
+                "LOG_TABLE=s3tables reads a table of an S3 table bucket: set it to \
+                 s3tablescatalog/<table bucket name> (or leave it unset for {}), got '{}'",
+                s3_tables_logs("catalog"),
+                catalog.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(catalog)
 }
 
 /// `LOG_FORMAT` (text, json or parquet; text when unset) and, for the
@@ -223,10 +286,19 @@ pub fn log_source(env: &dyn Env) -> Result<LogSource, StepError> {
 
 impl QueryConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
-        let database = required(env, "ATHENA_DATABASE", "s3la_access_logs")?;
+        let log_table = log_table(env)?;
+        // The S3 Tables integration names its table itself.
+        let named = |var: &str, part: &str, example: &str| {
+            if log_table == LogTable::S3Tables {
+                Ok(value(env, var).unwrap_or_else(|| s3_tables_logs(part).into()))
+            } else {
+                required(env, var, example)
+            }
+        };
+        let database = named("ATHENA_DATABASE", "database", "s3la_access_logs")?;
         athena_identifier("ATHENA_DATABASE", &database)
             .map_err(|m| invalid("ATHENA_DATABASE", m))?;
-        let table = required(env, "ATHENA_TABLE", "mybucket_logs")?;
+        let table = named("ATHENA_TABLE", "table", "mybucket_logs")?;
         athena_identifier("ATHENA_TABLE", &table).map_err(|m| invalid("ATHENA_TABLE", m))?;
         let result_path = result_path(env)?;
         let workgroup = value(env, "ATHENA_WORKGROUP").unwrap_or_else(|| "primary".into());
@@ -255,6 +327,33 @@ impl QueryConfig {
                 ));
             }
         };
+        let mut source = log_source(env)?;
+        if log_table != LogTable::Projected && source.hive {
+            return Err(invalid(
+                "LOG_HIVE_PATHS",
+                format!(
+                    "names the folders of the table s3la creates; with LOG_TABLE={} the \
+                     query reads the table's own partitions: leave it unset",
+                    log_table.name()
+                ),
+            ));
+        }
+        if log_table == LogTable::S3Tables {
+            // The integration's table has the records' columns, whatever
+            // form a delivery to S3 would have had.
+            match value(env, "LOG_FORMAT") {
+                None => source.form = LogForm::Parquet,
+                Some(_) if !source.structured() => {
+                    return Err(invalid(
+                        "LOG_FORMAT",
+                        "an S3 Tables table has the structured records' columns, not the text \
+                         logs': leave it unset (or json or parquet) with LOG_TABLE=s3tables"
+                            .into(),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(Self {
             database,
             table,
@@ -262,7 +361,9 @@ impl QueryConfig {
             workgroup,
             compression,
             layout: key_layout(env)?,
-            source: log_source(env)?,
+            source,
+            catalog: catalog(env, log_table)?,
+            log_table,
         })
     }
 }
@@ -279,6 +380,19 @@ impl QueryConfig {
             compression: UnloadCompression::Zstd,
             layout,
             source: LogSource::TEXT,
+            log_table: LogTable::Projected,
+            catalog: None,
+        }
+    }
+
+    /// The table the SELECT reads, as the SQL must know it.
+    pub fn table_ref(&self) -> TableRef<'_> {
+        TableRef {
+            catalog: self.catalog.as_deref(),
+            database: &self.database,
+            table: &self.table,
+            source: self.source,
+            kind: self.log_table,
         }
     }
 }
@@ -462,6 +576,9 @@ pub struct CleanupConfig {
     /// (`file:///dir/` locally). Only RemoveOriginalLogs requires it.
     pub logs_location: Option<Location>,
     pub layout: KeyLayout,
+    /// `LOG_TABLE`: RemoveOriginalLogs deletes only the logs of the table
+    /// this product made ([`LogTable::owned`]).
+    pub log_table: LogTable,
 }
 
 impl CleanupConfig {
@@ -474,6 +591,7 @@ impl CleanupConfig {
             result_path: result_path(env)?,
             logs_location,
             layout: merge.layout,
+            log_table: log_table(env)?,
         })
     }
 
@@ -486,6 +604,7 @@ impl CleanupConfig {
             result_path: Location::local_folder(result_dir),
             logs_location: Some(Location::local_folder(logs_dir)),
             layout,
+            log_table: LogTable::Projected,
         }
     }
 }
@@ -527,6 +646,92 @@ mod tests {
                 projection_start: DEFAULT_PROJECTION_START
             }
         );
+    }
+
+    fn with(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        BASE.iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn log_table_names_whose_table_is_read_and_in_which_catalog() {
+        let c = QueryConfig::from_env(&BASE).unwrap();
+        assert_eq!(
+            (c.log_table, c.catalog.as_deref()),
+            (LogTable::Projected, None)
+        );
+
+        let c =
+            QueryConfig::from_env(&with(&[("LOG_TABLE", "glue"), ("LOG_FORMAT", "json")])).unwrap();
+        assert_eq!(
+            (c.log_table, c.source.form),
+            (LogTable::Glue, LogForm::Json)
+        );
+
+        // The integration's own table bucket unless another is named; the
+        // records' columns whatever LOG_FORMAT says of files.
+        let only = [
+            ("LOG_TABLE", "s3tables"),
+            ("RESULT_PATH", "s3://results-bucket/s3la"),
+        ];
+        let c = QueryConfig::from_env(&only).unwrap();
+        let t = c.table_ref();
+        assert_eq!((t.database, t.table), ("logs", "amazon_s3__server_access"));
+        assert_eq!(c.catalog.as_deref(), Some("s3tablescatalog/aws-cloudwatch"));
+        assert!(c.source.structured());
+        let c = QueryConfig::from_env(&with(&[
+            ("LOG_TABLE", "s3tables"),
+            ("ATHENA_CATALOG", "s3tablescatalog/acme-logs"),
+        ]))
+        .unwrap();
+        assert_eq!(c.table_ref().catalog, Some("s3tablescatalog/acme-logs"));
+
+        for (extra, var, says) in [
+            (
+                &[("LOG_TABLE", "iceberg")][..],
+                "LOG_TABLE",
+                "projected, glue, s3tables",
+            ),
+            (
+                &[
+                    ("LOG_TABLE", "s3tables"),
+                    ("ATHENA_CATALOG", "AwsDataCatalog"),
+                ],
+                "ATHENA_CATALOG",
+                "s3tablescatalog/<table bucket name>",
+            ),
+            (
+                &[("LOG_TABLE", "s3tables"), ("LOG_FORMAT", "text")],
+                "LOG_FORMAT",
+                "structured records' columns",
+            ),
+            (
+                &[
+                    ("LOG_TABLE", "glue"),
+                    ("LOG_FORMAT", "json"),
+                    ("LOG_HIVE_PATHS", "true"),
+                ],
+                "LOG_HIVE_PATHS",
+                "LOG_TABLE=glue",
+            ),
+            (
+                &[("ATHENA_CATALOG", "cat\"; drop")],
+                "ATHENA_CATALOG",
+                "letters, digits",
+            ),
+        ] {
+            let e = QueryConfig::from_env(&with(extra)).unwrap_err();
+            let m = e.to_string();
+            assert!(
+                m.starts_with(&format!("{var}: ")) && m.contains(says),
+                "{m}"
+            );
+        }
+
+        let cleanup = CleanupConfig::from_env(&with(&[("LOG_TABLE", "s3tables")])).unwrap();
+        assert!(!cleanup.log_table.owned());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError;
 use aws_sdk_athena::operation::stop_query_execution::StopQueryExecutionError;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
-use crate::config::QueryConfig;
+use crate::config::{DEFAULT_CATALOG, QueryConfig};
 use crate::engine::{QueryEngine, QueryInfo, QueryJob, QueryState, StartedQuery};
 use crate::error::StepError;
 use crate::query::athena_sql;
@@ -43,7 +43,7 @@ impl AthenaEngine {
 
 /// The UNLOAD statement for `job` under `config` (also printed by `s3la sql`).
 pub fn statement(config: &QueryConfig, job: &QueryJob) -> String {
-    let select = athena_sql::select_from(&job.spec, &config.database, &config.table, config.source);
+    let select = athena_sql::select_from(&job.spec, &config.table_ref());
     athena_sql::unload(&select, &job.staging_prefix, config.compression)
 }
 
@@ -64,7 +64,7 @@ impl QueryEngine for AthenaEngine {
             .work_group(&config.workgroup)
             .query_execution_context(
                 QueryExecutionContext::builder()
-                    .catalog("AwsDataCatalog")
+                    .catalog(config.catalog.as_deref().unwrap_or(DEFAULT_CATALOG))
                     .database(&config.database)
                     .build(),
             )

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use super::{ColumnKind, Projection, QuerySpec, REPORT_COLUMNS};
-use crate::athena_ddl::{LogSource, structured_columns};
+use crate::athena_ddl::{LogSource, LogTable, structured_columns};
 use crate::config::UnloadCompression;
 use crate::log_format::fields::{self, AthenaType, FIELDS};
 
@@ -22,17 +22,48 @@ const TIME_PATTERN: &str = "dd/MMM/yyyy:HH:mm:ss Z";
 /// of failing the whole query.
 const PARSED_TIME: &str = "s3la_request_time";
 
-/// The SELECT for `spec` over `database.table`, AWS's table over text logs.
-pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
-    select_from(spec, database, table, LogSource::TEXT)
+/// The table a SELECT reads, and what the SQL must know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableRef<'a> {
+    /// The data catalog, when not Athena's default one.
+    pub catalog: Option<&'a str>,
+    pub database: &'a str,
+    pub table: &'a str,
+    /// The form of the logs the table reads (its columns).
+    pub source: LogSource,
+    /// Whose table it is, which decides the partition filter.
+    pub kind: LogTable,
 }
 
-/// The SELECT for `spec` over `database.table`, a table over logs of
-/// `source` (`s3la ddl --source`). Over the structured records' table the
-/// columns are typed already: no pattern, no text-to-number casts, no `-`.
-pub fn select_from(spec: &QuerySpec, database: &str, table: &str, source: LogSource) -> String {
+impl<'a> TableRef<'a> {
+    /// The table `s3la ddl` creates as `database.table` over logs of `source`.
+    pub fn projected(database: &'a str, table: &'a str, source: LogSource) -> Self {
+        Self {
+            catalog: None,
+            database,
+            table,
+            source,
+            kind: LogTable::Projected,
+        }
+    }
+}
+
+/// The SELECT for `spec` over `database.table`, AWS's table over text logs.
+pub fn select(spec: &QuerySpec, database: &str, table: &str) -> String {
+    select_from(spec, &TableRef::projected(database, table, LogSource::TEXT))
+}
+
+/// The SELECT for `spec` over `table`. Over the structured records' table
+/// the columns are typed already: no pattern, no text-to-number casts, no
+/// `-`. Only the table `s3la ddl` creates is filtered on its date
+/// partitions: another table's partitions are not known here.
+pub fn select_from(spec: &QuerySpec, table: &TableRef) -> String {
     let mut sql = String::from("SELECT\n");
-    let structured = source.structured();
+    let source = table.source;
+    let structured = source.structured() || table.kind == LogTable::S3Tables;
+    let partitions = spec
+        .partitions
+        .filter(|_| table.kind == LogTable::Projected);
     let columns: Vec<String> = match spec.projection {
         Projection::Report => REPORT_COLUMNS
             .iter()
@@ -57,14 +88,17 @@ pub fn select_from(spec: &QuerySpec, database: &str, table: &str, source: LogSou
                     .map(|f| format!("  {}", identifier(f.athena_name)))
                     .collect()
             };
-            if spec.partitions.is_some() {
+            if partitions.is_some() {
                 raw.push(format!("  {}", identifier("timestamp")));
             }
             raw
         }
     };
     sql.push_str(&columns.join(",\n"));
-    let time = if structured {
+    let time = if table.kind == LogTable::S3Tables {
+        // Already a timestamp with time zone in the Iceberg table.
+        identifier(time_field().structured_name)
+    } else if structured {
         format!(
             "from_iso8601_timestamp({})",
             identifier(time_field().structured_name)
@@ -76,13 +110,17 @@ pub fn select_from(spec: &QuerySpec, database: &str, table: &str, source: LogSou
             string_literal(TIME_PATTERN)
         )
     };
+    let catalog = table
+        .catalog
+        .map(|c| format!("{}.", identifier(c)))
+        .unwrap_or_default();
     let _ = write!(
         sql,
-        "\nFROM (\n  SELECT *, try({time}) AS {PARSED_TIME}\n  FROM {}.{}",
-        identifier(database),
-        identifier(table),
+        "\nFROM (\n  SELECT *, try({time}) AS {PARSED_TIME}\n  FROM {catalog}{}.{}",
+        identifier(table.database),
+        identifier(table.table),
     );
-    if let Some(p) = spec.partitions {
+    if let Some(p) = partitions {
         // Partition values are the date folders' path (the projection's
         // format), so string order is date order.
         let _ = write!(
@@ -265,6 +303,63 @@ mod tests {
                 f.athena_name
             );
         }
+    }
+
+    #[test]
+    fn a_table_the_user_has_is_filtered_on_the_time_alone() {
+        let glue = TableRef {
+            kind: LogTable::Glue,
+            ..TableRef::projected("db", "their_logs", LogSource::TEXT)
+        };
+        let options = Options {
+            select_all: true,
+            ..Options::default()
+        };
+        // The date-based layout's partitions are the table s3la creates; not this one's.
+        let sql = select_from(&spec(options, DATED), &glue);
+        assert!(sql.contains("FROM \"db\".\"their_logs\""), "{sql}");
+        assert!(!sql.contains("BETWEEN"), "{sql}");
+        assert!(!sql.contains("\"timestamp\""), "{sql}");
+        assert!(
+            sql.contains("try(parse_datetime(\"requestdatetime\""),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("s3la_request_time >= TIMESTAMP '2024-01-03 00:00:00.000 UTC'"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn the_s3_tables_table_is_named_with_its_catalog_and_its_time_is_a_timestamp() {
+        let table = TableRef {
+            catalog: Some("s3tablescatalog/aws-cloudwatch"),
+            database: "logs",
+            table: "amazon_s3__server_access",
+            source: LogSource {
+                form: crate::log_format::forms::LogForm::Parquet,
+                hive: false,
+            },
+            kind: LogTable::S3Tables,
+        };
+        let sql = select_from(&spec(Options::default(), DATED), &table);
+        assert!(
+            sql.contains(
+                "FROM \"s3tablescatalog/aws-cloudwatch\".\"logs\".\"amazon_s3__server_access\""
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("SELECT *, try(\"request_time\") AS s3la_request_time"),
+            "{sql}"
+        );
+        assert!(!sql.contains("from_iso8601_timestamp"), "{sql}");
+        assert!(!sql.contains("BETWEEN"), "{sql}");
+        assert!(
+            sql.contains("\"bytes_sent_size\" AS \"bytes_sent\""),
+            "{sql}"
+        );
+        assert!(!sql.contains("CAST(\"bytes_sent_size\""), "{sql}");
     }
 
     #[test]

@@ -177,6 +177,7 @@ impl ExecutionRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::athena_ddl::LogTable;
     use serde_json::json;
 
     fn config() -> PeriodConfig {
@@ -186,6 +187,7 @@ mod tests {
             },
             max_range_days: 366,
             slack_days: 1,
+            log_table: LogTable::Projected,
         }
     }
     fn now() -> DateTime<Utc> {

@@ -61,6 +61,17 @@ pub fn compute_period(
         e => e,
     })?;
     let request = ExecutionRequest::parse(&input)?;
+    if request.options.remove_original_logs && !config.log_table.owned() {
+        return Err(StepError::invalid(
+            "removeOriginalLogs",
+            format!(
+                "this deployment reads the logs through a table it did not create \
+                 (LOG_TABLE={}), whose files are its owner's: no log object is deleted; run \
+                 without removeOriginalLogs",
+                config.log_table.name()
+            ),
+        ));
+    }
     let execution = match execution {
         Some(e) => {
             check_execution_name(&e.name)?;
@@ -97,6 +108,7 @@ mod tests {
             layout: KeyLayout::Simple,
             max_range_days: 366,
             slack_days: 1,
+            log_table: crate::athena_ddl::LogTable::Projected,
         }
     }
     fn clock() -> DateTime<Utc> {
@@ -161,5 +173,22 @@ mod tests {
             assert_eq!(e.name(), "InvalidInput");
             assert!(e.to_string().starts_with(want), "{input}: {e}");
         }
+    }
+
+    #[test]
+    fn removing_the_logs_of_a_table_it_did_not_make_is_refused_before_any_query() {
+        let input = json!({"input": {"frequency": "monthly", "removeOriginalLogs": true}});
+        assert!(compute_period(input.clone(), &config(), clock()).is_ok());
+        let theirs = PeriodConfig {
+            log_table: crate::athena_ddl::LogTable::S3Tables,
+            ..config()
+        };
+        let e = compute_period(input, &theirs, clock()).unwrap_err();
+        assert_eq!(e.name(), "InvalidInput", "{e}");
+        let m = e.to_string();
+        assert!(
+            m.contains("removeOriginalLogs") && m.contains("LOG_TABLE=s3tables"),
+            "{m}"
+        );
     }
 }

@@ -147,6 +147,16 @@ pub async fn remove_original_logs<S: ObjectStore>(
 ) -> Result<RemoveLogsOutput, StepError> {
     let period = &input.period;
     period.check()?;
+    if !config.log_table.owned() {
+        return Err(unsafe_deletion(format!(
+            "the logs are read through a table this deployment did not create \
+             (LOG_TABLE={}): which objects its rows come from, and whether they may go, is \
+             for the table's owner to say, so no log object is deleted; drop \
+             remove_original_logs (RemoveOriginalLogs deletes only the logs of the table \
+             s3la ddl or the stack creates)",
+            config.log_table.name()
+        )));
+    }
     let logs = config.logs_location.clone().ok_or_else(|| {
         StepError::config(
             "S3_LOGS_LOCATION",
@@ -478,6 +488,7 @@ pub async fn query_log_objects<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::athena_ddl::LogTable;
     use crate::steps::from_input;
     use crate::test_util::{Throttled, block_on, temp_location};
     use serde_json::json;
@@ -518,15 +529,43 @@ mod tests {
         assert_eq!(deleted(&ledger), None);
     }
 
-    #[test]
-    fn a_throttled_verification_is_transient_and_deletes_nothing() {
-        let config = CleanupConfig {
+    fn s3_config(log_table: LogTable) -> CleanupConfig {
+        CleanupConfig {
             result_path: Location::parse("s3://res-bkt/s3la/").unwrap(),
             logs_location: Some(Location::parse("s3://logs-bkt/AWSLogs/").unwrap()),
             layout: KeyLayout::Simple,
-        };
+            log_table,
+        }
+    }
+
+    #[test]
+    fn a_throttled_verification_is_transient_and_deletes_nothing() {
+        let config = s3_config(LogTable::Projected);
+        // Throttled panics if anything reaches delete.
+        let e = block_on(remove_original_logs(two_day_input(), &config, &Throttled)).unwrap_err();
+        assert_eq!(e.name(), "Transient", "{e}");
+    }
+
+    #[test]
+    fn logs_read_through_a_table_the_product_did_not_make_are_never_deleted() {
+        for table in [LogTable::Glue, LogTable::S3Tables] {
+            // Refused before any read: the throttled store would make it Transient.
+            let e = block_on(remove_original_logs(
+                two_day_input(),
+                &s3_config(table),
+                &Throttled,
+            ))
+            .unwrap_err();
+            assert_eq!(e.name(), "UnsafeDeletion", "{e}");
+            let m = e.to_string();
+            assert!(m.contains(&format!("LOG_TABLE={}", table.name())), "{m}");
+            assert!(m.contains("no log object is deleted"), "{m}");
+        }
+    }
+
+    fn two_day_input() -> Input {
         let label = "2024-01-01_2024-01-02";
-        let input = from_input(json!({
+        from_input(json!({
             "period": {"kind": "custom", "start": "2024-01-01", "end": "2024-01-02", "days": 2,
                        "label": label,
                        "window": {"start": "2024-01-01T00:00:00Z", "end": "2024-01-03T00:00:00Z"},
@@ -537,9 +576,6 @@ mod tests {
                             "csvGz": format!("s3://res-bkt/s3la/{label}/requests-{label}.csv.gz")},
                         "rows": 5, "bytes": {"parquet": 1, "csvGz": 1}, "dataFiles": 1}
         }))
-        .unwrap();
-        // Throttled panics if anything reaches delete.
-        let e = block_on(remove_original_logs(input, &config, &Throttled)).unwrap_err();
-        assert_eq!(e.name(), "Transient", "{e}");
+        .unwrap()
     }
 }

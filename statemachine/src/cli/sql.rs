@@ -16,7 +16,9 @@ use super::request_flags::{PeriodFlags, QueryFlags};
 #[command(
     after_help = "Settings come from the environment, as in the Lambdas:\n  \
     ATHENA_DATABASE, ATHENA_TABLE, RESULT_PATH (required); UNLOAD_COMPRESSION, S3_LOGS_LAYOUT,\n  \
-    PROJECTION_START, LATE_DELIVERY_SLACK_DAYS, MAX_RANGE_DAYS (optional).\n\n\
+    PROJECTION_START, LATE_DELIVERY_SLACK_DAYS, MAX_RANGE_DAYS, LOG_FORMAT, LOG_HIVE_PATHS,\n  \
+    LOG_TABLE (projected: the table `s3la ddl` creates; glue: a Glue table you have;\n  \
+    s3tables: the S3 Tables integration's table), ATHENA_CATALOG (optional).\n\n\
     Example:\n  \
     ATHENA_DATABASE=s3_access_logs_db ATHENA_TABLE=mybucket_logs RESULT_PATH=s3://my-results/s3la/ \\\n  \
     s3la sql --frequency weekly"
@@ -48,12 +50,8 @@ pub fn run(a: SqlArgs) -> anyhow::Result<ExitCode> {
     let plan = compute_period(step_input, &period_config, now).map_err(step_failed)?;
     let job = plan_job(&plan, &query_config).map_err(step_failed)?;
     if a.select_only {
-        let select = s3la_shared::query::athena_sql::select_from(
-            &job.spec,
-            &query_config.database,
-            &query_config.table,
-            query_config.source,
-        );
+        let select =
+            s3la_shared::query::athena_sql::select_from(&job.spec, &query_config.table_ref());
         println!("{select}");
     } else {
         println!("{}", athena::statement(&query_config, &job));

@@ -5,7 +5,7 @@
 
 use anyhow::bail;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use s3la_shared::athena_ddl::KeyLayout;
+use s3la_shared::athena_ddl::{KeyLayout, LogTable};
 use s3la_shared::config::PeriodConfig;
 use s3la_shared::error::StepError;
 use s3la_shared::period::Period;
@@ -34,6 +34,7 @@ const CLI_LIMITS: PeriodConfig = PeriodConfig {
     layout: KeyLayout::Simple,
     max_range_days: 3660,
     slack_days: 0,
+    log_table: LogTable::Projected,
 };
 
 /// Reads `input` with ComputePeriod's own parser, adds `now` when it has none
