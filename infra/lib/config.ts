@@ -7,7 +7,7 @@
 
 import { DownloadLinksConfig, readDownloadLinks } from './download-links';
 import executionInput from './execution-input.json';
-import { LogsFormat, LogsLayout } from './logs-table';
+import { LOG_TABLES, LogTable, LogsFormat, LogsLayout, S3_TABLES_LOGS } from './logs-table';
 
 export type Frequency = 'weekly' | 'monthly' | 'quarterly';
 export const FREQUENCIES: readonly Frequency[] = ['weekly', 'monthly', 'quarterly'];
@@ -50,6 +50,11 @@ export interface S3laConfig {
     readonly format: LogsFormat;
     /** The structured delivery writes Hive-compatible folders (year=YYYY/month=MM/day=DD). */
     readonly hivePaths: boolean;
+    /**
+     * The table the query reads: `projected`, the one this stack creates over the logs' folders;
+     * `glue`, a Glue table the user already has; `s3tables`, the S3 Tables integration's table.
+     */
+    readonly table: LogTable;
     /** True when no logsBucket was given and a placeholder stands in. */
     readonly placeholder: boolean;
   };
@@ -63,6 +68,8 @@ export interface S3laConfig {
     readonly expirationDays?: number;
   };
   readonly athena: {
+    /** The data catalog of the logs table, when not AwsDataCatalog (S3 Tables: s3tablescatalog/<bucket>). */
+    readonly catalog?: string;
     readonly database: string;
     readonly table: string;
     readonly workgroup: string;
@@ -111,6 +118,7 @@ export const DEFAULTS = {
   logsLayout: 'date-based' as LogsLayout,
   logsFormat: 'text' as LogsFormat,
   logsHivePaths: false,
+  logsTable: 'projected' as LogTable,
   resultsPrefix: 's3la/',
   stagingExpirationDays: 7,
   // Not AWS's tutorial name (s3_access_logs_db): a database of that name already exists wherever the
@@ -185,6 +193,8 @@ export const CONTEXT_KEYS = [
   'logsLayout',
   'logsFormat',
   'logsHivePaths',
+  'logsTable',
+  'athenaCatalog',
   'resultsBucket',
   'resultsPrefix',
   'stagingExpirationDays',
@@ -261,11 +271,21 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
     throw new ConfigError('logsHivePaths', 'Hive-compatible folders are date folders: use logsLayout=date-based');
   }
 
+  const table = r.oneOf('logsTable', LOG_TABLES, DEFAULTS.logsTable);
+  const names = readTableNames(r, table, format, hivePaths);
+
   const existingBucket = r.optionalString('resultsBucket');
   if (existingBucket !== undefined) checkBucketName('resultsBucket', existingBucket);
 
   const slack = r.optionalInteger('lateDeliverySlackDays', 0, 7);
   const logRemoval = r.boolean('logRemoval', DEFAULTS.logRemoval);
+  if (logRemoval && table !== 'projected') {
+    throw new ConfigError(
+      'logRemoval',
+      `the logs are read through a table this stack does not create (logsTable=${table}): which objects its ` +
+        "rows come from, and whether they may go, is for the table's owner to say; drop logRemoval",
+    );
+  }
 
   const email = readEmail(r);
   const schedules = readSchedules(r.json('schedules', DEFAULTS.schedules));
@@ -329,7 +349,9 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
       layout,
       format,
       hivePaths,
-      placeholder: logsBucketGiven === undefined,
+      table,
+      // The S3 Tables integration's table is not read from a logs bucket.
+      placeholder: logsBucketGiven === undefined && table !== 's3tables',
     },
     results: {
       existingBucket,
@@ -344,8 +366,7 @@ export function loadConfig(get: (key: ContextKey) => unknown): S3laConfig {
       expirationDays: r.optionalInteger('resultsExpirationDays', 1, 36500),
     },
     athena: {
-      database: r.identifier('athenaDatabase', DEFAULTS.athenaDatabase),
-      table: r.identifier('athenaTable', DEFAULTS.athenaTable),
+      ...names,
       workgroup: r.workgroup('athenaWorkgroup', DEFAULTS.athenaWorkgroup),
       projectionStart: r.date('projectionStart', DEFAULTS.projectionStart),
       // Athena's smallest cutoff is 10 MB.
@@ -542,6 +563,66 @@ function checkEmail(key: string, value: string): void {
 }
 
 /** Typed reads of context values that may arrive as strings. */
+/**
+ * The logs table's catalog, database and name. The stack's own table has defaults; a Glue table
+ * the user has must be named; the S3 Tables integration's table has the names AWS gives it.
+ */
+function readTableNames(
+  r: Reader,
+  table: LogTable,
+  format: LogsFormat,
+  hivePaths: boolean,
+): { catalog?: string; database: string; table: string } {
+  if (table === 'projected') {
+    if (r.optionalString('athenaCatalog') !== undefined) {
+      throw new ConfigError('athenaCatalog', 'names the catalog of a table you have: set it only with logsTable=glue or s3tables');
+    }
+    return {
+      database: r.identifier('athenaDatabase', DEFAULTS.athenaDatabase),
+      table: r.identifier('athenaTable', DEFAULTS.athenaTable),
+    };
+  }
+  if (hivePaths) {
+    throw new ConfigError(
+      'logsHivePaths',
+      `names the folders of the table this stack creates; with logsTable=${table} the query reads the table's own partitions`,
+    );
+  }
+  if (table === 'glue') {
+    for (const key of ['athenaDatabase', 'athenaTable'] as const) {
+      if (r.optionalString(key) === undefined) {
+        throw new ConfigError(key, 'with logsTable=glue, name your Glue table (-c athenaDatabase=<db> -c athenaTable=<table>)');
+      }
+    }
+    const catalog = r.optionalString('athenaCatalog');
+    if (catalog !== undefined) checkCatalog(catalog);
+    return {
+      ...(catalog !== undefined ? { catalog } : {}),
+      database: r.identifier('athenaDatabase', DEFAULTS.athenaDatabase),
+      table: r.identifier('athenaTable', DEFAULTS.athenaTable),
+    };
+  }
+  if (format === 'text' && r.optionalString('logsFormat') !== undefined) {
+    throw new ConfigError('logsFormat', "the S3 Tables integration's table has the structured records' columns: leave it unset");
+  }
+  const catalog = r.string('athenaCatalog', S3_TABLES_LOGS.catalog);
+  if (!/^s3tablescatalog\/[a-z0-9-]{3,63}$/.test(catalog)) {
+    throw new ConfigError('athenaCatalog', `with logsTable=s3tables it is s3tablescatalog/<table bucket name>, got '${catalog}'`);
+  }
+  return {
+    catalog,
+    database: r.identifier('athenaDatabase', S3_TABLES_LOGS.database),
+    table: r.identifier('athenaTable', S3_TABLES_LOGS.table),
+  };
+}
+
+/** An Athena data catalog's name, as shared/src/config.rs accepts ATHENA_CATALOG. */
+function checkCatalog(catalog: string): void {
+  if (!/^[A-Za-z0-9_@/-]{1,255}$/.test(catalog)) {
+    throw new ConfigError('athenaCatalog', `must be 1-255 letters, digits, '_', '@', '-' or '/', got '${catalog}'`);
+  }
+}
+
 class Reader {
   constructor(private readonly get: (key: ContextKey) => unknown) {}
 

@@ -66,6 +66,21 @@ export const PARTITION_KEY = 'timestamp';
  */
 export const PROJECTION: Readonly<Record<string, string>> = logFields.projection.plain;
 
+/**
+ * `LOG_TABLE`, the stack's `logsTable`: the table this stack creates over the logs' folders
+ * (`projected`), a Glue table the user already has (`glue`), or the S3 Tables integration's
+ * (`s3tables`). From shared/src/athena_ddl.rs (LogTable) through generated/log-fields.json.
+ */
+export type LogTable = 'projected' | 'glue' | 's3tables';
+export const LOG_TABLES: readonly LogTable[] = logFields.logTables.map((t) => {
+  if (t !== 'projected' && t !== 'glue' && t !== 's3tables') throw new Error(`log-fields.json: unknown table kind ${t}`);
+  return t;
+});
+
+/** Where the S3 Tables integration puts server access logs (shared/src/athena_ddl.rs, S3_TABLES_LOGS). */
+export const S3_TABLES_LOGS: { readonly catalog: string; readonly database: string; readonly table: string } =
+  logFields.s3Tables;
+
 export type LogsLayout = 'date-based' | 'simple';
 /** `LOG_FORMAT`: S3's text files, or the structured delivery's JSON or Parquet files. */
 export type LogsFormat = 'text' | 'json' | 'parquet';

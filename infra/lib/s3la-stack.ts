@@ -9,6 +9,7 @@ import { DownloadLinks } from './download-links';
 import { ExecutionAlarms } from './execution-alarms';
 import { GeoIpLayer } from './geoip-layer';
 import { LogsTable } from './logs-table';
+import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction, Step } from './pipeline-functions';
 import { ReportSchedules } from './report-schedules';
 import { ReportStateMachine } from './report-state-machine';
@@ -34,7 +35,8 @@ export class S3laStack extends Stack {
   readonly functions: Record<Step, PipelineFunction>;
   readonly reportStateMachine: ReportStateMachine;
   readonly results: ResultsStorage;
-  readonly logsTable: LogsTable;
+  /** The Glue table over the logs; undefined where the query reads a table the user has (logsTable). */
+  readonly logsTable?: LogsTable;
   readonly workgroup: QueryWorkgroup;
   readonly schedules?: ReportSchedules;
   readonly alarms: ExecutionAlarms;
@@ -64,15 +66,22 @@ export class S3laStack extends Stack {
     });
     const results = this.results;
 
-    this.logsTable = new LogsTable(this, 'LogsTable', {
-      databaseName: config.athena.database,
-      tableName: config.athena.table,
-      location: logs.uri,
-      layout: config.logs.layout,
-      format: config.logs.format,
-      hivePaths: config.logs.hivePaths,
-      projectionStart: config.athena.projectionStart,
-    });
+    if (config.logs.table === 'projected') {
+      this.logsTable = new LogsTable(this, 'LogsTable', {
+        databaseName: config.athena.database,
+        tableName: config.athena.table,
+        location: logs.uri,
+        layout: config.logs.layout,
+        format: config.logs.format,
+        hivePaths: config.logs.hivePaths,
+        projectionStart: config.athena.projectionStart,
+      });
+    }
+    // Which table the query reads, for the steps that must know (shared/src/config.rs, LOG_TABLE):
+    // StartQuery's SQL, and ComputePeriod and RemoveOriginalLogs, which refuse to delete the logs
+    // of a table this stack did not create.
+    const logTable: Record<string, string> =
+      config.logs.table === 'projected' ? {} : { LOG_TABLE: config.logs.table };
     this.workgroup = new QueryWorkgroup(this, 'Athena', {
       name: config.athena.workgroup,
       resultLocation: results.athenaMetadata,
@@ -127,6 +136,7 @@ export class S3laStack extends Stack {
         timeout: Duration.seconds(30),
         environment: {
           ...layout,
+          ...logTable,
           ...optional({
             MAX_RANGE_DAYS: config.period.maxRangeDays,
             LATE_DELIVERY_SLACK_DAYS: config.period.lateDeliverySlackDays,
@@ -139,13 +149,16 @@ export class S3laStack extends Stack {
         description: "S3 Logs Analyzer: starts the period's Athena UNLOAD",
         timeout: Duration.minutes(1),
         environment: {
+          ...optional({ ATHENA_CATALOG: config.athena.catalog }),
           ATHENA_DATABASE: config.athena.database,
           ATHENA_TABLE: config.athena.table,
           ATHENA_WORKGROUP: this.workgroup.name,
           ...resultPath,
           ...layout,
-          // The form of the logs the table reads, which the SQL is written for.
-          LOG_FORMAT: config.logs.format,
+          ...logTable,
+          // The form of the logs the table reads, which the SQL is written for (the S3 Tables
+          // integration's table has the records' columns whatever it is set to).
+          ...(config.logs.table === 's3tables' ? {} : { LOG_FORMAT: config.logs.format }),
           ...(config.logs.hivePaths ? { LOG_HIVE_PATHS: 'true' } : {}),
         },
       }),
@@ -185,7 +198,7 @@ export class S3laStack extends Stack {
         step: 'RemoveOriginalLogs',
         description: "S3 Logs Analyzer: deletes the period's own log objects once the outputs are verified",
         timeout: Duration.minutes(15),
-        environment: { ...resultPath, S3_LOGS_LOCATION: logs.uri, ...layout },
+        environment: { ...resultPath, S3_LOGS_LOCATION: logs.uri, ...layout, ...logTable },
       }),
       SendReport: new PipelineFunction(this, 'SendReport', {
         ...small,
@@ -271,8 +284,11 @@ export class S3laStack extends Stack {
       value: results.root.uri,
     });
     new CfnOutput(this, 'LogsTableName', {
-      description: 'The Glue table over the logs, for ad-hoc Athena queries in the workgroup below',
-      value: `${config.athena.database}.${config.athena.table}`,
+      description: 'The table over the logs, for ad-hoc Athena queries in the workgroup below',
+      // A catalog name such as s3tablescatalog/<bucket> must be quoted in SQL; quote all three then.
+      value: config.athena.catalog
+        ? `"${config.athena.catalog}"."${config.athena.database}"."${config.athena.table}"`
+        : `${config.athena.database}.${config.athena.table}`,
     });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.workgroup.name });
     new CfnOutput(this, 'AlarmTopicArn', {
@@ -285,6 +301,58 @@ export class S3laStack extends Stack {
         `aws stepfunctions start-execution --state-machine-arn ${stateMachine.stateMachineArn} ` +
         `--input '{"dateRange": {"start": "2026-10-01", "end": "2026-10-31"}}'`,
     });
+  }
+
+  /**
+   * Reading the S3 Tables integration's table through Athena, with IAM access control (AWS Glue
+   * guide, "Prerequisites" of the S3 Tables catalog: glue:GetCatalog, GetDatabase, GetTable, and
+   * the s3tables read actions), or with Lake Formation's credential vending
+   * (lakeformation:GetDataAccess), whichever the account set up.
+   */
+  private grantS3TablesRead(role: iam.IRole, config: S3laConfig): void {
+    const catalog = config.athena.catalog ?? '';
+    const tableBucket = catalog.split('/')[1];
+    const glueArn = (resource: string, resourceName?: string): string =>
+      this.formatArn({ service: 'glue', resource, resourceName });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetCatalog', 'glue:GetDatabase', 'glue:GetTable'],
+        resources: [
+          glueArn('catalog'),
+          glueArn('catalog', 's3tablescatalog'),
+          glueArn('catalog', catalog),
+          glueArn('database', `${catalog}/${config.athena.database}`),
+          glueArn('table', `${catalog}/${config.athena.database}/${config.athena.table}`),
+        ],
+      }),
+    );
+    const bucketArn = this.formatArn({ service: 's3tables', resource: 'bucket', resourceName: tableBucket });
+    // A table's ARN ends in its id, not its name (…:bucket/<bucket>/table/<id>): the bucket's tables.
+    const tablesArn = `${bucketArn}/table/*`;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          's3tables:GetTableBucket',
+          's3tables:GetNamespace',
+          's3tables:GetTable',
+          's3tables:GetTableMetadataLocation',
+          's3tables:GetTableData',
+        ],
+        resources: [bucketArn, tablesArn],
+      }),
+    );
+    acknowledgeWildcardResource(
+      role,
+      tablesArn,
+      "An S3 table's ARN ends in its id, which AWS assigns; the grant is read-only and on the one table bucket.",
+    );
+    // GetDataAccess takes no resource (Lake Formation's API reference: Resource "*").
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lakeformation:GetDataAccess'], resources: ['*'] }));
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      "lakeformation:GetDataAccess has no resource-level permissions; what it vends is Lake Formation's grants.",
+    );
   }
 
   /** Exactly what each step does, and nothing else (infra/README.md, "Permissions"). */
@@ -305,24 +373,35 @@ export class S3laStack extends Stack {
         resources: [this.workgroup.arn],
       }),
     );
-    startQuery.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          glueArn('catalog'),
-          glueArn('database', config.athena.database),
-          glueArn('table', `${config.athena.database}/${config.athena.table}`),
-        ],
-      }),
-    );
+    if (config.logs.table === 's3tables') {
+      this.grantS3TablesRead(startQuery, config);
+    } else {
+      // The stack's table, or the user's Glue table, in the account's catalog (or the one named).
+      const catalogPath = config.athena.catalog ? `${config.athena.catalog}/` : '';
+      startQuery.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+          resources: [
+            glueArn('catalog'),
+            ...(config.athena.catalog ? [glueArn('catalog', config.athena.catalog)] : []),
+            glueArn('database', `${catalogPath}${config.athena.database}`),
+            glueArn('table', `${catalogPath}${config.athena.database}/${config.athena.table}`),
+          ],
+        }),
+      );
+    }
     startQuery.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetBucketLocation'],
-        resources: [...new Set([logs.bucket.bucketArn, results.bucket.bucketArn])],
+        resources: [
+          ...new Set([...(config.logs.table === 's3tables' ? [] : [logs.bucket.bucketArn]), results.bucket.bucketArn]),
+        ],
       }),
     );
-    allowObjects(startQuery, ['s3:GetObject'], [logs], 'Athena reads the logs of the period.');
-    allowListUnder(startQuery, [logs]);
+    if (config.logs.table !== 's3tables') {
+      allowObjects(startQuery, ['s3:GetObject'], [logs], 'Athena reads the logs of the period.');
+      allowListUnder(startQuery, [logs]);
+    }
     startQuery.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucketMultipartUploads'],
@@ -393,13 +472,16 @@ export class S3laStack extends Stack {
       'RemoveOriginalLogs reads the outputs back to verify them, and writes the list of log ' +
         'objects it deletes beside them, before deleting anything.',
     );
-    allowListUnder(removeLogs, [logs]);
-    allowObjects(
-      removeLogs,
-      ['s3:GetObject'],
-      [logs],
-      'RemoveOriginalLogs reads each log object it would delete, to check every line is in the outputs.',
-    );
+    // It refuses, before reading any, the logs of a table this stack did not create (logsTable).
+    if (config.logs.table === 'projected') {
+      allowListUnder(removeLogs, [logs]);
+      allowObjects(
+        removeLogs,
+        ['s3:GetObject'],
+        [logs],
+        'RemoveOriginalLogs reads each log object it would delete, to check every line is in the outputs.',
+      );
+    }
     if (config.logRemoval) {
       allowObjects(
         removeLogs,

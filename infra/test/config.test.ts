@@ -12,6 +12,7 @@ describe('settings from context', () => {
       layout: 'date-based',
       format: 'text',
       hivePaths: false,
+      table: 'projected',
       placeholder: false,
     });
     expect(c.results).toEqual({
@@ -138,6 +139,19 @@ describe('settings from context', () => {
       { logsFormat: 'json', logsHivePaths: true, logsLayout: 'simple' },
       'context logsHivePaths: Hive-compatible folders are date folders',
     ],
+    [{ logsTable: 'iceberg' }, 'context logsTable: must be one of projected, glue, s3tables'],
+    [{ logsTable: 'glue', athenaTable: 'their_logs' }, 'context athenaDatabase: with logsTable=glue, name your Glue table'],
+    [
+      { logsTable: 'glue', athenaDatabase: 'theirs', athenaTable: 'logs', logRemoval: true },
+      'context logRemoval: the logs are read through a table this stack does not create (logsTable=glue)',
+    ],
+    [
+      { logsTable: 'glue', athenaDatabase: 'theirs', athenaTable: 'logs', logsFormat: 'json', logsHivePaths: true },
+      "context logsHivePaths: names the folders of the table this stack creates; with logsTable=glue the query reads the table's own partitions",
+    ],
+    [{ logsTable: 's3tables', logsFormat: 'text' }, "context logsFormat: the S3 Tables integration's table has the structured records' columns"],
+    [{ logsTable: 's3tables', athenaCatalog: 'AwsDataCatalog' }, 'context athenaCatalog: with logsTable=s3tables it is s3tablescatalog/<table bucket name>'],
+    [{ athenaCatalog: 's3tablescatalog/x' }, 'context athenaCatalog: names the catalog of a table you have'],
     [{ logsPrefix: "logs/x' --" }, 'context logsPrefix: must be a key prefix'],
     [{ athenaDatabase: 'Logs-DB' }, 'context athenaDatabase: must be lower-case letters'],
     [{ athenaTable: 't; drop' }, 'context athenaTable: must be lower-case letters'],

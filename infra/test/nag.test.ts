@@ -30,6 +30,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
       privateKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s3la-link-key-AbCdEf',
     },
   },
+  "the S3 Tables integration's table": { logsTable: 's3tables' },
   'simple layout, existing bucket, no schedules, no GeoIP': {
     logsLayout: 'simple',
     logsPrefix: '',
