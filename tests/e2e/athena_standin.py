@@ -38,6 +38,14 @@ QUEUED/RUNNING before the query ends), `fail` ((reason, category) to end the
 query FAILED without running it), `never_finish`, `throttle_start` /
 `throttle_status` (how many of those calls answer TooManyRequestsException).
 
+Tables outside the template (a Glue table the user made, or the S3 Tables
+integration's Iceberg table, in another catalog such as
+`s3tablescatalog/aws-cloudwatch`) are given as `(catalog, Glue table
+properties)`; the statement names them `"catalog"."database"."table"`, or the
+query's context names the catalog. An Iceberg table stands in as its Parquet
+data files: Athena reads the table's current snapshot, the stand-in every file
+under the location.
+
 What it cannot stand in for: Athena's engine (DuckDB's semantics where they
 differ from Trino's beyond what the statement uses), its limits, IAM, the
 request signature (not checked), real query ids and timings.
@@ -68,7 +76,10 @@ CATEGORY = {"SYSTEM": 1, "USER": 2, "OTHER": 3}
 DUCK_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "integer": "INTEGER",
               "double": "DOUBLE", "boolean": "BOOLEAN"}
 ARROW_TYPES = {"string": pa.string(), "bigint": pa.int64(), "int": pa.int32(),
-               "integer": pa.int32(), "double": pa.float64(), "boolean": pa.bool_()}
+               "integer": pa.int32(), "double": pa.float64(), "boolean": pa.bool_(),
+               # Iceberg's timestamptz, as Athena reads it.
+               "timestamp with time zone": pa.timestamp("us", tz="UTC")}
+DEFAULT_CATALOG = "awsdatacatalog"
 # The SerDes the stand-in reads, by Glue's SerializationLibrary.
 SERDES = {"org.apache.hadoop.hive.serde2.RegexSerDe": "regex",
           "org.apache.hive.hcatalog.data.JsonSerDe": "json",
@@ -254,13 +265,17 @@ class GlueTable:
 
 
 class AthenaStandin:
-    def __init__(self, template: dict, s3, resolve):
+    def __init__(self, template: dict, s3, resolve, other_tables=()):
         """`template`: the synthesized CloudFormation template; `s3`: a boto3 S3
-        client; `resolve`: turns a template value (Ref, Fn::Join) into a string."""
+        client; `resolve`: turns a template value (Ref, Fn::Join) into a string;
+        `other_tables`: `(catalog, Glue table properties)` of tables the template
+        does not define."""
         self.s3 = s3
-        tables = [GlueTable(r["Properties"]) for r in template["Resources"].values()
-                  if r["Type"] == "AWS::Glue::Table"]
-        self.tables = {(t.database, t.name): t for t in tables}
+        tables = [(DEFAULT_CATALOG, GlueTable(r["Properties"]))
+                  for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Table"]
+        tables += [(c.lower(), GlueTable(props)) for c, props in other_tables]
+        # By (catalog, database, table); catalog names are case-insensitive.
+        self.tables = {(c, t.database, t.name): t for c, t in tables}
         self.workgroups = {}
         for r in template["Resources"].values():
             if r["Type"] == "AWS::Athena::WorkGroup":
@@ -454,15 +469,24 @@ class AthenaStandin:
         tree = sqlglot.parse_one(m["select"], read="athena")
         for table_node in tree.find_all(exp.Table):
             db = table_node.db or q["context"].get("Database")
-            table = self.tables.get((db, table_node.name))
+            catalog = table_node.catalog or q["context"].get("Catalog") or DEFAULT_CATALOG
+            table = self.tables.get((catalog.lower(), db, table_node.name))
             if table is None:
-                raise QueryError(f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{db}."
+                raise QueryError(f"TABLE_NOT_FOUND: Table '{catalog.lower()}.{db}."
                                  f"{table_node.name}' does not exist")
             n, arrow = self.load(table, table_node, con)
             scanned += n
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
+            # A table named with its catalog lives in a DuckDB database of that name.
+            where = f'"{db}"'
+            if table_node.catalog:
+                attached = {r[0] for r in con.execute(
+                    "SELECT database_name FROM duckdb_databases()").fetchall()}
+                if table_node.catalog not in attached:
+                    con.execute(f"ATTACH ':memory:' AS \"{table_node.catalog}\"")
+                where = f'"{table_node.catalog}"."{db}"'
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {where}")
             con.register("_rows", arrow)
-            con.execute(f'CREATE OR REPLACE TABLE "{db}"."{table.name}" AS SELECT * FROM _rows')
+            con.execute(f'CREATE OR REPLACE TABLE {where}."{table.name}" AS SELECT * FROM _rows')
             con.unregister("_rows")
         try:
             result = con.sql(duck_sql).to_arrow_table()
