@@ -263,3 +263,40 @@ def test_gzip_json_lines_are_what_the_generator_writes(trees):
     objects = [json.loads(l) for l in lines if l.startswith("{")]
     assert objects and all(o["schema_version_id"] == "V_1_0" for o in objects)
     assert all(o["bucket_arn"] == "arn:aws:s3:::" + o["bucket_name"] for o in objects)
+
+
+def test_records_exported_from_a_log_group_read_as_the_json_files(s3la, trees, runs, parsed,
+                                                                   tmp_path):
+    """A log group's events exported to S3 (CreateExportTask) are gzip'd lines of the event's
+    time, a space and the record, under `<prefix>/<task id>/<log stream>/000000.gz`: the same
+    records as the JSON files, read to the same rows and the same outputs."""
+    folder, root = trees["json"]
+    for n, f in enumerate(files(root)):
+        lines = gzip.decompress(f.read_bytes()).decode().splitlines()
+        exported = []
+        for line in lines:
+            try:
+                stamp = json.loads(line)["request_time"]
+            except ValueError:
+                stamp = "2024-03-01T00:00:00.000Z"  # the generator's malformed line
+            exported.append(f"{stamp} {line}\n")
+        out = tmp_path / "logs" / "exportedlogs" / "7c4f0d7e-task" / f"stream-{n:03d}" / "000000.gz"
+        out.parent.mkdir(parents=True)
+        out.write_bytes(gzip.compress("".join(exported).encode()))
+    logs = tmp_path / "logs"
+
+    records, errors, _ = parse_jsonl(s3la, logs)
+    want_records, want_errors, _ = parsed["json"]
+    assert len(records) > 8000 and errors
+    assert records == want_records
+    assert errors == want_errors
+
+    results = tmp_path / "results"
+    run(s3la, "run", "--logs", logs, "--results", results, "--date_range", FIRST, LAST,
+        "--name", "forms")
+    for name in (f"requests-{LABEL}.parquet", f"requests-{LABEL}.csv.gz"):
+        assert (results / LABEL / name).read_bytes() == (runs["json"] / name).read_bytes(), name
+    report, want = (json.loads((d / "report.json").read_text())
+                    for d in (results / LABEL, runs["json"]))
+    report.pop("generatedAt"), want.pop("generatedAt")
+    assert report == want

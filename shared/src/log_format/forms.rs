@@ -7,7 +7,7 @@
 use std::fmt;
 
 use super::lines::{LineCounts, decode_log_object, for_each_line};
-use super::structured::for_each_json_record;
+use super::structured::{for_each_json_record, record_start};
 use super::structured_parquet::for_each_parquet_record;
 use super::{LogRecord, ParseError};
 
@@ -69,12 +69,12 @@ impl LogForm {
             return LogForm::Parquet;
         }
         let (mut objects, mut others) = (0, 0);
-        let starts = head
+        let lines = head
             .split(|&b| b == b'\n')
-            .filter_map(|line| line.iter().find(|b| !b.is_ascii_whitespace()))
+            .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
             .take(DETECTION_LINES);
-        for &first in starts {
-            if first == b'{' {
+        for line in lines {
+            if record_start(line).is_some() {
                 objects += 1;
             } else {
                 others += 1;
@@ -316,6 +316,8 @@ mod tests {
         // A malformed first line does not make a JSON file text.
         let first_bad = format!("{}\n{json}\n{json}\n", SAMPLE.lines().next().unwrap());
         assert_eq!(LogForm::of(first_bad.as_bytes()), LogForm::Json);
+        let exported = format!("2026-07-01T00:00:00.000Z {json}\n");
+        assert_eq!(LogForm::of(exported.as_bytes()), LogForm::Json);
         let text_first_odd = format!("{{odd\n{SAMPLE}");
         assert_eq!(LogForm::of(text_first_odd.as_bytes()), LogForm::Text);
         let e = read(json.as_bytes(), Some(LogForm::Text)).unwrap_err();

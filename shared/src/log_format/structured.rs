@@ -236,6 +236,26 @@ fn describe(v: &Given<'_>) -> String {
 /// them); objects written back to back on one line (Firehose without a
 /// delimiter) are each a record. A line that is not JSON objects is one
 /// malformed record; blank lines are skipped.
+/// Where a line's JSON record starts: at its first non-blank byte when that
+/// opens an object, or after the time and space that a CloudWatch Logs
+/// export (CreateExportTask) writes before each event's message
+/// (`2026-07-01T12:34:56.789Z {...}`). None when the line holds no record.
+pub fn record_start(line: &[u8]) -> Option<usize> {
+    let start = line.iter().position(|b| !b.is_ascii_whitespace())?;
+    if line[start] == b'{' {
+        return Some(start);
+    }
+    let rest = &line[start..];
+    let space = rest.iter().position(|&b| b == b' ')?;
+    let stamp = std::str::from_utf8(&rest[..space]).ok()?;
+    let export_time = stamp.len() >= 20
+        && stamp.as_bytes()[4] == b'-'
+        && stamp.as_bytes()[10] == b'T'
+        && stamp.ends_with('Z')
+        && chrono::DateTime::parse_from_rfc3339(stamp).is_ok();
+    (export_time && rest.get(space + 1) == Some(&b'{')).then_some(start + space + 1)
+}
+
 pub fn for_each_json_record(
     buf: &[u8],
     first_line_number: u64,
@@ -248,16 +268,17 @@ pub fn for_each_json_record(
         }
         counts.lines += 1;
         let number = first_line_number + i as u64;
-        let Some(start) = raw.iter().position(|b| !b.is_ascii_whitespace()) else {
+        if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
-        };
-        if raw[start] != b'{' {
+        }
+        let Some(start) = record_start(raw) else {
             counts.malformed += 1;
             let message = "not a JSON object: a record starts with '{'";
             on_record(number, Err(ParseError::new("line", message)));
             continue;
-        }
-        let mut objects = serde_json::Deserializer::from_slice(raw).into_iter::<StructuredRecord>();
+        };
+        let mut objects =
+            serde_json::Deserializer::from_slice(&raw[start..]).into_iter::<StructuredRecord>();
         loop {
             match objects.next() {
                 None => break,
@@ -561,6 +582,38 @@ mod tests {
         assert_eq!(counts.records, 3);
         assert_eq!(counts.lines, 2);
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 1, 2]);
+    }
+
+    /// A log group's events exported to S3 (CreateExportTask): each line is
+    /// the event's time, a space, and the record.
+    #[test]
+    fn records_exported_from_a_log_group_are_read_after_their_time() {
+        let lines: Vec<&str> = SAMPLE.lines().collect();
+        let exported: String = lines
+            .iter()
+            .map(|l| {
+                let json = parse_line(l).unwrap().to_structured_json();
+                format!("2019-02-06T00:00:41.123Z {json}\n")
+            })
+            .collect();
+        let (got, counts) = records(&exported);
+        assert_eq!((counts.records, counts.malformed), (5, 0), "{got:?}");
+        for ((_, got), line) in got.into_iter().zip(&lines) {
+            assert_eq!(got.unwrap(), seen(&parse_line(line).unwrap()));
+        }
+        // Only an RFC 3339 time in UTC before the record is an export's.
+        for line in [
+            "2019-02-06 00:00:41 {\"http_status\":200}",
+            "2019-02-30T00:00:41.000Z {\"http_status\":200}",
+            "2019-02-06T00:00:41.000Z  {\"http_status\":200}",
+            "79a59df900b949e5 {\"http_status\":200}",
+        ] {
+            assert_eq!(record_start(line.as_bytes()), None, "{line}");
+            let (got, counts) = records(line);
+            assert_eq!(counts.malformed, 1, "{line}: {got:?}");
+        }
+        assert_eq!(record_start(b"  {}"), Some(2));
+        assert_eq!(record_start(b"2019-02-06T00:00:41Z {}"), Some(21));
     }
 
     #[test]
