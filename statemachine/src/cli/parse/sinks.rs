@@ -21,7 +21,7 @@ use s3la_shared::log_format::structured_parquet::for_each_parquet_record;
 use s3la_shared::log_format::{FieldValue, LogRecord, ParseError, format_iso8601};
 use serde::Serialize;
 
-use super::sources::{Chunk, Segment};
+use super::sources::{Chunk, Segment, SegmentForm, decode_segment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -55,7 +55,16 @@ fn read_segment(
     bytes: &[u8],
     on_record: impl FnMut(u64, Result<LogRecord<'_>, ParseError>),
 ) -> anyhow::Result<LineCounts> {
-    Ok(match seg.form {
+    let decoded;
+    let (form, bytes) = match seg.form {
+        SegmentForm::Read(form) => (form, bytes),
+        SegmentForm::Compressed { expected } => {
+            let (form, text) = decode_segment(seg, bytes, expected)?;
+            decoded = text;
+            (form, &decoded[..])
+        }
+    };
+    Ok(match form {
         LogForm::Text => for_each_line(bytes, seg.first_line, on_record),
         LogForm::Json => for_each_json_record(bytes, seg.first_line, on_record),
         LogForm::Parquet => for_each_parquet_record(bytes, on_record)

@@ -4,7 +4,9 @@
 //! line numbers. A gzip-compressed source is decompressed first; another
 //! compression is an error naming the source. Each source's form (text,
 //! JSON, Parquet) is detected from its first bytes; a Parquet source is one
-//! segment, read whole.
+//! segment, read whole. A small compressed source (S3's `.json.gz`
+//! deliveries) travels compressed and is decoded by the worker that parses
+//! it, so that decompression runs on every core rather than the reader's.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -69,15 +71,27 @@ pub fn total_bytes(sources: &[Source]) -> Option<u64> {
     Some(total)
 }
 
-/// Whole lines of one source inside a [`Chunk`] (a Parquet source whole).
+/// Whole lines of one source inside a [`Chunk`] (a Parquet source whole, a
+/// small compressed source whole and still compressed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     pub source: Arc<str>,
     /// The source's form: how its bytes are read.
-    pub form: LogForm,
+    pub form: SegmentForm,
     /// Line number of the segment's first line in its source.
     pub first_line: u64,
     pub range: std::ops::Range<usize>,
+}
+
+/// How a segment's bytes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentForm {
+    /// Decoded bytes of a source of this form.
+    Read(LogForm),
+    /// A whole compressed source, to be decoded (by the rule every log
+    /// reader shares) and its form detected where it is parsed; `expected`
+    /// is the one form it may have (`--log-format`).
+    Compressed { expected: Option<LogForm> },
 }
 
 /// A unit of parallel work: whole lines from one or more sources. Small
@@ -87,6 +101,8 @@ pub struct Segment {
 pub struct Chunk {
     pub data: Vec<u8>,
     pub segments: Vec<Segment>,
+    /// The decoded size the compressed segments are counted at.
+    compressed_weight: usize,
 }
 
 impl Chunk {
@@ -115,12 +131,18 @@ pub fn read_chunks(
                 Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?)
             }
         };
-        let (reader, form) = decoded(reader).with_context(|| format!("cannot read '{name}'"))?;
-        if let Some(e) = expected.filter(|e| *e != form) {
-            bail!(
-                "'{name}' holds {form} logs, not {e} (--log-format): name the right format, or leave it out to detect each file's"
-            );
-        }
+        let read = decoded(reader, chunk_bytes / COMPRESSION_RATIO)
+            .with_context(|| format!("cannot read '{name}'"))?;
+        let (reader, form) = match read {
+            Decoded::Stream(reader, form) => (reader, form),
+            Decoded::Compressed(raw) => {
+                if !chunker.push_compressed(raw, &name, expected) {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        check_form(&name, form, expected)?;
         let more = if form == LogForm::Parquet {
             chunker.push_whole(reader, &name, form)
         } else {
@@ -134,26 +156,70 @@ pub fn read_chunks(
     Ok(())
 }
 
+/// The one form every source must have, when given: another is an error.
+pub fn check_form(name: &str, form: LogForm, expected: Option<LogForm>) -> anyhow::Result<()> {
+    if let Some(e) = expected.filter(|e| *e != form) {
+        bail!(
+            "'{name}' holds {form} logs, not {e} (--log-format): name the right format, or leave it out to detect each file's"
+        );
+    }
+    Ok(())
+}
+
+/// A compressed segment's bytes, decoded, and its form, checked.
+pub fn decode_segment<'a>(
+    seg: &Segment,
+    raw: &'a [u8],
+    expected: Option<LogForm>,
+) -> anyhow::Result<(LogForm, std::borrow::Cow<'a, [u8]>)> {
+    let text = decode_log_object(raw).map_err(|e| anyhow!("cannot read '{}': {e}", seg.source))?;
+    let form = LogForm::of(&text[..text.len().min(HEAD)]);
+    check_form(&seg.source, form, expected)?;
+    Ok((form, text))
+}
+
+/// What a source is read as.
+enum Decoded<'a> {
+    /// Its decoded bytes, streamed, and its form.
+    Stream(Box<dyn Read + 'a>, LogForm),
+    /// A small compressed source, whole, for a worker to decode.
+    Compressed(Vec<u8>),
+}
+
+/// About how much larger logs are decoded than gzip'd (JSON records 8.7x,
+/// measured on the generator's deliveries): a compressed segment counts
+/// this much toward its chunk's size.
+const COMPRESSION_RATIO: usize = 8;
+
 /// The source's bytes and its form. Plain text and JSON stream through as
 /// they are read; a compressed source (a copy a person compressed, or a
-/// delivery's `.json.gz`) is read whole and decoded by the rule every log
-/// reader shares; a Parquet source is read whole.
-fn decoded<'a>(mut reader: Box<dyn Read + 'a>) -> anyhow::Result<(Box<dyn Read + 'a>, LogForm)> {
+/// delivery's `.json.gz`) is read whole: up to `whole_max` bytes it goes to
+/// a worker compressed, a larger one is decoded here (by the rule every log
+/// reader shares) so that its lines are cut into chunks for every worker; a
+/// Parquet source is read whole.
+fn decoded<'a>(mut reader: Box<dyn Read + 'a>, whole_max: usize) -> anyhow::Result<Decoded<'a>> {
     // Enough for the longest magic number `compression_of` knows (xz's),
     // and for the blank space a JSON file may start with.
     let mut head = Vec::with_capacity(HEAD);
     (&mut reader).take(HEAD as u64).read_to_end(&mut head)?;
     if compression_of(&head).is_none() {
         let form = LogForm::of(&head);
-        return Ok((Box::new(io::Cursor::new(head).chain(reader)), form));
+        return Ok(Decoded::Stream(
+            Box::new(io::Cursor::new(head).chain(reader)),
+            form,
+        ));
     }
     let mut raw = head;
     reader.read_to_end(&mut raw)?;
+    // Only gzip is decoded at all: another compression is refused here, now.
+    if compression_of(&raw) == Some("gzip") && raw.len() <= whole_max {
+        return Ok(Decoded::Compressed(raw));
+    }
     let text = decode_log_object(&raw)
         .map_err(|e| anyhow!(e))?
         .into_owned();
     let form = LogForm::of(&text);
-    Ok((Box::new(io::Cursor::new(text)), form))
+    Ok(Decoded::Stream(Box::new(io::Cursor::new(text)), form))
 }
 
 /// Enough lines for `LogForm::of` to decide a source's form by.
@@ -174,6 +240,26 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         }
     }
 
+    /// Appends a small compressed source whole, packed with the compressed
+    /// sources before it until their decoded size reaches a chunk's.
+    /// Returns false when the consumer went away.
+    fn push_compressed(
+        &mut self,
+        raw: Vec<u8>,
+        name: &Arc<str>,
+        expected: Option<LogForm>,
+    ) -> bool {
+        if self.chunk.compressed_weight == 0 && !self.flush() {
+            return false;
+        }
+        let start = self.chunk.data.len();
+        self.chunk.data.extend_from_slice(&raw);
+        let end = self.chunk.data.len();
+        self.push_segment((name, SegmentForm::Compressed { expected }), 1, start, end);
+        self.chunk.compressed_weight += raw.len().max(1) * COMPRESSION_RATIO;
+        self.chunk.compressed_weight < self.chunk_bytes || self.flush()
+    }
+
     /// Emits the chunk built so far (if any); false when the consumer is gone.
     fn flush(&mut self) -> bool {
         if self.chunk.segments.is_empty() {
@@ -186,7 +272,7 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
 
     fn push_segment(
         &mut self,
-        (source, form): (&Arc<str>, LogForm),
+        (source, form): (&Arc<str>, SegmentForm),
         first_line: u64,
         start: usize,
         end: usize,
@@ -215,7 +301,7 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         }
         reader.read_to_end(&mut self.chunk.data)?;
         let end = self.chunk.data.len();
-        self.push_segment((name, form), 1, 0, end);
+        self.push_segment((name, SegmentForm::Read(form)), 1, 0, end);
         Ok(self.flush())
     }
 
@@ -227,6 +313,10 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         name: &Arc<str>,
         form: LogForm,
     ) -> io::Result<bool> {
+        // Compressed segments are counted by another measure: not together.
+        if self.chunk.compressed_weight > 0 && !self.flush() {
+            return Ok(false);
+        }
         let mut line = 1u64;
         let mut seg_start = self.chunk.data.len();
         // Bytes to hold before cutting; grows while one line is longer.
@@ -243,7 +333,7 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
             }
             if eof {
                 let end = self.chunk.data.len();
-                self.push_segment((name, form), line, seg_start, end);
+                self.push_segment((name, SegmentForm::Read(form)), line, seg_start, end);
                 return Ok(end < self.chunk_bytes || self.flush());
             }
             let portion = &self.chunk.data[seg_start..];
@@ -252,7 +342,7 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
                     let cut = seg_start + i + 1;
                     let lines =
                         memchr::memchr_iter(b'\n', &self.chunk.data[seg_start..cut]).count();
-                    self.push_segment((name, form), line, seg_start, cut);
+                    self.push_segment((name, SegmentForm::Read(form)), line, seg_start, cut);
                     line += lines as u64;
                     let rest = self.chunk.data[cut..].to_vec();
                     self.chunk.data.truncate(cut);
@@ -332,8 +422,83 @@ mod tests {
     /// decoded text, in chunks.
     fn decoded_text(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
         let mut out = vec![];
-        decoded(Box::new(raw))?.0.read_to_end(&mut out)?;
+        match decoded(Box::new(raw), 0)? {
+            Decoded::Stream(mut reader, _) => reader.read_to_end(&mut out)?,
+            Decoded::Compressed(_) => unreachable!("nothing is small enough to pass compressed"),
+        };
         Ok(out)
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Small `.gz` deliveries travel compressed, packed into chunks by their
+    /// decoded size, and are decoded (and their form checked) where they are
+    /// parsed; a large one is decoded by the reader and cut at line ends.
+    #[test]
+    fn small_compressed_sources_travel_compressed_and_large_ones_are_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = b"{\"http_status\":200}\n".repeat(50);
+        let mut sources = vec![];
+        for name in ["a.json.gz", "b.json.gz", "c.json.gz"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, gzip(&json)).unwrap();
+            sources.push(Source::File(path));
+        }
+        let text = dir.path().join("d.log");
+        std::fs::write(&text, b"line 1\nline 2\n").unwrap();
+        sources.push(Source::File(text));
+        let big_text: Vec<u8> = (0..40_000u64)
+            .flat_map(|i| {
+                format!("line {i} {:x}\n", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).into_bytes()
+            })
+            .collect();
+        let big = dir.path().join("e.log.gz");
+        std::fs::write(&big, gzip(&big_text)).unwrap();
+        sources.push(Source::File(big));
+
+        let chunk_bytes = 64 * 1024;
+        let mut chunks = vec![];
+        read_chunks(&sources, chunk_bytes, None, |c| {
+            chunks.push(c);
+            true
+        })
+        .unwrap();
+        let forms: Vec<Vec<SegmentForm>> = chunks
+            .iter()
+            .map(|c| c.segments.iter().map(|s| s.form).collect())
+            .collect();
+        let compressed = SegmentForm::Compressed { expected: None };
+        assert_eq!(forms[0], [compressed; 3], "the three packed in one chunk");
+        // The rest, text in a chunk of its own and the large one decoded here, are read text.
+        assert!(
+            forms[1..]
+                .iter()
+                .flatten()
+                .all(|f| *f == SegmentForm::Read(LogForm::Text))
+        );
+        let big: Vec<usize> = chunks[1..]
+            .iter()
+            .flat_map(|c| c.segments())
+            .filter(|(s, _)| s.source.ends_with("e.log.gz"))
+            .map(|(_, b)| memchr::memchr_iter(b'\n', b).count())
+            .collect();
+        assert_eq!(big.iter().sum::<usize>(), 40_000);
+        assert!(big.len() > 1, "the large one is cut into chunks: {big:?}");
+        for (seg, raw) in chunks[0].segments() {
+            let (form, decoded) = decode_segment(seg, raw, None).unwrap();
+            assert_eq!((form, &decoded[..]), (LogForm::Json, &json[..]));
+            let e = decode_segment(seg, raw, Some(LogForm::Text)).unwrap_err();
+            let e = e.to_string();
+            assert!(
+                e.contains(&*seg.source) && e.contains("holds json logs, not text"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
