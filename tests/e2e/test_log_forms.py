@@ -300,3 +300,20 @@ def test_records_exported_from_a_log_group_read_as_the_json_files(s3la, trees, r
                     for d in (results / LABEL, runs["json"]))
     report.pop("generatedAt"), want.pop("generatedAt")
     assert report == want
+
+
+def test_the_demo_in_each_form_gives_the_same_week(s3la, tmp_path):
+    """`s3la demo --format` generates the same requests in the form asked, in a logs folder of
+    its own, and runs them to the same outputs."""
+    outputs = {}
+    for form in ("text", "json", "parquet"):
+        demo = tmp_path / form
+        p = run(s3la, "demo", "--dir", demo, "--lines-per-day", 300, "--format", form)
+        logs = demo / ("logs" if form == "text" else f"logs-{form}")
+        assert f"--logs {logs}" in p.stderr
+        kinds = {f.name.split(".", 1)[-1] if "." in f.name else "" for f in files(logs)}
+        assert kinds == {"text": {""}, "json": {"json.gz"}, "parquet": {"parquet"}}[form], kinds
+        week = demo / "results" / "2024-01-01_2024-01-07"
+        outputs[form] = [(week / n).read_bytes() for n in (
+            "requests-2024-01-01_2024-01-07.parquet", "requests-2024-01-01_2024-01-07.csv.gz")]
+    assert outputs["json"] == outputs["text"] and outputs["parquet"] == outputs["text"]

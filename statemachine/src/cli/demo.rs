@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Args;
+use s3la_shared::log_format::forms::LogForm;
 
 use super::gen_logs;
 use super::paths::refuse_overlap;
@@ -23,10 +24,19 @@ pub struct DemoArgs {
     #[arg(long, alias = "lines_per_day", default_value_t = 20_000,
           value_parser = values::number::<u32, 1, { gen_logs::MAX_LINES_PER_DAY }>)]
     lines_per_day: u32,
+    /// The form of the sample logs: S3's classic text files, or the
+    /// structured delivery's JSON or Parquet files (the same requests).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = values::log_form)]
+    format: LogForm,
 }
 
 pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
-    let logs = a.dir.join("logs");
+    // Each form's sample logs in a folder of their own, so a demo of one form
+    // never reuses another's.
+    let logs = match a.format {
+        LogForm::Text => a.dir.join("logs"),
+        form => a.dir.join(format!("logs-{form}")),
+    };
     let results = a.dir.join("results");
     refuse_overlap(("--dir's logs", &logs), ("--dir's results", &results))?;
     remove_abandoned(&a.dir)?;
@@ -42,10 +52,11 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         eprintln!(
-            "1/2 generating a week of sample S3 access logs in {}",
+            "1/2 generating a week of sample S3 access logs ({}) in {}",
+            a.format,
             logs.display()
         );
-        generate(&a.dir, &logs, a.lines_per_day)?;
+        generate(&a.dir, &logs, a.lines_per_day, a.format)?;
     }
     eprintln!(
         "2/2 running the state machine for 2024-01-01 to 2024-01-07, results in {}\n",
@@ -77,7 +88,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
 /// later demo would reuse half written.
 const PARTIAL: &str = ".logs.partial-";
 
-fn generate(dir: &Path, logs: &Path, lines_per_day: u32) -> anyhow::Result<()> {
+fn generate(dir: &Path, logs: &Path, lines_per_day: u32, format: LogForm) -> anyhow::Result<()> {
     let partial = dir.join(format!("{PARTIAL}{}", std::process::id()));
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("valid date");
     let generated = gen_logs::run(gen_logs::GenLogsArgs::for_demo(
@@ -85,6 +96,7 @@ fn generate(dir: &Path, logs: &Path, lines_per_day: u32) -> anyhow::Result<()> {
         start,
         7,
         lines_per_day,
+        format,
     ));
     if let Err(e) = generated {
         // Best effort: the next demo removes it anyway.

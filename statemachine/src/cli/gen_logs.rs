@@ -59,7 +59,13 @@ pub struct GenLogsArgs {
 }
 
 impl GenLogsArgs {
-    pub fn for_demo(dir: PathBuf, start: NaiveDate, days: u32, lines_per_day: u32) -> Self {
+    pub fn for_demo(
+        dir: PathBuf,
+        start: NaiveDate,
+        days: u32,
+        lines_per_day: u32,
+        format: LogForm,
+    ) -> Self {
         Self {
             dir,
             start,
@@ -69,7 +75,7 @@ impl GenLogsArgs {
             account: "123456789012".into(),
             region: "us-east-1".into(),
             bucket: "amzn-s3-demo-bucket".into(),
-            format: LogForm::Text,
+            format,
             hive: false,
         }
     }
