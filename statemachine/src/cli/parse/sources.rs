@@ -7,6 +7,7 @@
 //! segment, read whole. A small compressed source (S3's `.json.gz`
 //! deliveries) travels compressed and is decoded by the worker that parses
 //! it, so that decompression runs on every core rather than the reader's.
+//! Whole sources are packed several to a chunk, by about their decoded size.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -101,8 +102,9 @@ pub enum SegmentForm {
 pub struct Chunk {
     pub data: Vec<u8>,
     pub segments: Vec<Segment>,
-    /// The decoded size the compressed segments are counted at.
-    compressed_weight: usize,
+    /// The size the whole-source segments (compressed, Parquet) are counted
+    /// at: about what they decode to.
+    packed_weight: usize,
 }
 
 impl Chunk {
@@ -136,7 +138,8 @@ pub fn read_chunks(
         let (reader, form) = match read {
             Decoded::Stream(reader, form) => (reader, form),
             Decoded::Compressed(raw) => {
-                if !chunker.push_compressed(raw, &name, expected) {
+                let weight = raw.len() * COMPRESSION_RATIO;
+                if !chunker.push_whole(raw, &name, SegmentForm::Compressed { expected }, weight) {
                     return Ok(());
                 }
                 continue;
@@ -144,7 +147,12 @@ pub fn read_chunks(
         };
         check_form(&name, form, expected)?;
         let more = if form == LogForm::Parquet {
-            chunker.push_whole(reader, &name, form)
+            let mut raw = Vec::new();
+            let mut reader = reader;
+            reader.read_to_end(&mut raw).map(|_| {
+                let weight = raw.len() * PARQUET_RATIO;
+                chunker.push_whole(raw, &name, SegmentForm::Read(form), weight)
+            })
         } else {
             chunker.read_source(reader, &name, form)
         };
@@ -190,6 +198,10 @@ enum Decoded<'a> {
 /// measured on the generator's deliveries): a compressed segment counts
 /// this much toward its chunk's size.
 const COMPRESSION_RATIO: usize = 8;
+
+/// Likewise for a Parquet delivery: the same requests are 3.6x larger as
+/// text than as the generator's Snappy Parquet (README, "Speed").
+const PARQUET_RATIO: usize = 4;
 
 /// The source's bytes and its form. Plain text and JSON stream through as
 /// they are read; a compressed source (a copy a person compressed, or a
@@ -240,24 +252,28 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         }
     }
 
-    /// Appends a small compressed source whole, packed with the compressed
-    /// sources before it until their decoded size reaches a chunk's.
-    /// Returns false when the consumer went away.
-    fn push_compressed(
+    /// Appends a source whole (a small compressed one, or a Parquet file,
+    /// which is not cut at line ends), packed with the whole sources before
+    /// it until their `weight` (about their decoded size) reaches a chunk's:
+    /// S3 delivers many small files, and a chunk is a Parquet row group, so
+    /// one per file would make tiny row groups. Returns false when the
+    /// consumer went away.
+    fn push_whole(
         &mut self,
         raw: Vec<u8>,
         name: &Arc<str>,
-        expected: Option<LogForm>,
+        form: SegmentForm,
+        weight: usize,
     ) -> bool {
-        if self.chunk.compressed_weight == 0 && !self.flush() {
+        if self.chunk.packed_weight == 0 && !self.flush() {
             return false;
         }
         let start = self.chunk.data.len();
         self.chunk.data.extend_from_slice(&raw);
         let end = self.chunk.data.len();
-        self.push_segment((name, SegmentForm::Compressed { expected }), 1, start, end);
-        self.chunk.compressed_weight += raw.len().max(1) * COMPRESSION_RATIO;
-        self.chunk.compressed_weight < self.chunk_bytes || self.flush()
+        self.push_segment((name, form), 1, start, end);
+        self.chunk.packed_weight += weight.max(1);
+        self.chunk.packed_weight < self.chunk_bytes || self.flush()
     }
 
     /// Emits the chunk built so far (if any); false when the consumer is gone.
@@ -287,24 +303,6 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         }
     }
 
-    /// Appends one source whole, as one segment in a chunk of its own (a
-    /// Parquet file is not cut at line ends). Returns false when the
-    /// consumer went away.
-    fn push_whole(
-        &mut self,
-        mut reader: impl Read,
-        name: &Arc<str>,
-        form: LogForm,
-    ) -> io::Result<bool> {
-        if !self.flush() {
-            return Ok(false);
-        }
-        reader.read_to_end(&mut self.chunk.data)?;
-        let end = self.chunk.data.len();
-        self.push_segment((name, SegmentForm::Read(form)), 1, 0, end);
-        Ok(self.flush())
-    }
-
     /// Appends one source, cutting chunks at line ends. Returns false when
     /// the consumer went away.
     fn read_source(
@@ -313,8 +311,8 @@ impl<E: FnMut(Chunk) -> bool> Chunker<E> {
         name: &Arc<str>,
         form: LogForm,
     ) -> io::Result<bool> {
-        // Compressed segments are counted by another measure: not together.
-        if self.chunk.compressed_weight > 0 && !self.flush() {
+        // Whole sources are counted by another measure: not together.
+        if self.chunk.packed_weight > 0 && !self.flush() {
             return Ok(false);
         }
         let mut line = 1u64;
@@ -449,6 +447,12 @@ mod tests {
             std::fs::write(&path, gzip(&json)).unwrap();
             sources.push(Source::File(path));
         }
+        // Parquet files (their form is read from the magic) are packed whole too.
+        for name in ["p1.parquet", "p2.parquet"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"PAR1 not cut at line ends\n\nPAR1").unwrap();
+            sources.push(Source::File(path));
+        }
         let text = dir.path().join("d.log");
         std::fs::write(&text, b"line 1\nline 2\n").unwrap();
         sources.push(Source::File(text));
@@ -473,7 +477,12 @@ mod tests {
             .map(|c| c.segments.iter().map(|s| s.form).collect())
             .collect();
         let compressed = SegmentForm::Compressed { expected: None };
-        assert_eq!(forms[0], [compressed; 3], "the three packed in one chunk");
+        let parquet = SegmentForm::Read(LogForm::Parquet);
+        assert_eq!(
+            forms[0],
+            [compressed, compressed, compressed, parquet, parquet],
+            "the whole sources packed in one chunk"
+        );
         // The rest, text in a chunk of its own and the large one decoded here, are read text.
         assert!(
             forms[1..]
@@ -489,7 +498,7 @@ mod tests {
             .collect();
         assert_eq!(big.iter().sum::<usize>(), 40_000);
         assert!(big.len() > 1, "the large one is cut into chunks: {big:?}");
-        for (seg, raw) in chunks[0].segments() {
+        for (seg, raw) in chunks[0].segments().take(3) {
             let (form, decoded) = decode_segment(seg, raw, None).unwrap();
             assert_eq!((form, &decoded[..]), (LogForm::Json, &json[..]));
             let e = decode_segment(seg, raw, Some(LogForm::Text)).unwrap_err();
