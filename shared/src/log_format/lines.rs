@@ -100,7 +100,7 @@ pub fn decode_log_object(raw: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     match compression_of(raw) {
         None => Ok(Cow::Borrowed(raw)),
         Some("gzip") => {
-            let mut out = Vec::with_capacity(raw.len().saturating_mul(4));
+            let mut out = Vec::with_capacity(gzip_size_hint(raw));
             flate2::read::MultiGzDecoder::new(raw)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("corrupt gzip (cannot be decompressed): {e}"))?;
@@ -110,6 +110,20 @@ pub fn decode_log_object(raw: &[u8]) -> Result<Cow<'_, [u8]>, String> {
             "{other}-compressed: decompress it first (logs are read as plain text or gzip)"
         )),
     }
+}
+
+/// Room for `raw` decompressed, so that it is not copied as it grows: the
+/// gzip trailer's ISIZE (the last member's size mod 2^32: the whole size
+/// for the one-member files S3 and gzip write), at least 4x the input and
+/// at most deflate's largest ratio (1032:1), whatever a damaged trailer says.
+fn gzip_size_hint(raw: &[u8]) -> usize {
+    let trailer = raw.len().checked_sub(4).map(|at| &raw[at..]);
+    let isize = trailer.map_or(0, |t| {
+        u32::from_le_bytes(t.try_into().expect("four bytes")) as usize
+    });
+    isize
+        .max(raw.len().saturating_mul(4))
+        .min(raw.len().saturating_mul(1032))
 }
 
 /// How many leading bytes of `raw` are valid UTF-8.
@@ -159,6 +173,23 @@ mod tests {
         ] {
             assert!(matches!(decode_log_object(raw), Ok(Cow::Borrowed(b)) if b == raw));
         }
+    }
+
+    #[test]
+    fn the_gzip_trailer_sizes_the_output() {
+        let text = b"a log line that repeats\n".repeat(4000);
+        let gz = gzip(&[&text]);
+        assert_eq!(gzip_size_hint(&gz), text.len(), "ISIZE, the exact size");
+        let mut damaged = gz.clone();
+        let n = damaged.len();
+        damaged[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            gzip_size_hint(&damaged),
+            n * 1032,
+            "never past deflate's ratio"
+        );
+        assert_eq!(gzip_size_hint(&[0x1f, 0x8b]), 8, "too short for a trailer");
+        assert_eq!(decode_log_object(&gz).unwrap().as_ref(), &text[..]);
     }
 
     #[test]
