@@ -573,10 +573,12 @@ function readTableNames(
   format: LogsFormat,
   hivePaths: boolean,
 ): { catalog?: string; database: string; table: string } {
+  if (table !== 's3tables' && r.optionalString('athenaCatalog') !== undefined) {
+    // A Glue table is read from this account's catalog: the stack grants StartQuery that one table
+    // there. (A catalog registered from another account would need that account's grants.)
+    throw new ConfigError('athenaCatalog', 'names the S3 Tables catalog: set it only with logsTable=s3tables');
+  }
   if (table === 'projected') {
-    if (r.optionalString('athenaCatalog') !== undefined) {
-      throw new ConfigError('athenaCatalog', 'names the catalog of a table you have: set it only with logsTable=glue or s3tables');
-    }
     return {
       database: r.identifier('athenaDatabase', DEFAULTS.athenaDatabase),
       table: r.identifier('athenaTable', DEFAULTS.athenaTable),
@@ -594,10 +596,7 @@ function readTableNames(
         throw new ConfigError(key, 'with logsTable=glue, name your Glue table (-c athenaDatabase=<db> -c athenaTable=<table>)');
       }
     }
-    const catalog = r.optionalString('athenaCatalog');
-    if (catalog !== undefined) checkCatalog(catalog);
     return {
-      ...(catalog !== undefined ? { catalog } : {}),
       database: r.identifier('athenaDatabase', DEFAULTS.athenaDatabase),
       table: r.identifier('athenaTable', DEFAULTS.athenaTable),
     };
@@ -614,13 +613,6 @@ function readTableNames(
     database: r.identifier('athenaDatabase', S3_TABLES_LOGS.database),
     table: r.identifier('athenaTable', S3_TABLES_LOGS.table),
   };
-}
-
-/** An Athena data catalog's name, as shared/src/config.rs accepts ATHENA_CATALOG. */
-function checkCatalog(catalog: string): void {
-  if (!/^[A-Za-z0-9_@/-]{1,255}$/.test(catalog)) {
-    throw new ConfigError('athenaCatalog', `must be 1-255 letters, digits, '_', '@', '-' or '/', got '${catalog}'`);
-  }
 }
 
 class Reader {

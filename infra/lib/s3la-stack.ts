@@ -303,6 +303,11 @@ export class S3laStack extends Stack {
     });
   }
 
+  /** A Glue ARN in this stack's account and region. */
+  private glueArn(resource: string, resourceName?: string): string {
+    return this.formatArn({ service: 'glue', resource, resourceName });
+  }
+
   /**
    * Reading the S3 Tables integration's table through Athena, with IAM access control (AWS Glue
    * guide, "Prerequisites" of the S3 Tables catalog: glue:GetCatalog, GetDatabase, GetTable, and
@@ -312,8 +317,7 @@ export class S3laStack extends Stack {
   private grantS3TablesRead(role: iam.IRole, config: S3laConfig): void {
     const catalog = config.athena.catalog ?? '';
     const tableBucket = catalog.split('/')[1];
-    const glueArn = (resource: string, resourceName?: string): string =>
-      this.formatArn({ service: 'glue', resource, resourceName });
+    const glueArn = (resource: string, resourceName?: string): string => this.glueArn(resource, resourceName);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['glue:GetCatalog', 'glue:GetDatabase', 'glue:GetTable'],
@@ -359,8 +363,7 @@ export class S3laStack extends Stack {
   private grantStepPermissions(config: S3laConfig, logs: S3Prefix): void {
     const f = this.functions;
     const results = this.results;
-    const glueArn = (resource: string, resourceName?: string): string =>
-      this.formatArn({ service: 'glue', resource, resourceName });
+    const glueArn = (resource: string, resourceName?: string): string => this.glueArn(resource, resourceName);
 
     // StartQuery submits the UNLOAD: Athena runs it with this role's permissions, reading the
     // table (Glue) and the logs, and writing the parts and its metadata under the results prefix.
@@ -376,16 +379,14 @@ export class S3laStack extends Stack {
     if (config.logs.table === 's3tables') {
       this.grantS3TablesRead(startQuery, config);
     } else {
-      // The stack's table, or the user's Glue table, in the account's catalog (or the one named).
-      const catalogPath = config.athena.catalog ? `${config.athena.catalog}/` : '';
+      // The stack's table, or the user's Glue table, in the account's catalog.
       startQuery.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
           resources: [
             glueArn('catalog'),
-            ...(config.athena.catalog ? [glueArn('catalog', config.athena.catalog)] : []),
-            glueArn('database', `${catalogPath}${config.athena.database}`),
-            glueArn('table', `${catalogPath}${config.athena.database}/${config.athena.table}`),
+            glueArn('database', config.athena.database),
+            glueArn('table', `${config.athena.database}/${config.athena.table}`),
           ],
         }),
       );

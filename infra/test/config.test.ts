@@ -151,7 +151,11 @@ describe('settings from context', () => {
     ],
     [{ logsTable: 's3tables', logsFormat: 'text' }, "context logsFormat: the S3 Tables integration's table has the structured records' columns"],
     [{ logsTable: 's3tables', athenaCatalog: 'AwsDataCatalog' }, 'context athenaCatalog: with logsTable=s3tables it is s3tablescatalog/<table bucket name>'],
-    [{ athenaCatalog: 's3tablescatalog/x' }, 'context athenaCatalog: names the catalog of a table you have'],
+    [{ athenaCatalog: 's3tablescatalog/x' }, 'context athenaCatalog: names the S3 Tables catalog: set it only with logsTable=s3tables'],
+    [
+      { logsTable: 'glue', athenaDatabase: 'theirs', athenaTable: 'logs', athenaCatalog: 'other' },
+      'context athenaCatalog: names the S3 Tables catalog',
+    ],
     [{ logsPrefix: "logs/x' --" }, 'context logsPrefix: must be a key prefix'],
     [{ athenaDatabase: 'Logs-DB' }, 'context athenaDatabase: must be lower-case letters'],
     [{ athenaTable: 't; drop' }, 'context athenaTable: must be lower-case letters'],
