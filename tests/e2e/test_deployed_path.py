@@ -77,7 +77,7 @@ import pytest
 
 import copy
 
-from athena_standin import AthenaStandin, GlueTable
+from athena_standin import DEFAULT_CATALOG, AthenaStandin, GlueTable
 from conftest import REPO, S3S_ACCESS_KEY, S3S_SECRET_KEY, run
 from digests import crc64nvme
 from lambda_runtime_api import RuntimeApi
@@ -392,7 +392,7 @@ class Stack:
                    for r in resources(self.template, "AWS::Glue::Table").values()]
         edit(props["TableInput"])
         table = GlueTable(props)
-        self.athena.tables = {(table.database, table.name): table}
+        self.athena.tables = {(DEFAULT_CATALOG, table.database, table.name): table}
 
     def execute(self, execution_input, name="deployed-1", start_time="2024-04-01T06:00:00.000Z"):
         """The execution run by both executors, each on the stack as the test
