@@ -1,18 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { S3_TABLES_LOGS } from '../lib/logs-table';
-import { describe as describeStatements, roleStatements, synth } from './helpers';
+import { policyOf, synth } from './helpers';
 
 /**
  * logsTable=glue|s3tables: the query reads a table the user already has. The stack creates no
  * Glue table, StartQuery is told which table and catalog (LOG_TABLE, ATHENA_CATALOG), its role may
  * read exactly that table, and no step may read or delete the logs for removal.
  */
-function policyOf(template: Template, rolePrefix: string): string[] {
-  return describeStatements(roleStatements(template, rolePrefix)).map((line) =>
-    line.replace(/<([A-Za-z]+?)[0-9A-F]{8}(\.[A-Za-z]+)?>/g, '<$1$2>'),
-  );
-}
-
 function environmentOf(template: Template, description: string): Record<string, string> {
   const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
     String(f.Properties.Description ?? '').includes(description),

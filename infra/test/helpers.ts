@@ -82,3 +82,13 @@ export function describe(statements: Statement[]): string[] {
     })
     .sort();
 }
+
+/**
+ * A role's whole policy as sorted lines, with logical IDs losing their hash suffix
+ * (`<ResultsBucket.Arn>`) to keep expectations readable.
+ */
+export function policyOf(template: Template, rolePrefix: string): string[] {
+  return describe(roleStatements(template, rolePrefix)).map((line) =>
+    line.replace(/<([A-Za-z]+?)[0-9A-F]{8}(\.[A-Za-z]+)?>/g, '<$1$2>'),
+  );
+}

@@ -1,18 +1,10 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { STEPS } from '../lib/pipeline-functions';
-import { actions, describe as describeStatements, render, roleStatements, Statement, synth } from './helpers';
+import { actions, policyOf, render, roleStatements, Statement, synth } from './helpers';
 
 /**
  * Least privilege, statement by statement: each role's whole policy is
  * compared with what its step needs, so an added permission fails a test.
- * Logical IDs lose their hash suffix (`<ResultsBucket.Arn>`) to keep the
- * expectations readable.
  */
-function policyOf(template: Template, rolePrefix: string): string[] {
-  return describeStatements(roleStatements(template, rolePrefix)).map((line) =>
-    line.replace(/<([A-Za-z]+?)[0-9A-F]{8}(\.[A-Za-z]+)?>/g, '<$1$2>'),
-  );
-}
 
 const ARN = 'arn:<AWS::Partition>';
 const LOGS = `${ARN}:s3:::acme-access-logs`;
