@@ -95,26 +95,30 @@ pub enum LogTable {
 }
 
 impl LogTable {
-    pub const NAMES: [&'static str; 3] = ["projected", "glue", "s3tables"];
+    /// Each kind with its name, the one list `name`, `from_name` and
+    /// [`Self::NAMES`] are read from.
+    const ALL: [(LogTable, &'static str); 3] = [
+        (LogTable::Projected, "projected"),
+        (LogTable::Glue, "glue"),
+        (LogTable::S3Tables, "s3tables"),
+    ];
+
+    pub const NAMES: [&'static str; 3] = [Self::ALL[0].1, Self::ALL[1].1, Self::ALL[2].1];
 
     pub fn name(self) -> &'static str {
-        match self {
-            LogTable::Projected => "projected",
-            LogTable::Glue => "glue",
-            LogTable::S3Tables => "s3tables",
-        }
+        Self::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|(_, name)| *name)
+            .expect("every kind is in ALL")
     }
 
     pub fn from_name(name: &str) -> Result<Self, String> {
-        match name {
-            "projected" => Ok(LogTable::Projected),
-            "glue" => Ok(LogTable::Glue),
-            "s3tables" => Ok(LogTable::S3Tables),
-            other => Err(format!(
-                "must be one of {}, got '{other}'",
-                Self::NAMES.join(", ")
-            )),
-        }
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(t, _)| *t)
+            .ok_or_else(|| format!("must be one of {}, got '{name}'", Self::NAMES.join(", ")))
     }
 
     /// Whether this product made the table, and so knows which log objects
@@ -131,20 +135,18 @@ impl LogTable {
 /// managed table bucket", namespace `logs`, table
 /// `amazon_s3__server_access`; Athena names it
 /// `"s3tablescatalog/aws-cloudwatch"."logs"."amazon_s3__server_access"`.
-pub const S3_TABLES_LOGS: [(&str, &str); 3] = [
-    ("catalog", "s3tablescatalog/aws-cloudwatch"),
-    ("database", "logs"),
-    ("table", "amazon_s3__server_access"),
-];
-
-/// One of [`S3_TABLES_LOGS`]' names: `catalog`, `database` or `table`.
-pub fn s3_tables_logs(part: &str) -> &'static str {
-    S3_TABLES_LOGS
-        .iter()
-        .find(|(p, _)| *p == part)
-        .map(|(_, name)| *name)
-        .expect("a part of S3_TABLES_LOGS")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct S3TablesLogs {
+    pub catalog: &'static str,
+    pub database: &'static str,
+    pub table: &'static str,
 }
+
+pub const S3_TABLES_LOGS: S3TablesLogs = S3TablesLogs {
+    catalog: "s3tablescatalog/aws-cloudwatch",
+    database: "logs",
+    table: "amazon_s3__server_access",
+};
 
 /// How the logs are laid out under the location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,7 +387,7 @@ struct GlueTable {
     /// `logsTable`.
     log_tables: [&'static str; 3],
     /// [`S3_TABLES_LOGS`]: the stack's defaults for `logsTable=s3tables`.
-    s3_tables: std::collections::BTreeMap<&'static str, &'static str>,
+    s3_tables: S3TablesLogs,
 }
 
 #[derive(Serialize)]
@@ -426,7 +428,7 @@ pub fn glue_table_json() -> String {
             })
             .collect(),
         log_tables: LogTable::NAMES,
-        s3_tables: S3_TABLES_LOGS.into_iter().collect(),
+        s3_tables: S3_TABLES_LOGS,
     };
     let mut json = serde_json::to_string_pretty(&table).expect("plain strings serialize");
     json.push('\n');

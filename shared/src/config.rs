@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-use crate::athena_ddl::{KeyLayout, LogSource, LogTable, s3_tables_logs};
+use crate::athena_ddl::{KeyLayout, LogSource, LogTable, S3_TABLES_LOGS};
 use crate::error::StepError;
 use crate::location::Location;
 use crate::log_format::forms::LogForm;
@@ -223,7 +223,7 @@ pub fn log_table(env: &dyn Env) -> Result<LogTable, StepError> {
 fn catalog(env: &dyn Env, table: LogTable) -> Result<Option<String>, StepError> {
     let catalog = value(env, "ATHENA_CATALOG")
         .map(|v| v.trim().to_string())
-        .or_else(|| (table == LogTable::S3Tables).then(|| s3_tables_logs("catalog").into()));
+        .or_else(|| (table == LogTable::S3Tables).then(|| S3_TABLES_LOGS.catalog.into()));
     if let Some(c) = &catalog {
         let ok = (1..=255).contains(&c.len())
             && c.bytes()
@@ -249,7 +249,7 @@ fn catalog(env: &dyn Env, table: LogTable) -> Result<Option<String>, StepError> 
             format!(
                 "LOG_TABLE=s3tables reads a table of an S3 table bucket: set it to \
                  s3tablescatalog/<table bucket name> (or leave it unset for {}), got '{}'",
-                s3_tables_logs("catalog"),
+                S3_TABLES_LOGS.catalog,
                 catalog.as_deref().unwrap_or_default()
             ),
         ));
@@ -288,17 +288,21 @@ impl QueryConfig {
     pub fn from_env(env: &dyn Env) -> Result<Self, StepError> {
         let log_table = log_table(env)?;
         // The S3 Tables integration names its table itself.
-        let named = |var: &str, part: &str, example: &str| {
+        let named = |var: &str, integrations: &str, example: &str| {
             if log_table == LogTable::S3Tables {
-                Ok(value(env, var).unwrap_or_else(|| s3_tables_logs(part).into()))
+                Ok(value(env, var).unwrap_or_else(|| integrations.into()))
             } else {
                 required(env, var, example)
             }
         };
-        let database = named("ATHENA_DATABASE", "database", "s3la_access_logs")?;
+        let database = named(
+            "ATHENA_DATABASE",
+            S3_TABLES_LOGS.database,
+            "s3la_access_logs",
+        )?;
         athena_identifier("ATHENA_DATABASE", &database)
             .map_err(|m| invalid("ATHENA_DATABASE", m))?;
-        let table = named("ATHENA_TABLE", "table", "mybucket_logs")?;
+        let table = named("ATHENA_TABLE", S3_TABLES_LOGS.table, "mybucket_logs")?;
         athena_identifier("ATHENA_TABLE", &table).map_err(|m| invalid("ATHENA_TABLE", m))?;
         let result_path = result_path(env)?;
         let workgroup = value(env, "ATHENA_WORKGROUP").unwrap_or_else(|| "primary".into());
