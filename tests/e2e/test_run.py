@@ -4,6 +4,10 @@ computation over the raw log lines (DuckDB with its own regular expression)."""
 
 import gzip
 import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -109,6 +113,56 @@ def test_outputs_read_back_with_independent_readers(default_run):
     n, total = con.execute(f"SELECT count(*), sum(bytes_sent) FROM read_csv('{csv}')").fetchone()
     assert n == summary["rows"]
     assert total == pc.sum(table.column("bytes_sent")).as_py()
+
+
+def test_outputs_do_not_depend_on_the_cores(s3la, logs, tmp_path):
+    """The embedded engine reads the logs in groups fixed by the files, not by
+    the cores, so one core and every core write the same staging parts, and
+    so the same output bytes (before, the part count was the core count and
+    the bytes differed); its malformed-line examples are the first in file
+    order, not the first a thread met."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("one usable core: nothing to compare it with")
+
+    def pinned(cpus, results):
+        return subprocess.run(
+            [str(s3la), "run", "--logs", str(logs), "--results", str(results), "--date_range",
+             START, END, "--name", "cores"],
+            capture_output=True, text=True, check=True,
+            preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+
+    # A copy of the logs with a malformed line in every other file inside the
+    # period: more than the ten examples kept, spread over every group.
+    shutil.copytree(logs, tmp_path / "logs")
+    logs = tmp_path / "logs"
+    inside = [f for f in sorted(logs.rglob("*")) if f.is_file() and "2024-02-28" in f.name]
+    for f in inside[::2]:
+        with f.open("a") as out:
+            out.write("not an access log line\n")
+    one, every = tmp_path / "one", tmp_path / "every"
+    pinned({usable[0]}, one)
+    pinned(set(usable), every)
+    label = f"{START}_{END}"
+    for name in (f"requests-{label}.parquet", f"requests-{label}.csv.gz"):
+        assert (one / label / name).read_bytes() == (every / label / name).read_bytes(), name
+
+    def staging(results):
+        parts = sorted((results / "_staging" / label / "cores").iterdir())
+        return [(p.name.rsplit("_", 1)[1], p.read_bytes()) for p in parts]
+
+    parts = staging(one)
+    assert len(parts) > 1
+    assert parts == staging(every)
+
+    def examples(results):
+        [metadata] = (results / "_athena" / label / "cores").glob("*.metadata")
+        return json.loads(metadata.read_text())["malformedExamples"]
+
+    first = examples(one)
+    assert first and first == examples(every)
+    where = [re.match(r"(.+?):(\d+): ", e).groups() for e in first]
+    assert where == sorted(where, key=lambda w: (w[0], int(w[1])))
 
 
 def test_history_and_progress(default_run):

@@ -71,9 +71,15 @@ struct Published {
 fn published() -> &'static Published {
     static FILE: OnceLock<Published> = OnceLock::new();
     FILE.get_or_init(|| {
-        let json = flate2::read::GzDecoder::new(IP_RANGES_GZ);
+        // Inflated whole, then parsed from memory: `serde_json::from_reader`
+        // reads a byte per call, and through an unbuffered gzip decoder that
+        // took 0.15 s at the start of every MergeResults, with every other
+        // core idle (`perf`, 2026-12-07); this takes a few milliseconds.
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(IP_RANGES_GZ), &mut json)
+            .expect("the embedded ip-ranges.json.gz inflates");
         // Embedded at build time and checked by a test: it cannot be malformed.
-        let f: File = serde_json::from_reader(json).expect("the embedded ip-ranges.json reads");
+        let f: File = serde_json::from_slice(&json).expect("the embedded ip-ranges.json reads");
         let v4 = f
             .prefixes
             .into_iter()

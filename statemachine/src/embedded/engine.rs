@@ -26,7 +26,7 @@ use serde_json::json;
 
 use super::logs::{discover, in_range};
 use super::plan;
-use super::table::{ScanStats, logs_table};
+use super::table::{ScanStats, logs_table, query_groups};
 
 /// How long a status read waits for a running query to end.
 const LONG_POLL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -124,8 +124,9 @@ impl EmbeddedEngine {
             return Err(no_log_files(&self.logs, job));
         }
         let stats = Arc::new(ScanStats::default());
+        let groups = query_groups(files.len());
         let table =
-            logs_table(files, self.threads, stats.clone(), self.form).map_err(|e| e.to_string())?;
+            logs_table(files, groups, stats.clone(), self.form).map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.threads)
             .enable_all()
@@ -142,16 +143,24 @@ impl EmbeddedEngine {
                 .execute_stream_partitioned()
                 .await
                 .map_err(|e| e.to_string())?;
+            // One group's part per task, as many at once as there are
+            // threads, each started (in order) as soon as one ends: a group
+            // is parsed and encoded on one thread, and more groups than
+            // threads keep every thread busy to the end. A group's part is
+            // named by its number, so the parts do not depend on which
+            // thread wrote them, nor when.
             let writers = streams.into_iter().enumerate().map(|(n, stream)| {
                 let path = staging.join(format!("{id}_{n:05}"));
                 tokio::spawn(write_part(stream, path))
             });
+            let mut written = futures::stream::iter(writers).buffer_unordered(self.threads);
             let mut parts = Vec::new();
-            for w in writers.collect::<Vec<_>>() {
-                if let Some(p) = w.await.map_err(|e| e.to_string())?? {
+            while let Some(w) = written.next().await {
+                if let Some(p) = w.map_err(|e| e.to_string())?? {
                     parts.push(p);
                 }
             }
+            parts.sort();
             Ok::<_, String>(parts)
         })?;
         let (records, malformed) = (
