@@ -374,6 +374,38 @@ mod tests {
     }
 
     #[test]
+    fn the_groups_depend_on_the_files_alone() {
+        assert_eq!(query_groups(0), 1);
+        assert_eq!(query_groups(1), 1);
+        assert_eq!(query_groups(63), 63);
+        assert_eq!(query_groups(4_375), QUERY_GROUPS);
+    }
+
+    #[test]
+    fn the_examples_kept_are_the_first_in_file_and_line_order() {
+        let stats = ScanStats::default();
+        // Met out of order, as threads reading groups in parallel meet them.
+        let met = [("b", 3), ("a", 20), ("c", 1), ("a", 9), ("b", 1)];
+        let mut order = Vec::new();
+        for round in 0..3 {
+            for (file, line) in met {
+                let path = PathBuf::from(format!("{file}{round}"));
+                stats.malformed_line(&path, line, "why".into());
+                order.push((path, line));
+            }
+        }
+        order.sort();
+        let want: Vec<String> = order
+            .iter()
+            .take(EXAMPLES)
+            .map(|(p, l)| format!("{}:{l}: why", p.display()))
+            .collect();
+        assert_eq!(stats.malformed_examples(), want);
+        // Line 9 comes before line 20: numbers, not text.
+        assert_eq!(stats.malformed_examples()[0], "a0:9: why");
+    }
+
+    #[test]
     fn the_partition_column_follows_the_parsed_ones() {
         let schema = table_schema();
         assert_eq!(schema.index_of(PARTITION_COLUMN).unwrap(), PARTITION_INDEX);
