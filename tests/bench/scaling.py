@@ -37,7 +37,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_vs_duckdb import duckdb_sql  # noqa: E402
 
 START, END = "2024-01-01", "2024-01-31"
 
@@ -146,6 +145,9 @@ def prepare(args):
 
 def duckdb_seconds(threads, cpus, logs, out, regex):
     """DuckDB with `threads` threads, in a child pinned to `cpus`."""
+    # Imported here: with --no-duckdb the script runs where DuckDB is not
+    # installed (a machine lent for one measurement, with no registry).
+    from run_vs_duckdb import duckdb_sql
     sql = duckdb_sql(str(logs / "**" / "*"), out, regex, START, END)
     script = (
         "import duckdb, sys, time\n"
