@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -60,9 +59,9 @@ def ours(parquet):
         FROM read_parquet('{parquet}') GROUP BY 1 ORDER BY 1""").fetchall()
 
 
-def run_period(s3la, logs, results, *extra, env=None, check=True):
+def run_period(s3la, logs, results, *extra, env=None, check=True, **kw):
     return run(s3la, "run", "--logs", logs, "--results", results, "--date_range", START, END,
-               "--wait-seconds", 0, *extra, env=env, check=check)
+               "--wait-seconds", 0, *extra, env=env, check=check, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +125,8 @@ def test_outputs_do_not_depend_on_the_cores(s3la, logs, tmp_path):
         pytest.skip("one usable core: nothing to compare it with")
 
     def pinned(cpus, results):
-        return subprocess.run(
-            [str(s3la), "run", "--logs", str(logs), "--results", str(results), "--date_range",
-             START, END, "--name", "cores"],
-            capture_output=True, text=True, check=True,
-            preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+        return run_period(s3la, logs, results, "--name", "cores",
+                          preexec_fn=lambda: os.sched_setaffinity(0, cpus))
 
     # A copy of the logs with a malformed line in every other file inside the
     # period: more than the ten examples kept, spread over every group.
