@@ -128,8 +128,8 @@ def test_outputs_do_not_depend_on_the_cores(s3la, logs, tmp_path):
         return run_period(s3la, logs, results, "--name", "cores",
                           preexec_fn=lambda: os.sched_setaffinity(0, cpus))
 
-    # A copy of the logs with a malformed line in every other file inside the
-    # period: more than the ten examples kept, spread over every group.
+    # A copy of the logs with a malformed line in every other file of one day
+    # of the period: more than the ten examples kept, in several groups.
     shutil.copytree(logs, tmp_path / "logs")
     logs = tmp_path / "logs"
     inside = [f for f in sorted(logs.rglob("*")) if f.is_file() and "2024-02-28" in f.name]

@@ -70,17 +70,12 @@ impl ScanStats {
         let Ok(mut examples) = self.examples.lock() else {
             return;
         };
-        let key = (path, line);
-        if examples.len() == EXAMPLES
-            && examples
-                .last()
-                .is_some_and(|(p, l, _)| key >= (p.as_path(), *l))
-        {
-            return;
+        // Kept sorted; a line after the tenth kept is not one of the first.
+        let at = examples.partition_point(|(p, l, _)| (p.as_path(), *l) < (path, line));
+        if at < EXAMPLES {
+            examples.insert(at, (path.to_path_buf(), line, why));
+            examples.truncate(EXAMPLES);
         }
-        let at = examples.partition_point(|(p, l, _)| (p.as_path(), *l) < key);
-        examples.insert(at, (path.to_path_buf(), line, why));
-        examples.truncate(EXAMPLES);
     }
 }
 
